@@ -1,0 +1,38 @@
+"""The append-only audit log: who did what, when, to which instance and task."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+_MAX_VALUE_CHARS = 200
+
+
+def record(session: Session, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
+           task_id: str | None = None, bpmn_id: str | None = None,
+           summary: dict[str, Any] | None = None) -> None:
+    """Append one entry to the audit log (in the caller's transaction)."""
+    session.add(AuditEntry(at=at, actor=actor, action=action, instance_id=instance_id,
+                           task_id=task_id, bpmn_id=bpmn_id, summary=summary or {}))
+
+
+def summarize(data: dict[str, Any]) -> dict[str, Any]:
+    """A short, JSON-safe picture of submitted data: long values are cut, not dropped."""
+    return {str(key): _short(value) for key, value in data.items()}
+
+
+def entries_for(session: Session, instance_id: int) -> list[AuditEntry]:
+    """The audit entries of one instance, oldest first."""
+    stmt = select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)
+    return list(session.scalars(stmt))
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[:_MAX_VALUE_CHARS] + "…"

@@ -1,0 +1,52 @@
+"""What every use case is handed: the database, the clock, the codec and the diagram functions."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from sqlalchemy.orm import Session
+
+from . import clock as clocks
+from .config import Config
+from .db import Database
+from .serialization import WorkflowCodec
+
+
+@dataclass
+class EngineContext:
+    """Long-lived services shared by the use cases of one process (web app, worker, CLI)."""
+
+    db: Database
+    config: Config
+    clock: clocks.Clock = field(default_factory=lambda: clocks.SYSTEM_CLOCK)
+    functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    codec: WorkflowCodec = field(default_factory=WorkflowCodec)
+    _script_engine: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def script_engine(self):
+        """The sandboxed script engine, with the allow-listed functions (built once)."""
+        if self._script_engine is None:
+            from .sandbox import make_script_engine
+
+            self._script_engine = make_script_engine(self.functions)
+        return self._script_engine
+
+    def now(self):
+        """The current instant on this context's clock."""
+        return self.clock.now()
+
+    @contextlib.contextmanager
+    def unit_of_work(self, readonly: bool = False) -> Iterator[Session]:
+        """A transaction during which "now", SpiffWorkflow's included, comes from this clock."""
+        with clocks.in_effect(self.clock), self.db.transaction(readonly=readonly) as session:
+            yield session
+
+
+def build_context(config: Config | None = None, clock: clocks.Clock | None = None) -> EngineContext:
+    """Connect to the configured database and prepare the engine's services."""
+    config = config or Config.from_env()
+    clocks.install()
+    return EngineContext(db=Database(config.database_url), config=config,
+                         clock=clock or clocks.SYSTEM_CLOCK)

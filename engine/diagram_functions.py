@@ -1,0 +1,55 @@
+"""The project functions that diagram expressions, conditions and timers may call.
+
+Timer texts are Python expressions evaluated when the timer is armed (trap 1) and must return
+an ISO 8601 string. Every duration comes from a named setting, never from a number in a
+diagram; every deadline is counted from an explicit event time kept in task data, so that a
+timer re-armed after a setting changes is counted from the same event, not from the re-arm.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any, Callable
+
+from . import clock
+from .calendar import TZ, WorkingCalendar
+from .errors import InvalidInput
+from .timer_settings import TimerSetting
+
+
+class DiagramFunctions:
+    """Builds the allow-listed functions over a calendar and a lookup of timer settings."""
+
+    def __init__(self, calendar: Callable[[], WorkingCalendar], setting: Callable[[str], TimerSetting]):
+        self._calendar = calendar
+        self._setting = setting
+
+    def as_dict(self) -> dict[str, Callable[..., Any]]:
+        """The functions by the names diagrams use."""
+        return {"now": self.now, "deadline": self.deadline, "reminder": self.reminder}
+
+    def now(self) -> str:
+        """The current instant (from the engine clock) as an ISO string, to record an event time."""
+        return clock.now().astimezone(TZ).isoformat()
+
+    def deadline(self, setting: str, since: str) -> str:
+        """The instant the named duration ends, counted from the event time `since` (ISO)."""
+        return self._setting(setting).end_after(_parse(since), self._calendar()).isoformat()
+
+    def reminder(self, deadline_setting: str, before_setting: str, since: str) -> str:
+        """When to remind: `before_setting` working days before the end of `deadline_setting`."""
+        calendar = self._calendar()
+        end = self._setting(deadline_setting).end_after(_parse(since), calendar)
+        before = self._setting(before_setting).value
+        # The deadline ends at 24:00 of its last day. Remind at the start of the working day from
+        # which `before` working days remain, that day and the last day included.
+        last_day = (end.astimezone(TZ) - timedelta(microseconds=1)).date()
+        day = calendar.subtract_working_days(last_day, before - 1) if before > 0 else last_day
+        return datetime.combine(day, time.min, TZ).isoformat()
+
+
+def _parse(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise InvalidInput(f"not an ISO date-time: {value!r}") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)

@@ -1,0 +1,148 @@
+"""Tables of the engine. Every change goes through an Alembic migration in `migrations/`."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant stored in UTC and always read back as an aware datetime.
+
+    SQLite keeps no time zone and returns naive values; without this, comparing a stored due
+    time with "now" would fail on SQLite and work on PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class InstanceStatus(str, enum.Enum):
+    """Where a process instance stands."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+    @property
+    def is_active(self) -> bool:
+        """True while the instance can still advance."""
+        return self is InstanceStatus.RUNNING
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the value ("running"), not the member name, and as a plain string column so that
+    # adding a status later needs no ALTER TYPE on PostgreSQL.
+    return Enum(cls, name=name, native_enum=False, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class DefinitionVersion(Base):
+    """One deployed content of one process: immutable once written."""
+
+    __tablename__ = "definition_versions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # The SpiffWorkflow spec, serialized once here instead of inside every instance.
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deployed_by: Mapped[str] = mapped_column(String(200))
+
+
+class ProcessInstance(Base):
+    """A running or finished process; `state_json` holds the workflow without its spec."""
+
+    __tablename__ = "process_instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus, "instance_status"), index=True)
+    state_json: Mapped[str] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic concurrency: every UPDATE checks and bumps it (see __mapper_args__).
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class ReadyTask(Base):
+    """Query table: a user task that someone can complete now (kept in step with the state)."""
+
+    __tablename__ = "ready_tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_ready_tasks_due_at", "due_at"),
+        Index("ix_ready_tasks_lane_assignee", "lane", "assignee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WaitingTimer(Base):
+    """Query table: a timer armed in an instance, for the scheduler to find by due time."""
+
+    __tablename__ = "waiting_timers"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuditEntry(Base):
+    """Append-only record of who did what to which instance and task."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,160 @@
+"""What the engine does to one SpiffWorkflow workflow, hidden behind plain functions.
+
+Nothing here touches the database: the use cases in `instances.py` load a workflow, call these,
+and save the result in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import DiagramError, TaskNotFound, TaskNotReady
+from .serialization import ProcessSpecs
+
+
+@dataclass(frozen=True)
+class ReadyUserTask:
+    """A user task that can be completed now."""
+
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    lane: str | None
+    assignee: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    """A timer event waiting for its due time."""
+
+    task_id: str
+    bpmn_id: str
+    due_at: datetime
+
+
+def new_workflow(specs: ProcessSpecs, script_engine, data: dict[str, Any]) -> BpmnWorkflow:
+    """Create a workflow, put `data` on its start, and run it to its first wait."""
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    workflow.get_next_task(spec_name="Start").data.update(data)
+    advance(workflow)
+    return workflow
+
+
+def advance(workflow: BpmnWorkflow) -> None:
+    """Run engine steps and fire due timers until only people or future timers can move it."""
+    _guard(workflow.do_engine_steps)
+    _guard(workflow.refresh_timers)
+    _guard(workflow.do_engine_steps)
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> str:
+    """Complete a ready user task with `data`, advance the workflow, return the task's BPMN id."""
+    task = find_task(workflow, task_id)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(task_id, TaskState.get_name(task.state))
+    task.set_data(**data)
+    _guard(task.run)
+    advance(workflow)
+    return task.task_spec.bpmn_id
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str):
+    """The task with this id, or TaskNotFound."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, TypeError, SpiffWorkflowException, KeyError):
+        task = None
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def cancel(workflow: BpmnWorkflow) -> None:
+    """Cancel every open task of the workflow."""
+    workflow.cancel()
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+    """The user tasks someone can complete now, with lane, assignee and due time."""
+    result = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        result.append(ReadyUserTask(
+            task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane,
+            assignee=_property(workflow, task, "assignee"), due_at=_due_date(workflow, task),
+        ))
+    return result
+
+
+def armed_timers(workflow: BpmnWorkflow) -> list[ArmedTimer]:
+    """Every timer event currently waiting, with its due time."""
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        due = _timer_due(task)
+        if due is not None:
+            timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
+    return timers
+
+
+def _timer_due(task) -> datetime | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.get_datetime(value["next"])
+    return TimerEventDefinition.get_datetime(value)
+
+
+def _due_date(workflow: BpmnWorkflow, task) -> datetime | None:
+    # An explicit `dueDate` property (an expression giving an ISO date-time) wins; otherwise the
+    # earliest interrupting boundary timer, the moment the task is taken away from its holder.
+    # Non-interrupting timers are reminders or escalations, not the task's own deadline.
+    explicit = _property(workflow, task, "dueDate")
+    if explicit is not None:
+        return _parse_due(explicit, task)
+    parent = task.parent
+    dues = [
+        _timer_due(sibling) for sibling in (parent.children if parent else [])
+        if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.cancel_activity
+        and sibling.state == TaskState.WAITING
+    ]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
+
+
+def _property(workflow: BpmnWorkflow, task, name: str) -> str | None:
+    # User-task properties such as `assignee` (e.g. `lead_unit`) and `dueDate` are expressions
+    # over task data, evaluated in the sandbox like any other diagram expression.
+    expression = task.task_spec.extensions.get("properties", {}).get(name)
+    if not expression:
+        return None
+    value = _guard(workflow.script_engine.evaluate, task, expression)
+    return None if value is None else str(value)
+
+
+def _parse_due(value: str, task) -> datetime:
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except (ValueError, TypeError) as error:
+        raise DiagramError(f"element '{task.task_spec.bpmn_id}': dueDate is not an ISO date-time: "
+                           f"{value!r}", task.task_spec.bpmn_id) from error
+
+
+def _guard(call, *args):
+    try:
+        return call(*args)
+    except SpiffWorkflowException as error:
+        raise DiagramError.from_spiff(error) from error

@@ -1,0 +1,73 @@
+"""`python -m engine` as a user runs it: exit codes and plain lines, never a traceback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BPMN
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+
+
+def run(*args, database_url=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_validate_accepts_the_shipped_diagrams():
+    result = run("validate", *sorted((ROOT / "processes").glob("*.bpmn")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "feedback_followup.bpmn: ok" in result.stdout
+
+
+def test_validate_explains_each_problem_with_file_and_location_without_traceback():
+    files = sorted(BPMN.glob("invalid_*.bpmn"))
+    result = run("validate", *files)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    for path in files:
+        mine = [line for line in lines if line.startswith(str(path))]
+        assert mine, f"nothing said about {path.name}"
+        # FILE:LINE: ... or FILE: [element] ...
+        assert all(line[len(str(path))] == ":" for line in mine)
+
+
+def test_validate_explains_why_the_conformance_models_cannot_be_deployed():
+    files = sorted((SHARED / "conformance" / "miwg-reference").glob("*.bpmn"))
+    if not files:
+        pytest.skip("shared conformance corpus not found")
+    result = run("validate", *files)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "no executable process" in result.stdout
+
+
+def test_validate_of_a_missing_file_says_so():
+    result = run("validate", "no/such/file.bpmn")
+    assert result.returncode == 1 and "cannot read" in result.stdout
+
+
+def test_deploy_twice_is_a_no_op_the_second_time(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run("migrate", database_url=url).returncode == 0
+    first = run("deploy", BPMN / "three_step.bpmn", database_url=url)
+    second = run("deploy", BPMN / "three_step.bpmn", database_url=url)
+    assert "three_step deployed as version 1" in first.stdout
+    assert "three_step unchanged, still version 1" in second.stdout
+
+
+def test_deploy_refuses_an_invalid_file_with_exit_1(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run("migrate", database_url=url)
+    result = run("deploy", BPMN / "invalid_script_import.bpmn", database_url=url)
+    assert result.returncode == 1 and "import is not allowed" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,50 @@
+"""The shipped feedback diagram (Art. 15.5, 16.4), run on real dates through the fixed clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from engine import instances
+from engine.bootstrap import default_bpmn_files
+from engine.definitions import deploy_files
+from engine.models import InstanceStatus, WaitingTimer
+from tests.conftest import TZ
+
+
+@pytest.fixture
+def feedback(ctx):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    ctx.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
+    return instances.start_instance(ctx, "feedback_followup", {
+        "received_at": ctx.clock.now().isoformat(), "provider_unit": "UBND huyện Ba Tri",
+        "department": "Sở Giao thông vận tải", "content": "Chậm triển khai dự án"}, actor="specialist")
+
+
+def test_office_has_seven_working_days_across_the_april_may_holidays(ctx, feedback):
+    task = instances.list_ready_tasks(ctx, instance_id=feedback.id)[0]
+    assert task.bpmn_id == "check_feedback" and task.lane == "Chuyên viên theo dõi"
+    # 26 Apr 2025 is a make-up Saturday, 30 Apr - 4 May are off: the 7th working day is 8 May.
+    assert task.due_at == datetime(2025, 5, 9, 0, 0, tzinfo=TZ)
+    with ctx.unit_of_work(readonly=True) as session:
+        timers = {t.bpmn_id: t.due_at for t in session.scalars(select(WaitingTimer))}
+    assert timers == {"limit_exceeded": datetime(2025, 5, 9, 0, 0, tzinfo=TZ),
+                      # two working days left: 7 and 8 May
+                      "remind_office": datetime(2025, 5, 7, 0, 0, tzinfo=TZ)}
+
+
+@pytest.mark.parametrize("decision, next_steps", [
+    ("urge", ["issue_urging"]),
+    ("ask_direction", ["ask_direction", "notify_direction"]),
+    ("unfounded", ["answer_unfounded"]),
+])
+def test_each_outcome_of_the_check_leads_to_its_own_steps(ctx, feedback, decision, next_steps):
+    check = instances.list_ready_tasks(ctx, instance_id=feedback.id)[0]
+    instances.complete_task(ctx, feedback.id, check.task_id, {"decision": decision})
+    seen = []
+    while (ready := instances.list_ready_tasks(ctx, instance_id=feedback.id)):
+        seen.append(ready[0].bpmn_id)
+        instances.complete_task(ctx, feedback.id, ready[0].task_id, {})
+    assert seen == next_steps
+    assert instances.get_instance(ctx, feedback.id).status is InstanceStatus.COMPLETED

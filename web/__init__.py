@@ -1,0 +1,43 @@
+"""The Flask web app: an application factory, one blueprint per area."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from engine.config import ROOT, Config
+from engine.context import EngineContext
+
+
+def create_app(ctx: EngineContext | None = None, test_config: dict | None = None) -> Flask:
+    """Build the app around an engine context (prepared from the environment when not given)."""
+    from engine.bootstrap import prepare
+
+    ctx = ctx or prepare()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=ctx.config.secret_key or _local_secret(ROOT / "var" / "secret_key"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.update(test_config or {})
+    app.extensions["engine"] = ctx
+
+    from . import errors, health, i18n
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    return app
+
+
+def _local_secret(path: Path) -> str:
+    # Without SECRET_KEY set, keep one random key per installation so sessions survive restarts.
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,28 @@
+"""Health check and the plain overview of deployed definitions and recent instances."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy import text
+
+from engine import definitions, instances
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def health():
+    """Liveness and database check, as JSON, for monitoring."""
+    ctx = current_app.extensions["engine"]
+    with ctx.unit_of_work(readonly=True) as session:
+        session.execute(text("SELECT 1"))
+    deployed = definitions.list_definitions(ctx)
+    return jsonify(status="ok", database=ctx.db.engine.dialect.name,
+                   definitions=sorted({d.process_id for d in deployed}))
+
+
+@bp.get("/")
+def overview():
+    """Deployed process versions and the most recent instances."""
+    ctx = current_app.extensions["engine"]
+    return render_template("overview.html", definitions=definitions.list_definitions(ctx),
+                           instances=instances.list_instances(ctx, limit=50))
