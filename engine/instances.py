@@ -13,28 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, query_tables, runtime
+from . import audit, runtime
+from . import instance_store as store
 from .context import EngineContext
-from .definitions import latest_version
-from .errors import (ConcurrentUpdate, DiagramError, InstanceNotActive, InstanceNotFound,
-                     InvalidInput)
+from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
-
-
-@dataclass(frozen=True)
-class InstanceView:
-    """What callers see of an instance."""
-
-    id: int
-    process_id: str
-    definition_version: int
-    status: InstanceStatus
-    row_version: int
-    error_message: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -51,24 +35,41 @@ class TaskView:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class InstanceView:
+    """What callers see of an instance; after a step, `next_tasks` are the tasks it made ready."""
+
+    id: int
+    process_id: str
+    definition_version: int
+    status: InstanceStatus
+    row_version: int
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    next_tasks: tuple[TaskView, ...] = ()
+
+
 def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
                    actor: str = "system") -> InstanceView:
     """Start the latest deployed version of a process and run it to its first wait."""
     data = _checked_data(data)
     try:
         with ctx.unit_of_work() as session:
-            definition = latest_version(session, process_id)
-            specs = ctx.codec.load_specs(definition.id, definition.spec_json)
+            definition_id = store.latest_definition_id(session, process_id)
+            specs, version = _specs(ctx, session, definition_id)
             workflow = runtime.new_workflow(specs, ctx.script_engine, data)
             now = ctx.now()
-            row = ProcessInstance(definition_id=definition.id, process_id=process_id,
-                                  status=InstanceStatus.RUNNING, state_json="", started_by=actor,
-                                  created_at=now, updated_at=now)
-            session.add(row)
-            _save(ctx, session, row, workflow)
-            audit.record(session, at=now, actor=actor, action="start", instance_id=row.id,
-                         summary=audit.summarize(data))
-            return _view(row, definition.version)
+            status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
+            instance_id = store.insert_instance(
+                session, definition_id=definition_id, process_id=process_id, status=status,
+                state_json=ctx.codec.dump_state(workflow), actor=actor, now=now)
+            after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
+            store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
+            store.audit(session, at=now, actor=actor, action="start", instance_id=instance_id,
+                        summary=audit.summarize(data))
+            return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
+                                _new_tasks(instance_id, store.EMPTY, after, now))
     except DiagramError as error:
         _record_failed_start(ctx, process_id, data, actor, error)
         raise
@@ -85,13 +86,14 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
     try:
         with ctx.unit_of_work() as session:
             row = _active_instance(session, instance_id, expected_version)
-            workflow = _load(ctx, session, row)
+            version, workflow = _load(ctx, session, row)
+            before = _snapshot(workflow)
             bpmn_id = runtime.complete_user_task(workflow, task_id, data)
-            _save(ctx, session, row, workflow)
-            audit.record(session, at=ctx.now(), actor=actor, action="complete_task",
-                         instance_id=row.id, task_id=task_id, bpmn_id=bpmn_id,
-                         summary=audit.summarize(data))
-            return _view_with_version(session, row)
+            now = ctx.now()
+            view = _save(ctx, session, row, version, workflow, before, now)
+            store.audit(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
+                        task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
+            return view
     except DiagramError as error:
         mark_in_error(ctx, instance_id, error, actor, task_id=task_id, data=data)
         raise
@@ -101,22 +103,28 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                     reason: str = "") -> InstanceView:
     """Cancel a running (or failed) instance: its open tasks and timers disappear."""
     with ctx.unit_of_work() as session:
-        row = _get(session, instance_id)
+        row = store.load(session, instance_id)
         if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             raise InstanceNotActive(instance_id, row.status.value)
-        workflow = _load(ctx, session, row)
+        version, workflow = _load(ctx, session, row)
         runtime.cancel(workflow)
-        row.state_json = ctx.codec.dump_state(workflow)
-        _finish(session, row, InstanceStatus.CANCELLED, ctx.now())
-        audit.record(session, at=ctx.now(), actor=actor, action="cancel", instance_id=row.id,
-                     summary={"reason": reason} if reason else {})
-        return _view_with_version(session, row)
+        now = ctx.now()
+        new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
+                                            state_json=ctx.codec.dump_state(workflow))
+        store.clear_snapshot(session, row.id)
+        store.audit(session, at=now, actor=actor, action="cancel", instance_id=row.id,
+                    summary={"reason": reason} if reason else {})
+        return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
+                            row.error_message, row.created_at, now)
 
 
 def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:
     """One instance by id."""
     with ctx.unit_of_work(readonly=True) as session:
-        return _view_with_version(session, _get(session, instance_id))
+        row = store.load(session, instance_id)
+        version, _ = store.definition(session, row.definition_id)
+        return InstanceView(row.id, row.process_id, version, row.status, row.row_version,
+                            row.error_message, row.created_at, row.updated_at)
 
 
 def list_instances(ctx: EngineContext, limit: int = 100) -> list[InstanceView]:
@@ -125,23 +133,23 @@ def list_instances(ctx: EngineContext, limit: int = 100) -> list[InstanceView]:
         stmt = (select(ProcessInstance, DefinitionVersion.version)
                 .join(DefinitionVersion, DefinitionVersion.id == ProcessInstance.definition_id)
                 .order_by(ProcessInstance.id.desc()).limit(limit))
-        return [_view(row, version) for row, version in session.execute(stmt)]
+        return [InstanceView(r.id, r.process_id, version, r.status, r.row_version, r.error_message,
+                             r.created_at, r.updated_at) for r, version in session.execute(stmt)]
 
 
 def list_ready_tasks(ctx: EngineContext, instance_id: int | None = None, lane: str | None = None,
                      assignee: str | None = None, limit: int = 500) -> list[TaskView]:
     """Ready user tasks from the query table, soonest due first (no workflow is loaded)."""
+    table = ReadyTask.__table__
+    stmt = select(table.c.instance_id, table.c.task_id, table.c.bpmn_id, table.c.name, table.c.lane,
+                  table.c.assignee, table.c.due_at, table.c.created_at)
+    for column, value in ((table.c.instance_id, instance_id), (table.c.lane, lane),
+                          (table.c.assignee, assignee)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    stmt = stmt.order_by(table.c.due_at.is_(None), table.c.due_at, table.c.id).limit(limit)
     with ctx.unit_of_work(readonly=True) as session:
-        stmt = select(ReadyTask)
-        if instance_id is not None:
-            stmt = stmt.where(ReadyTask.instance_id == instance_id)
-        if lane is not None:
-            stmt = stmt.where(ReadyTask.lane == lane)
-        if assignee is not None:
-            stmt = stmt.where(ReadyTask.assignee == assignee)
-        stmt = stmt.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id).limit(limit)
-        return [TaskView(r.instance_id, r.task_id, r.bpmn_id, r.name, r.lane, r.assignee, r.due_at,
-                         r.created_at) for r in session.scalars(stmt)]
+        return [TaskView(*row) for row in session.connection().execute(stmt)]
 
 
 def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor: str,
@@ -152,23 +160,23 @@ def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor:
     entry so that nothing typed is lost.
     """
     with ctx.unit_of_work() as session:
-        row = session.get(ProcessInstance, instance_id)
-        if row is None or row.status is not InstanceStatus.RUNNING:
+        row = store.load(session, instance_id)
+        if row.status is not InstanceStatus.RUNNING:
             return
-        row.status, row.error_message, row.updated_at = InstanceStatus.ERROR, str(error), ctx.now()
-        query_tables.clear(session, row.id)
-        audit.record(session, at=ctx.now(), actor=actor, action="error", instance_id=row.id,
-                     task_id=task_id, bpmn_id=getattr(error, "bpmn_id", None),
-                     summary={"error": str(error), "data": audit.summarize(data or {})})
+        now = ctx.now()
+        store.update_instance(session, row, now=now, status=InstanceStatus.ERROR, error_message=str(error))
+        store.clear_snapshot(session, row.id)
+        store.audit(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
+                    bpmn_id=getattr(error, "bpmn_id", None),
+                    summary={"error": str(error), "data": audit.summarize(data or {})})
 
 
 def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, Any], actor: str,
                          error: DiagramError) -> None:
     # Keep a trace of the attempt, and the data the user gave, without any workflow state.
     with ctx.unit_of_work() as session:
-        audit.record(session, at=ctx.now(), actor=actor, action="start_failed",
-                     bpmn_id=error.bpmn_id,
-                     summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
+        store.audit(session, at=ctx.now(), actor=actor, action="start_failed", bpmn_id=error.bpmn_id,
+                    summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
 
 
 def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -182,15 +190,8 @@ def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
     return data
 
 
-def _get(session: Session, instance_id: int) -> ProcessInstance:
-    row = session.get(ProcessInstance, instance_id)
-    if row is None:
-        raise InstanceNotFound(instance_id)
-    return row
-
-
-def _active_instance(session: Session, instance_id: int, expected_version: int | None) -> ProcessInstance:
-    row = _get(session, instance_id)
+def _active_instance(session: Session, instance_id: int, expected_version: int | None) -> store.InstanceRow:
+    row = store.load(session, instance_id)
     if expected_version is not None and row.row_version != expected_version:
         raise ConcurrentUpdate(instance_id)
     if not row.status.is_active:
@@ -198,47 +199,40 @@ def _active_instance(session: Session, instance_id: int, expected_version: int |
     return row
 
 
-def _load(ctx: EngineContext, session: Session, row: ProcessInstance):
-    definition = session.get(DefinitionVersion, row.definition_id)
-    specs = ctx.codec.load_specs(definition.id, definition.spec_json)
+def _specs(ctx: EngineContext, session: Session, definition_id: int):
+    cached = ctx.codec.cached(definition_id)
+    if cached is not None:
+        return cached
+    version, spec_json = store.definition(session, definition_id)
+    return ctx.codec.load_specs(definition_id, spec_json, version), version
+
+
+def _load(ctx: EngineContext, session: Session, row: store.InstanceRow):
+    specs, version = _specs(ctx, session, row.definition_id)
     workflow = ctx.codec.load_state(row.state_json, specs)
     workflow.script_engine = ctx.script_engine  # a restored workflow has the default engine (trap 2)
-    return workflow
+    return version, workflow
 
 
-def _save(ctx: EngineContext, session: Session, row: ProcessInstance, workflow) -> None:
-    now = ctx.now()
-    row.state_json = ctx.codec.dump_state(workflow)
-    row.updated_at = now
-    if workflow.is_completed():
-        _finish(session, row, InstanceStatus.COMPLETED, now)
-        return
-    ready, timers = runtime.ready_user_tasks(workflow), runtime.armed_timers(workflow)
-    _flush(session, row)  # the version check comes first: a loser writes nothing else
-    query_tables.sync(session, row.id, ready, timers, now)
+def _snapshot(workflow) -> store.Snapshot:
+    ready, timers = runtime.open_work(workflow)
+    return store.Snapshot(tuple(ready), tuple(timers))
 
 
-def _finish(session: Session, row: ProcessInstance, status: InstanceStatus, now: datetime) -> None:
-    row.status, row.ended_at, row.updated_at = status, now, now
-    _flush(session, row)
-    query_tables.clear(session, row.id)
+def _save(ctx: EngineContext, session: Session, row: store.InstanceRow, version: int, workflow,
+          before: store.Snapshot, now: datetime) -> InstanceView:
+    status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
+    # The version check comes first: a loser of a race writes nothing else.
+    new_version = store.update_instance(session, row, now=now, status=status,
+                                        state_json=ctx.codec.dump_state(workflow))
+    after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
+    store.apply_snapshot(session, row.id, before, after, now)
+    return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,
+                        _new_tasks(row.id, before, after, now))
 
 
-def _flush(session: Session, row: ProcessInstance) -> None:
-    instance_id = row.id  # read before the flush: a failed flush expires the row
-    try:
-        session.flush()
-    except StaleDataError as error:
-        raise ConcurrentUpdate(instance_id) from error
-
-
-def _view_with_version(session: Session, row: ProcessInstance) -> InstanceView:
-    session.flush()
-    version = session.get(DefinitionVersion, row.definition_id).version
-    return _view(row, version)
-
-
-def _view(row: ProcessInstance, definition_version: int) -> InstanceView:
-    return InstanceView(id=row.id, process_id=row.process_id, definition_version=definition_version,
-                        status=row.status, row_version=row.row_version, error_message=row.error_message,
-                        created_at=row.created_at, updated_at=row.updated_at)
+def _new_tasks(instance_id: int, before: store.Snapshot, after: store.Snapshot,
+               now: datetime) -> tuple[TaskView, ...]:
+    known = {task.task_id for task in before.ready}
+    return tuple(TaskView(instance_id, t.task_id, t.bpmn_id, t.name, t.lane, t.assignee, t.due_at, now)
+                 for t in after.ready if t.task_id not in known)

@@ -84,26 +84,27 @@ def cancel(workflow: BpmnWorkflow) -> None:
     workflow.cancel()
 
 
-def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
-    """The user tasks someone can complete now, with lane, assignee and due time."""
-    result = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        spec = task.task_spec
-        result.append(ReadyUserTask(
-            task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane,
-            assignee=_property(workflow, task, "assignee"), due_at=_due_date(workflow, task),
-        ))
-    return result
+def open_work(workflow: BpmnWorkflow) -> tuple[list[ReadyUserTask], list[ArmedTimer]]:
+    """The user tasks someone can complete now and the timers waiting, in one pass over the tasks."""
+    ready, timers = [], []
+    # A flat scan of the task dictionaries: get_tasks() walks the tree, several times slower.
+    for task in _all_tasks(workflow):
+        if task.state == TaskState.READY and task.task_spec.manual:
+            spec = task.task_spec
+            ready.append(ReadyUserTask(
+                task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane,
+                assignee=_property(workflow, task, "assignee"), due_at=_due_date(workflow, task)))
+        elif task.state == TaskState.WAITING:
+            due = _timer_due(task)
+            if due is not None:
+                timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
+    return ready, timers
 
 
-def armed_timers(workflow: BpmnWorkflow) -> list[ArmedTimer]:
-    """Every timer event currently waiting, with its due time."""
-    timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        due = _timer_due(task)
-        if due is not None:
-            timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
-    return timers
+def _all_tasks(workflow: BpmnWorkflow):
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
 
 
 def _timer_due(task) -> datetime | None:

@@ -55,7 +55,7 @@ class WorkflowCodec:
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = _SpecFreeWorkflowConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
-        self._specs: dict[int, ProcessSpecs] = {}
+        self._specs: dict[int, tuple[ProcessSpecs, int]] = {}
         self._lock = threading.Lock()
 
     def dump_specs(self, spec, subprocess_specs: dict) -> str:
@@ -67,11 +67,15 @@ class WorkflowCodec:
             "serializer_version": self._serializer.VERSION,
         })
 
-    def load_specs(self, version_id: int, spec_json: str) -> ProcessSpecs:
+    def cached(self, definition_id: int) -> tuple[ProcessSpecs, int] | None:
+        """(specs, version number) of a definition version already restored, else None."""
+        return self._specs.get(definition_id)
+
+    def load_specs(self, definition_id: int, spec_json: str, version: int = 0) -> ProcessSpecs:
         """Restore (once, then from cache) the specs stored for a definition version."""
-        cached = self._specs.get(version_id)
+        cached = self._specs.get(definition_id)
         if cached is not None:
-            return cached
+            return cached[0]
         dct = json.loads(spec_json)
         registry = self._serializer.registry
         specs = ProcessSpecs(
@@ -79,7 +83,7 @@ class WorkflowCodec:
             subprocess_specs={name: registry.restore(s) for name, s in dct["subprocess_specs"].items()},
         )
         with self._lock:
-            return self._specs.setdefault(version_id, specs)
+            return self._specs.setdefault(definition_id, (specs, version))[0]
 
     def dump_state(self, workflow: BpmnWorkflow) -> str:
         """JSON of a workflow's state, without its specs."""

@@ -23,8 +23,7 @@ _PREFIXES = {v: k for k, v in NS.items()} | {"http://www.omg.org/spec/BPMN/20100
 _CONTAINERS = {f"{{{BPMN}}}{t}" for t in ("definitions", "process", "subProcess", "transaction", "adHocSubProcess")}
 _XSD_LOCK = threading.Lock()
 TIMER_MESSAGE = "timer expression must be a quoted ISO 8601 string or a function call"
-# An unquoted ISO value that Python happens to parse (PT2H is a name, R3/PT1H a division of names).
-_ISO_LIKE = re.compile(r"R\d*/.+|P(\d|T)[\w.,]*|\d{4}-\d\d-\d\d.*")
+_ISO_LIKE = re.compile(r"R\d*/.+|P(\d|T)[\w.,]*|\d{4}-\d\d-\d\d.*")  # unquoted, PT2H is a Python name
 _ISO_PARSERS = {"timeDuration": _Timer.parse_iso_duration, "timeCycle": _Timer.parse_iso_recurring_interval,
                 "timeDate": _Timer.parse_time_or_duration}
 
@@ -42,7 +41,7 @@ UNSUPPORTED = (
     ("self::*[not(bpmn:startEvent)]", "process has no start event"),
     (".//*[self::bpmn:subProcess or self::bpmn:transaction][count(bpmn:startEvent) != 1 or not(bpmn:endEvent)]",
      "an embedded subprocess needs exactly one start event and at least one end event"),
-    # SpiffWorkflow reads these two attributes namespaced, never sees them: event subprocesses never arm.
+    # SpiffWorkflow looks these two attributes up namespaced, so never sees them (measured: never armed).
     (".//bpmn:subProcess[@triggeredByEvent='true']", "event subprocesses are not supported (they would never start)"),
     (".//bpmn:adHocSubProcess[@ordering='Sequential']", "sequential ad hoc subprocesses are not supported"),
     (".//bpmn:callActivity[not(@calledElement = /bpmn:definitions/bpmn:process/@id)]",
@@ -57,7 +56,6 @@ UNSUPPORTED = (
     # SpiffWorkflow refuses the whole file when any data store lacks an implementation (we have none).
     ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),
 )
-
 # (XPath, mode, label): every text SpiffWorkflow evaluates or executes as Python.
 EXPRESSIONS = (
     (".//bpmn:conditionExpression | .//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
@@ -109,24 +107,20 @@ def _validate(data, filename, functions, max_bytes):
         tree = parse_xml(data, max_bytes=max_bytes)
     except XmlRejected as e:
         return [], [Problem(filename, e.line, None, e.message)]
-    problems = _xsd_problems(tree, filename)
-    if problems:  # the later steps assume a schema-valid document
+    if problems := _xsd_problems(tree, filename):  # the later steps assume a schema-valid document
         return [], problems
     executable = tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS)
     if not executable:
         return [], [Problem(filename, tree.getroot().sourceline, None,
                             'no executable process: set isExecutable="true" on the process to deploy')]
     runnable = _runnable(tree, executable)
-    problems = _unsupported(runnable, filename)
-    others = tree.xpath("/bpmn:definitions/*[not(self::bpmn:process)]", namespaces=NS)
-    problems += _expression_problems(runnable + others, filename, functions)
+    others = tree.xpath("/bpmn:definitions/*[not(self::bpmn:process)]", namespaces=NS)  # messages, signals...
+    problems = _unsupported(runnable, filename) + _expression_problems(runnable + others, filename, functions)
     definitions, parse_problems = _spiff_parse(tree, executable, data, filename)
     # SpiffWorkflow stops at its first error, usually one we located already; keep only new ones.
     seen = {p.element_id for p in problems}
     problems += [p for p in parse_problems if (p.element_id not in seen if p.element_id else not seen)]
-    if problems:
-        return [], sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)
-    return definitions, []
+    return ([], sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)) if problems else (definitions, [])
 
 
 def _runnable(tree, executable):
@@ -145,9 +139,9 @@ def _xsd_problems(tree, filename):
         if VALIDATOR.validator.validate(tree):
             return []
         entries = list(VALIDATOR.validator.error_log)
+    # the first id on an error's line names the element (reversed, so the first one on a line wins)
     ids = {el.sourceline: el.get("id") for el in reversed(list(tree.iter(etree.Element))) if el.get("id")}
-    return [Problem(filename, e.line or None, ids.get(e.line), _one_line(e.message) + " (XSD)")
-            for e in entries]  # ids: first id on each line (reversed, so the first wins) names the element
+    return [Problem(filename, e.line or None, ids.get(e.line), _one_line(e.message) + " (XSD)") for e in entries]
 
 
 def _unsupported(processes, filename):
@@ -204,7 +198,8 @@ def _iso_problem(value, kind):
     """Why SpiffWorkflow would fail on this value when it arms the timer (trap 6), or None."""
     # SpiffWorkflow adds up durations month by month, so a huge month count would hang the worker.
     parts = [p.split("T")[0] for p in value.upper().split("/") if p.startswith("P")]
-    if sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p)) > 12_000:
+    months = sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p))
+    if months > 12_000:
         return f"{value!r} is longer than 1000 years"
     try:
         result = _ISO_PARSERS[kind](value)
@@ -235,7 +230,7 @@ def _exception_problem(exc, tree, filename):
     if not isinstance(exc, ValidationException) or tree is None:
         return Problem(filename, None, None, _one_line(f"internal error while parsing: {type(exc).__name__}: {exc}"))
     element_id = getattr(exc, "id", "") or None
-    nodes = tree.xpath("//*[@id=$i]", i=element_id) if element_id else []  # its own line_number is ''"
+    nodes = tree.xpath("//*[@id=$i]", i=element_id) if element_id else []  # its line_number is always ""
     message = re.sub(r"<Element (\S+) at 0x[0-9a-fA-F]+>", r"\1", str(exc.args[0] if exc.args else exc))
     return Problem(filename, nodes[0].sourceline if nodes else None, element_id, _one_line(message))
 
@@ -249,5 +244,6 @@ def _owner_id(el):
 
 def _one_line(text):
     """Plain one-line message: namespaces as prefixes, whitespace collapsed, length bounded."""
-    text = " ".join(re.sub(r"\{([^{}]+)\}", lambda m: f"{_PREFIXES[m[1]]}:" if m[1] in _PREFIXES else m[0], text).split())
+    text = re.sub(r"\{([^{}]+)\}", lambda m: f"{_PREFIXES[m[1]]}:" if m[1] in _PREFIXES else m[0], text)
+    text = " ".join(text.split())
     return text if len(text) <= 400 else text[:399] + "…"

@@ -255,6 +255,7 @@ def test_good_timer_expressions_pass(expression, kind):
     ('"P2D"', "timeDate", "is not a valid ISO 8601 date"),
     ("3600", "timeDuration", "quoted ISO 8601"),
     ("__import__('os').getcwd()", "timeDuration", "'__import__' is not allowed"),
+    ('"R/P999999999M"', "timeCycle", "longer than 1000 years"),  # would loop month by month for minutes
 ])
 def test_bad_timer_expressions_are_located(expression, kind, expected):
     definitions, [problem] = validate_bpmn(timer_diagram(expression, kind), "t.bpmn")
@@ -294,11 +295,20 @@ def test_event_subprocess_is_refused_because_it_would_never_start():
     assert problem.element_id == "on_signal" and "event subprocess" in problem.message
 
 
-def test_process_without_start_event_and_complex_gateway_are_both_reported():
-    body = """<bpmn:complexGateway id="cg"/><bpmn:endEvent id="e"/>"""
+def test_process_without_start_event_and_service_task_are_both_reported():
+    body = """<bpmn:serviceTask id="call_api"/><bpmn:endEvent id="e"/>"""
     _, problems = validate_bpmn(diagram(body), "nostart.bpmn")
-    assert {(p.element_id, p.message) for p in problems} == {
-        ("p", "process has no start event"), ("cg", "complex gateways are not supported")}
+    assert {(p.element_id, p.message.split(":")[0]) for p in problems} == {
+        ("p", "process has no start event"), ("call_api", "service tasks are not supported")}
+
+
+def test_reachable_complex_gateway_is_reported_by_spiffworkflow_with_its_line():
+    body = """
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:complexGateway id="cg"><bpmn:incoming>f1</bpmn:incoming></bpmn:complexGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="cg"/>"""
+    _, [problem] = validate_bpmn(diagram(body), "cg.bpmn")
+    assert (problem.element_id, problem.line) == ("cg", 7) and "no support" in problem.message
 
 
 def test_spiffworkflow_errors_are_located_by_element_id():
@@ -315,6 +325,38 @@ def test_spiffworkflow_errors_are_located_by_element_id():
     assert "without condition" in problem.message
     assert problem.line == data.decode().splitlines().index(
         next(l for l in data.decode().splitlines() if f'id="{problem.element_id}"' in l)) + 1
+
+
+def test_code_in_a_called_process_is_checked_even_if_that_process_is_not_marked_executable():
+    caller = """
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:callActivity id="call" calledElement="helper"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="call"/><bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="e"/>"""
+    helper = """
+  <bpmn:process id="helper">
+    <bpmn:startEvent id="hs"><bpmn:outgoing>h1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="evil"><bpmn:incoming>h1</bpmn:incoming><bpmn:outgoing>h2</bpmn:outgoing>
+      <bpmn:script>x = ().__class__</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="he"><bpmn:incoming>h2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="h1" sourceRef="hs" targetRef="evil"/><bpmn:sequenceFlow id="h2" sourceRef="evil" targetRef="he"/>
+  </bpmn:process>"""
+    _, [problem] = validate_bpmn(diagram(caller, helper), "call.bpmn")
+    assert problem.element_id == "evil" and "__class__" in problem.message
+    fixed = diagram(caller, helper.replace("().__class__", "1"))
+    [definition], problems = validate_bpmn(fixed, "call.bpmn")
+    assert problems == [] and list(definition.subprocess_specs) == ["helper"]
+
+
+def test_condition_on_a_flow_leaving_a_task_is_refused_because_it_would_be_ignored():
+    body = """
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e"><bpmn:conditionExpression>x</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>"""
+    _, [problem] = validate_bpmn(diagram(body), "cond.bpmn")
+    assert problem.element_id == "f1" and "would be ignored" in problem.message
 
 
 # ---- never raises; message shape ---------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Cost of persistence: one whole instance of a 3-user-task process, raw SpiffWorkflow vs the engine.
+
+The process (tests/bpmn/three_step.bpmn) has 3 user tasks, an exclusive gateway and a boundary
+timer. (a) raw: SpiffWorkflow in memory, nothing saved; (b) the engine's use cases on a SQLite
+file: start, then complete the task each step made ready, one transaction per step (4 in all); (c) the same on PostgreSQL when TEST_DATABASE_URL is set. Medians per whole instance.
+The last line printed is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from engine import clock as clocks  # noqa: E402
+from engine import instances  # noqa: E402
+from engine.bootstrap import open_context  # noqa: E402
+from engine.config import Config  # noqa: E402
+from engine.definitions import deploy_bytes  # noqa: E402
+from engine.migrations import upgrade  # noqa: E402
+
+DIAGRAM = ROOT / "tests" / "bpmn" / "three_step.bpmn"
+STEPS = ({}, {"approved": True}, {"comment": "ok"})
+
+
+def raw_instance(spec, subprocess_specs) -> None:
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    workflow.get_next_task(spec_name="Start").data.update({"unit": "u1"})
+    workflow.do_engine_steps()
+    for data in STEPS:
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.set_data(**data)
+        task.run()
+        workflow.do_engine_steps()
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    assert workflow.is_completed()
+
+
+def engine_instance(ctx) -> None:
+    # As the task page does: after each step, go to the task that step made ready.
+    view = instances.start_instance(ctx, "three_step", {"unit": "u1"}, actor="bench")
+    for data in STEPS:
+        view = instances.complete_task(ctx, view.id, view.next_tasks[0].task_id, data, actor="bench")
+    assert view.status.value == "completed"
+
+
+def measure(run, n: int, warmup: int) -> float:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def engine_context(url: str):
+    upgrade(url)
+    ctx = open_context(Config(database_url=url, deploy_on_start=False),
+                       clocks.FixedClock(datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)))
+    deploy_bytes(ctx, DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
+    return ctx
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=200, help="instances per measurement")
+    args = parser.parse_args()
+    clocks.install()
+    spiff = SpiffBpmnParser(validator=VALIDATOR)
+    spiff.add_bpmn_file(str(DIAGRAM))
+    spec, subprocess_specs = spiff.get_spec("three_step"), spiff.get_subprocess_specs("three_step")
+
+    result = {"instances": args.n}
+    result["raw_ms"] = round(measure(lambda: raw_instance(spec, subprocess_specs), args.n, 20), 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = engine_context(f"sqlite:///{tmp}/bench.db")
+        result["sqlite_ms"] = round(measure(lambda: engine_instance(ctx), args.n, 20), 3)
+        ctx.db.dispose()
+    result["sqlite_ratio"] = round(result["sqlite_ms"] / result["raw_ms"], 2)
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url:
+        reset_postgres(pg_url)
+        ctx = engine_context(pg_url)
+        result["postgres_ms"] = round(measure(lambda: engine_instance(ctx), args.n, 20), 3)
+        result["postgres_ratio"] = round(result["postgres_ms"] / result["raw_ms"], 2)
+        ctx.db.dispose()
+    print(f"raw SpiffWorkflow in memory: {result['raw_ms']} ms per instance")
+    print(f"engine on SQLite:            {result['sqlite_ms']} ms ({result['sqlite_ratio']}x)")
+    if "postgres_ms" in result:
+        print(f"engine on PostgreSQL:        {result['postgres_ms']} ms ({result['postgres_ratio']}x)")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Every database operation on the hot path of an instance, in one place, in SQLAlchemy Core.
+
+A step (start, complete, cancel) reads one row and writes a handful; going through the ORM's
+unit of work for that cost more than SpiffWorkflow itself (bench/engine.py). Optimistic
+concurrency is the classic `UPDATE ... WHERE row_version = :seen`: zero rows means someone
+else wrote first.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from .errors import ConcurrentUpdate, DefinitionNotFound, InstanceNotFound
+from .models import AuditEntry, DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
+from .runtime import ArmedTimer, ReadyUserTask
+
+_I = ProcessInstance.__table__
+_D = DefinitionVersion.__table__
+_READY = ReadyTask.__table__
+_TIMERS = WaitingTimer.__table__
+
+
+@dataclass
+class InstanceRow:
+    """The columns of an instance that a step needs."""
+
+    id: int
+    definition_id: int
+    process_id: str
+    status: InstanceStatus
+    state_json: str
+    row_version: int
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the query tables hold for an instance: its ready user tasks and armed timers."""
+
+    ready: tuple[ReadyUserTask, ...] = ()
+    timers: tuple[ArmedTimer, ...] = ()
+
+
+EMPTY = Snapshot()
+
+
+# Statements are built once, on first use, with bound parameters: building a statement object
+# costs more than SQLite takes to run it (measured with cProfile on bench/engine.py).
+@cache
+def _load_stmt():
+    return (select(_I.c.id, _I.c.definition_id, _I.c.process_id, _I.c.status, _I.c.state_json,
+                   _I.c.row_version, _I.c.error_message, _I.c.created_at, _I.c.updated_at)
+            .where(_I.c.id == bindparam("instance_id")))
+
+
+@cache
+def _update_stmt(columns: frozenset[str]):
+    return (update(_I).where(_I.c.id == bindparam("_id"), _I.c.row_version == bindparam("_seen"))
+            .values({name: bindparam(name) for name in columns}))
+
+
+@cache
+def _delete_rows_stmt(table):
+    return delete(table).where(table.c.instance_id == bindparam("instance_id"),
+                               table.c.task_id.in_(bindparam("task_ids", expanding=True)))
+
+
+@cache
+def _audit_stmt():
+    return insert(AuditEntry.__table__)
+
+
+def load(session: Session, instance_id: int) -> InstanceRow:
+    """Read an instance, or InstanceNotFound."""
+    row = session.connection().execute(_load_stmt(), {"instance_id": instance_id}).first()
+    if row is None:
+        raise InstanceNotFound(instance_id)
+    return InstanceRow(**row._mapping)
+
+
+def latest_definition_id(session: Session, process_id: str) -> int:
+    """The id of the newest deployed version of a process."""
+    found = session.connection().execute(
+        select(_D.c.id).where(_D.c.process_id == process_id).order_by(_D.c.version.desc()).limit(1)
+    ).scalar()
+    if found is None:
+        raise DefinitionNotFound(process_id)
+    return found
+
+
+def definition(session: Session, definition_id: int) -> tuple[int, str]:
+    """(version, spec_json) of a deployed version by id."""
+    row = session.connection().execute(
+        select(_D.c.version, _D.c.spec_json).where(_D.c.id == definition_id)).one()
+    return row.version, row.spec_json
+
+
+def insert_instance(session: Session, *, definition_id: int, process_id: str, state_json: str,
+                    status: InstanceStatus, actor: str, now: datetime) -> int:
+    """Create an instance row; return its id."""
+    result = session.connection().execute(
+        insert(_I).values(definition_id=definition_id, process_id=process_id, status=status,
+                          state_json=state_json, started_by=actor, created_at=now, updated_at=now,
+                          ended_at=now if status is InstanceStatus.COMPLETED else None, row_version=1)
+        .returning(_I.c.id))
+    return result.scalar_one()
+
+
+def update_instance(session: Session, row: InstanceRow, *, now: datetime, **values: Any) -> int:
+    """Write new values if nobody changed the row since it was read; return the new row_version."""
+    if values.get("status") in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
+        values.setdefault("ended_at", now)
+    values.update(updated_at=now, row_version=row.row_version + 1)
+    result = session.connection().execute(_update_stmt(frozenset(values)),
+                                          dict(values, _id=row.id, _seen=row.row_version))
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(row.id)
+    return row.row_version + 1
+
+
+def apply_snapshot(session: Session, instance_id: int, before: Snapshot, after: Snapshot,
+                   now: datetime) -> None:
+    """Bring the query tables from `before` to `after`, touching only the rows that changed."""
+    _apply(session, _READY, instance_id, before.ready, after.ready, {"created_at": now})
+    _apply(session, _TIMERS, instance_id, before.timers, after.timers, {})
+
+
+def clear_snapshot(session: Session, instance_id: int) -> None:
+    """Remove every ready task and timer row of an instance (it ended or failed)."""
+    connection = session.connection()
+    connection.execute(delete(_READY).where(_READY.c.instance_id == instance_id))
+    connection.execute(delete(_TIMERS).where(_TIMERS.c.instance_id == instance_id))
+
+
+def audit(session: Session, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
+          task_id: str | None = None, bpmn_id: str | None = None, summary: dict | None = None) -> None:
+    """Append one audit entry."""
+    session.connection().execute(_audit_stmt(), {
+        "at": at, "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
+        "bpmn_id": bpmn_id, "summary": summary or {}})
+
+
+def _apply(session: Session, table, instance_id: int, before, after, on_insert: dict) -> None:
+    old = {item.task_id: item for item in before}
+    new = {item.task_id: item for item in after}
+    connection = session.connection()
+    gone = [task_id for task_id in old if task_id not in new]
+    if gone:
+        connection.execute(_delete_rows_stmt(table), {"instance_id": instance_id, "task_ids": gone})
+    added = [dict(asdict(item), instance_id=instance_id, **on_insert)
+             for task_id, item in new.items() if task_id not in old]
+    if added:
+        connection.execute(insert(table), added)
+    for task_id, item in new.items():
+        if task_id in old and old[task_id] != item:
+            # A re-armed timer or a re-evaluated due date or assignee: update in place.
+            connection.execute(update(table).where(table.c.instance_id == instance_id,
+                                                   table.c.task_id == task_id).values(**asdict(item)))
