@@ -9,14 +9,20 @@ from .config import Config
 from .context import EngineContext, build_context
 
 
+def working_calendar(config: Config):
+    """The working-day calendar from the shipped overrides file."""
+    from .calendar import WorkingCalendar, load_overrides
+
+    return WorkingCalendar(load_overrides(config.processes_dir / "calendar" / "vn-public-service.json"))
+
+
 def diagram_functions(config: Config) -> dict[str, Callable[..., Any]]:
     """The project functions that diagram expressions, conditions and timers may call."""
-    from .calendar import WorkingCalendar, load_overrides
     from .diagram_functions import DiagramFunctions
     from .errors import InvalidInput
     from .timer_settings import load_seed
 
-    calendar = WorkingCalendar(load_overrides(config.processes_dir / "calendar" / "vn-public-service.json"))
+    calendar = working_calendar(config)
     settings = {s.name: s for s in load_seed(config.processes_dir / "settings" / "timers.json")}
 
     def setting(name: str):

@@ -19,10 +19,17 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         return args.run(args) or 0
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"database error: {cause} (is the schema up to date? run: python -m engine migrate)",
+              file=sys.stderr)
         return 1
 
 
@@ -41,7 +48,87 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check BPMN files without deploying them")
     validate.add_argument("files", nargs="+", type=Path)
     validate.set_defaults(run=_validate)
+
+    timers = commands.add_parser("timers", help="timer operations").add_subparsers(title="timer commands")
+    fire = timers.add_parser("fire-due", help="fire every timer due by an instant (default: now)")
+    fire.add_argument("--at", type=_instant, help="ISO date-time, e.g. 2025-05-09T08:00+07:00")
+    fire.set_defaults(run=_fire_due)
+
+    worker = commands.add_parser("worker", help="run the timer worker until interrupted")
+    worker.add_argument("--poll", type=float, default=2.0, help="seconds between passes (default 2)")
+    worker.set_defaults(run=_worker)
+
+    calendar = commands.add_parser("calendar", help="working-day calendar").add_subparsers(title="calendar commands")
+    add = calendar.add_parser("add-working-days", help="print the date N working days after an event")
+    add.add_argument("event", type=_instant)
+    add.add_argument("n", type=int)
+    add.set_defaults(run=_add_working_days)
+    days_off = calendar.add_parser("days-off", help="list a year's days off and make-up working days")
+    days_off.add_argument("year", type=int)
+    days_off.set_defaults(run=_days_off)
     return parser
+
+
+def _instant(text: str):
+    from datetime import datetime
+
+    from .calendar import TZ
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date-time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=TZ)
+
+
+def _fire_due(args) -> int:
+    from .bootstrap import open_context
+    from .clock import FixedClock
+    from .timers import fire_due_timers
+
+    ctx = open_context(clock=FixedClock(args.at) if args.at else None)
+    report = fire_due_timers(ctx, actor="cli")
+    for instance_id, bpmn_id in report.fired:
+        print(f"instance {instance_id}: fired {bpmn_id}")
+    for instance_id, message in report.failed:
+        print(f"instance {instance_id}: error: {message}", file=sys.stderr)
+    print(f"fired {len(report.fired)}, failed {len(report.failed)}, skipped {report.skipped}")
+    return 1 if report.failed else 0
+
+
+def _worker(args) -> int:
+    import signal
+    import threading
+
+    from .bootstrap import open_context
+    from .timers import run_worker
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"timer worker polling every {args.poll}s; Ctrl-C to stop")
+    try:
+        run_worker(open_context(), stop, args.poll)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _calendar():
+    from .bootstrap import working_calendar
+
+    return working_calendar(Config.from_env())
+
+
+def _add_working_days(args) -> int:
+    print(_calendar().working_day_deadline(args.event, args.n).isoformat())
+    return 0
+
+
+def _days_off(args) -> int:
+    for day in _calendar().days_off(args.year):
+        kind = "nghỉ / day off" if day.kind.value == "day_off" else "làm bù / make-up working day"
+        print(f"{day.day.isoformat()}\t{kind}\t{day.reason}\t{day.source}")
+    return 0
 
 
 def _migrate(args) -> int:

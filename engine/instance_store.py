@@ -85,6 +85,19 @@ def load(session: Session, instance_id: int) -> InstanceRow:
     return InstanceRow(**row._mapping)
 
 
+def claim(session: Session, instance_id: int) -> bool:
+    """Lock an instance row for this transaction; False if another transaction holds it.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent timer workers split the work. SQLite
+    serializes writers at BEGIN IMMEDIATE, so the claim always succeeds there.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return True
+    stmt = select(_I.c.id).where(_I.c.id == instance_id).with_for_update(skip_locked=True)
+    return connection.execute(stmt).scalar() is not None
+
+
 def latest_definition_id(session: Session, process_id: str) -> int:
     """The id of the newest deployed version of a process."""
     found = session.connection().execute(

@@ -118,6 +118,28 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                             row.error_message, row.created_at, now)
 
 
+def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> list[str] | None:
+    """Advance one instance past its timers due by now; return their BPMN ids.
+
+    Returns None when another worker holds the instance (PostgreSQL row lock, SKIP LOCKED).
+    """
+    with ctx.unit_of_work() as session:
+        if not store.claim(session, instance_id):
+            return None
+        row = store.load(session, instance_id)
+        if row.status is not InstanceStatus.RUNNING:
+            return []
+        version, workflow = _load(ctx, session, row)
+        before = _snapshot(workflow)
+        runtime.advance(workflow)
+        now = ctx.now()
+        _save(ctx, session, row, version, workflow, before, now)
+        fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
+        store.audit(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
+                    summary={"timers": fired})
+        return fired
+
+
 def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:
     """One instance by id."""
     with ctx.unit_of_work(readonly=True) as session:

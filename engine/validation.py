@@ -44,15 +44,16 @@ UNSUPPORTED = (
     # SpiffWorkflow looks these two attributes up namespaced, so never sees them (measured: never armed).
     (".//bpmn:subProcess[@triggeredByEvent='true']", "event subprocesses are not supported (they would never start)"),
     (".//bpmn:adHocSubProcess[@ordering='Sequential']", "sequential ad hoc subprocesses are not supported"),
-    (".//bpmn:callActivity[not(@calledElement = /bpmn:definitions/bpmn:process/@id)]",
-     "call activity calls '{calledElement}', which is not a process in this file"),
+    # (..., attribute or "text", allowed targets): only a reference to no target's id is a problem.
+    (".//bpmn:callActivity", "call activity calls '{calledElement}', which is not a process in this file",
+     "calledElement", "/bpmn:definitions/bpmn:process"),
     # SpiffWorkflow silently drops conditions that do not leave a gateway: refuse rather than surprise.
-    (".//bpmn:sequenceFlow[bpmn:conditionExpression]"
-     "[not(@sourceRef = (../bpmn:exclusiveGateway | ../bpmn:inclusiveGateway)/@id)]",
-     "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored"),
-    ("(.//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef)"
-     "[not(. = (//bpmn:dataObjectReference | //bpmn:dataStoreReference)/@id)]",
-     "data association refers to '{text}', which is not a data object reference"),
+    (".//bpmn:sequenceFlow[bpmn:conditionExpression]",
+     "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored",
+     "sourceRef", "//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"),
+    (".//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef",
+     "data association refers to '{text}', which is not a data object reference",
+     "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
     # SpiffWorkflow refuses the whole file when any data store lacks an implementation (we have none).
     ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),
 )
@@ -145,11 +146,15 @@ def _xsd_problems(tree, filename):
 
 
 def _unsupported(processes, filename):
-    groups = {}  # one problem per element and rule: a task with ten bad data inputs is one mistake
+    groups, targets = {}, {}  # one problem per element and rule: ten bad data inputs are one mistake
+    # Reference checks use id sets: the same test in an XPath predicate is quadratic (minutes on 3 MB).
     for proc in processes:
-        for xpath, msg in UNSUPPORTED:
+        for xpath, msg, ref, allowed in ((*rule, None, None)[:4] for rule in UNSUPPORTED):
+            if allowed and allowed not in targets:
+                targets[allowed] = {t.get("id") for t in proc.xpath(allowed, namespaces=NS)}
             for el in proc.xpath(xpath, namespaces=NS):  # a dict as ordered set: /-paths match per process
-                groups.setdefault((_owner_id(el), msg), {})[el] = None
+                if not allowed or (el.text if ref == "text" else el.get(ref)) not in targets[allowed]:
+                    groups.setdefault((_owner_id(el), msg), {})[el] = None
     problems = []
     for (owner, msg), els in groups.items():
         els = list(els)

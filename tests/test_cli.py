@@ -71,3 +71,41 @@ def test_deploy_refuses_an_invalid_file_with_exit_1(tmp_path):
     result = run("deploy", BPMN / "invalid_script_import.bpmn", database_url=url)
     assert result.returncode == 1 and "import is not allowed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_calendar_add_working_days_prints_the_deadline_date():
+    result = run("calendar", "add-working-days", "2025-04-25T16:00", "7")
+    assert result.returncode == 0 and result.stdout.strip() == "2025-05-08"
+
+
+def test_calendar_days_off_lists_swaps_with_their_source():
+    result = run("calendar", "days-off", "2026")
+    assert "2026-01-10\tlàm bù / make-up working day" in result.stdout
+    assert "12729/VPCP-KGVX" in result.stdout
+
+
+def test_timers_fire_due_at_an_instant_fires_what_is_due(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run("migrate", database_url=url)
+    run("deploy", database_url=url)
+    from datetime import datetime
+
+    from engine import instances
+    from engine.bootstrap import open_context
+    from engine.clock import FixedClock
+    from engine.config import Config
+    from tests.conftest import TZ
+
+    ctx = open_context(Config(database_url=url), FixedClock(datetime(2025, 4, 25, 16, 0, tzinfo=TZ)))
+    started = instances.start_instance(ctx, "feedback_followup", {"received_at": "2025-04-25T16:00:00+07:00"})
+    ctx.db.dispose()
+    result = run("timers", "fire-due", "--at", "2025-05-09T08:00+07:00", database_url=url)
+    assert result.returncode == 0, result.stderr
+    assert f"instance {started.id}: fired limit_exceeded" in result.stdout
+    assert "fired 2, failed 0, skipped 0" in result.stdout
+
+
+def test_a_database_without_schema_gets_a_hint_not_a_traceback(tmp_path):
+    result = run("timers", "fire-due", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert result.returncode == 1 and "python -m engine migrate" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,8 +1,19 @@
-"""`python -m web`: serve the product on http://127.0.0.1:5000 (embedded default set-up)."""
+"""`python -m web`: serve the product on http://127.0.0.1:5000 with the timer worker embedded."""
 import os
+import threading
+
+from engine.timers import run_worker
 
 from . import create_app
 
 app = create_app()
-app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")),
-        threaded=True, use_reloader=False)
+stop = threading.Event()
+# The embedded default: one process serves pages and fires timers (POLL seconds, default 2).
+worker = threading.Thread(target=run_worker, name="timer-worker", daemon=True,
+                          args=(app.extensions["engine"], stop, float(os.environ.get("TIMER_POLL_SECONDS", "2"))))
+worker.start()
+try:
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")),
+            threaded=True, use_reloader=False)
+finally:
+    stop.set()
