@@ -63,6 +63,7 @@ def now() -> datetime:
 @contextlib.contextmanager
 def in_effect(clock: Clock) -> Iterator[Clock]:
     """Make `clock` the source of "now" for the code run inside the block."""
+    install()
     token = _current.set(clock)
     try:
         yield clock
@@ -86,6 +87,7 @@ def install() -> None:
     """Route SpiffWorkflow's timer module through the clock in effect (idempotent)."""
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
+    if timer.datetime is _ClockDatetime:
+        return
     with _install_lock:
-        if timer.datetime is not _ClockDatetime:
-            timer.datetime = _ClockDatetime
+        timer.datetime = _ClockDatetime

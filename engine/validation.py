@@ -27,7 +27,8 @@ _ISO_LIKE = re.compile(r"R\d*/.+|P(\d|T)[\w.,]*|\d{4}-\d\d-\d\d.*")  # unquoted,
 _ISO_PARSERS = {"timeDuration": _Timer.parse_iso_duration, "timeCycle": _Timer.parse_iso_recurring_interval,
                 "timeDate": _Timer.parse_time_or_duration}
 
-# (XPath from a process that can run, message): things SpiffWorkflow or this engine cannot run.
+# What SpiffWorkflow or this engine cannot run: (XPath, message[, attribute or "text", XPath of allowed ids]).
+# References are checked against a set of ids: the same test as an XPath predicate is quadratic (minutes on 3 MB).
 UNSUPPORTED = (
     (".//bpmn:serviceTask", "service tasks are not supported: this engine has no service connectors"),
     (".//bpmn:businessRuleTask", "business rule tasks (DMN decisions) are not supported"),
@@ -44,18 +45,15 @@ UNSUPPORTED = (
     # SpiffWorkflow looks these two attributes up namespaced, so never sees them (measured: never armed).
     (".//bpmn:subProcess[@triggeredByEvent='true']", "event subprocesses are not supported (they would never start)"),
     (".//bpmn:adHocSubProcess[@ordering='Sequential']", "sequential ad hoc subprocesses are not supported"),
-    # (..., attribute or "text", allowed targets): only a reference to no target's id is a problem.
     (".//bpmn:callActivity", "call activity calls '{calledElement}', which is not a process in this file",
      "calledElement", "/bpmn:definitions/bpmn:process"),
-    # SpiffWorkflow silently drops conditions that do not leave a gateway: refuse rather than surprise.
     (".//bpmn:sequenceFlow[bpmn:conditionExpression]",
      "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored",
      "sourceRef", "//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"),
     (".//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef",
      "data association refers to '{text}', which is not a data object reference",
      "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
-    # SpiffWorkflow refuses the whole file when any data store lacks an implementation (we have none).
-    ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),
+    ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),  # SpiffWorkflow refuses the file
 )
 # (XPath, mode, label): every text SpiffWorkflow evaluates or executes as Python.
 EXPRESSIONS = (
@@ -137,17 +135,15 @@ def _runnable(tree, executable):
 def _xsd_problems(tree, filename):
     VALIDATOR.preprocess(tree)  # as SpiffWorkflow does: bpmn-js writes formalExpression for messagePath
     with _XSD_LOCK:  # the shared schema keeps the error log of its last run, so runs must not overlap
-        if VALIDATOR.validator.validate(tree):
-            return []
-        entries = list(VALIDATOR.validator.error_log)
+        entries = [] if VALIDATOR.validator.validate(tree) else list(VALIDATOR.validator.error_log)
     # the first id on an error's line names the element (reversed, so the first one on a line wins)
-    ids = {el.sourceline: el.get("id") for el in reversed(list(tree.iter(etree.Element))) if el.get("id")}
+    elements = reversed(list(tree.iter(etree.Element))) if entries else ()
+    ids = {el.sourceline: el.get("id") for el in elements if el.get("id")}
     return [Problem(filename, e.line or None, ids.get(e.line), _one_line(e.message) + " (XSD)") for e in entries]
 
 
 def _unsupported(processes, filename):
     groups, targets = {}, {}  # one problem per element and rule: ten bad data inputs are one mistake
-    # Reference checks use id sets: the same test in an XPath predicate is quadratic (minutes on 3 MB).
     for proc in processes:
         for xpath, msg, ref, allowed in ((*rule, None, None)[:4] for rule in UNSUPPORTED):
             if allowed and allowed not in targets:
@@ -200,8 +196,7 @@ def _timer_problems(text, kind, functions):
 
 
 def _iso_problem(value, kind):
-    """Why SpiffWorkflow would fail on this value when it arms the timer (trap 6), or None."""
-    # SpiffWorkflow adds up durations month by month, so a huge month count would hang the worker.
+    """Why SpiffWorkflow would fail (trap 6) or hang (it adds months one by one) arming this timer, or None."""
     parts = [p.split("T")[0] for p in value.upper().split("/") if p.startswith("P")]
     months = sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p))
     if months > 12_000:
