@@ -173,7 +173,8 @@ def _validate(args) -> int:
             print(f"{path}: cannot read: {error.strerror}")
             failed = True
             continue
-        parsed, problems = validate_bpmn(data, str(path), functions=diagram_function_names())
+        parsed, problems = validate_bpmn(data, str(path), functions=diagram_function_names(),
+                                         max_bytes=Config.from_env().max_bpmn_bytes)
         for problem in problems:
             print(problem)
         failed = failed or bool(problems)

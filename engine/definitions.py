@@ -43,7 +43,8 @@ class DefinitionView:
 
 def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "system") -> list[Deployed]:
     """Validate a BPMN file and store each of its executable processes as a new version if changed."""
-    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions)
+    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions,
+                                     max_bytes=ctx.config.max_bpmn_bytes)
     if problems:
         raise DeployRefused(problems)
     content_hash = hashlib.sha256(data).hexdigest()
