@@ -20,11 +20,6 @@ class Database:
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(readonly=True), expire_on_commit=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite database."""
-        return self.engine.dialect.name == "sqlite"
-
     @contextlib.contextmanager
     def transaction(self, readonly: bool = False) -> Iterator[Session]:
         """One unit of work: commit when the block succeeds, roll back on any exception."""
