@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .errors import ConcurrentUpdate, DefinitionNotFound, InstanceNotFound
-from .models import AuditEntry, DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
+from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
 from .runtime import ArmedTimer, ReadyUserTask
 
 _I = ProcessInstance.__table__
@@ -70,11 +70,6 @@ def _update_stmt(columns: frozenset[str]):
 def _delete_rows_stmt(table):
     return delete(table).where(table.c.instance_id == bindparam("instance_id"),
                                table.c.task_id.in_(bindparam("task_ids", expanding=True)))
-
-
-@cache
-def _audit_stmt():
-    return insert(AuditEntry.__table__)
 
 
 def load(session: Session, instance_id: int) -> InstanceRow:
@@ -150,14 +145,6 @@ def clear_snapshot(session: Session, instance_id: int) -> None:
     connection = session.connection()
     connection.execute(delete(_READY).where(_READY.c.instance_id == instance_id))
     connection.execute(delete(_TIMERS).where(_TIMERS.c.instance_id == instance_id))
-
-
-def audit(session: Session, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
-          task_id: str | None = None, bpmn_id: str | None = None, summary: dict | None = None) -> None:
-    """Append one audit entry."""
-    session.connection().execute(_audit_stmt(), {
-        "at": at, "actor": actor, "action": action, "instance_id": instance_id, "task_id": task_id,
-        "bpmn_id": bpmn_id, "summary": summary or {}})
 
 
 def _apply(session: Session, table, instance_id: int, before, after, on_insert: dict) -> None:

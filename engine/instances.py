@@ -66,7 +66,7 @@ def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | N
                 state_json=ctx.codec.dump_state(workflow), actor=actor, now=now)
             after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
             store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
-            store.audit(session, at=now, actor=actor, action="start", instance_id=instance_id,
+            audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
                         summary=audit.summarize(data))
             return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
                                 _new_tasks(instance_id, store.EMPTY, after, now))
@@ -91,7 +91,7 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
             bpmn_id = runtime.complete_user_task(workflow, task_id, data)
             now = ctx.now()
             view = _save(ctx, session, row, version, workflow, before, now)
-            store.audit(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
+            audit.record(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
                         task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
             return view
     except DiagramError as error:
@@ -112,7 +112,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
         new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
                                             state_json=ctx.codec.dump_state(workflow))
         store.clear_snapshot(session, row.id)
-        store.audit(session, at=now, actor=actor, action="cancel", instance_id=row.id,
+        audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
                     summary={"reason": reason} if reason else {})
         return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
                             row.error_message, row.created_at, now)
@@ -135,7 +135,7 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
         now = ctx.now()
         _save(ctx, session, row, version, workflow, before, now)
         fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
-        store.audit(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
+        audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
                     summary={"timers": fired})
         return fired
 
@@ -188,7 +188,7 @@ def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor:
         now = ctx.now()
         store.update_instance(session, row, now=now, status=InstanceStatus.ERROR, error_message=str(error))
         store.clear_snapshot(session, row.id)
-        store.audit(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
+        audit.record(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
                     bpmn_id=getattr(error, "bpmn_id", None),
                     summary={"error": str(error), "data": audit.summarize(data or {})})
 
@@ -197,7 +197,7 @@ def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, An
                          error: DiagramError) -> None:
     # Keep a trace of the attempt, and the data the user gave, without any workflow state.
     with ctx.unit_of_work() as session:
-        store.audit(session, at=ctx.now(), actor=actor, action="start_failed", bpmn_id=error.bpmn_id,
+        audit.record(session, at=ctx.now(), actor=actor, action="start_failed", bpmn_id=error.bpmn_id,
                     summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
 
 
