@@ -67,7 +67,7 @@ def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | N
             after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
             store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
             audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
-                        summary=audit.summarize(data))
+                         summary=audit.summarize(data))
             return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
                                 _new_tasks(instance_id, store.EMPTY, after, now))
     except DiagramError as error:
@@ -92,7 +92,7 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
             now = ctx.now()
             view = _save(ctx, session, row, version, workflow, before, now)
             audit.record(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
-                        task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
+                         task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
             return view
     except DiagramError as error:
         mark_in_error(ctx, instance_id, error, actor, task_id=task_id, data=data)
@@ -113,7 +113,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                                             state_json=ctx.codec.dump_state(workflow))
         store.clear_snapshot(session, row.id)
         audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
-                    summary={"reason": reason} if reason else {})
+                     summary={"reason": reason} if reason else {})
         return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
                             row.error_message, row.created_at, now)
 
@@ -136,7 +136,7 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
         _save(ctx, session, row, version, workflow, before, now)
         fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
         audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
-                    summary={"timers": fired})
+                     summary={"timers": fired})
         return fired
 
 
@@ -189,8 +189,8 @@ def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor:
         store.update_instance(session, row, now=now, status=InstanceStatus.ERROR, error_message=str(error))
         store.clear_snapshot(session, row.id)
         audit.record(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
-                    bpmn_id=getattr(error, "bpmn_id", None),
-                    summary={"error": str(error), "data": audit.summarize(data or {})})
+                     bpmn_id=getattr(error, "bpmn_id", None),
+                     summary={"error": str(error), "data": audit.summarize(data or {})})
 
 
 def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, Any], actor: str,
@@ -198,7 +198,7 @@ def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, An
     # Keep a trace of the attempt, and the data the user gave, without any workflow state.
     with ctx.unit_of_work() as session:
         audit.record(session, at=ctx.now(), actor=actor, action="start_failed", bpmn_id=error.bpmn_id,
-                    summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
+                     summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
 
 
 def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
