@@ -9,28 +9,18 @@ from .config import Config
 from .context import EngineContext, build_context
 
 
-def working_calendar(config: Config):
-    """The working-day calendar from the shipped overrides file."""
-    from .calendar import WorkingCalendar, load_overrides
+def diagram_functions(ctx: EngineContext) -> dict[str, Callable[..., Any]]:
+    """The project functions that diagram expressions, conditions and timers may call.
 
-    return WorkingCalendar(load_overrides(config.processes_dir / "calendar" / "vn-public-service.json"))
-
-
-def diagram_functions(config: Config) -> dict[str, Callable[..., Any]]:
-    """The project functions that diagram expressions, conditions and timers may call."""
+    They read the timer settings and the calendar from the database, inside the unit of work
+    that evaluates the expression, so an admin's change applies to the next timer armed.
+    """
+    from . import timer_settings
+    from .context import current_session
     from .diagram_functions import DiagramFunctions
-    from .errors import InvalidInput
-    from .timer_settings import load_seed
 
-    calendar = working_calendar(config)
-    settings = {s.name: s for s in load_seed(config.processes_dir / "settings" / "timers.json")}
-
-    def setting(name: str):
-        if name not in settings:
-            raise InvalidInput(f"no timer setting named '{name}'")
-        return settings[name]
-
-    return DiagramFunctions(lambda: calendar, setting).as_dict()
+    return DiagramFunctions(calendar=lambda: ctx.calendars.get(current_session()),
+                            setting=lambda name: timer_settings.get(current_session(), name)).as_dict()
 
 
 def diagram_function_names() -> set[str]:
@@ -43,8 +33,24 @@ def diagram_function_names() -> set[str]:
 def open_context(config: Config | None = None, clock: Clock | None = None) -> EngineContext:
     """A ready-to-use engine context for the configured database."""
     ctx = build_context(config, clock)
-    ctx.functions = diagram_functions(ctx.config)
+    ctx.functions = diagram_functions(ctx)
     return ctx
+
+
+def seed_reference_data(ctx: EngineContext, actor: str = "seed") -> dict[str, int]:
+    """Insert the shipped timer settings and calendar overrides that the database lacks yet."""
+    from . import calendar_overrides, timer_settings
+    from .calendar import load_overrides
+
+    folder = ctx.config.processes_dir
+    with ctx.unit_of_work() as session:
+        now = ctx.now()
+        return {
+            "timer_settings": timer_settings.seed(
+                session, timer_settings.load_seed(folder / "settings" / "timers.json"), actor, now),
+            "calendar_overrides": calendar_overrides.seed(
+                session, load_overrides(folder / "calendar" / "vn-public-service.json"), actor, now),
+        }
 
 
 def default_bpmn_files(config: Config) -> list[Path]:
@@ -60,6 +66,7 @@ def prepare(config: Config | None = None, clock: Clock | None = None, actor: str
     config = config or Config.from_env()
     upgrade(config.database_url)
     ctx = open_context(config, clock)
+    seed_reference_data(ctx)
     if config.deploy_on_start:
         deploy_files(ctx, default_bpmn_files(config), actor=actor)
     return ctx

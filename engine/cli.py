@@ -114,9 +114,11 @@ def _worker(args) -> int:
 
 
 def _calendar():
-    from .bootstrap import working_calendar
+    from .bootstrap import open_context
 
-    return working_calendar(Config.from_env())
+    ctx = open_context()
+    with ctx.unit_of_work(readonly=True) as session:
+        return ctx.calendars.get(session)
 
 
 def _add_working_days(args) -> int:
@@ -132,10 +134,12 @@ def _days_off(args) -> int:
 
 
 def _migrate(args) -> int:
+    from .bootstrap import open_context, seed_reference_data
     from .migrations import upgrade
 
     upgrade(Config.from_env().database_url)
-    print("database schema is up to date")
+    added = seed_reference_data(open_context())
+    print("database schema is up to date; seeded " + ", ".join(f"{n} {k}" for k, n in added.items()))
     return 0
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
+from .calendar_overrides import CalendarCache
 from .config import Config
 from .db import Database
 from .serialization import WorkflowCodec
@@ -22,6 +24,7 @@ class EngineContext:
     clock: clocks.Clock = field(default_factory=lambda: clocks.SYSTEM_CLOCK)
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
+    calendars: CalendarCache = field(default_factory=CalendarCache)
     _script_engine: Any = field(default=None, init=False, repr=False)
 
     @property
@@ -41,7 +44,22 @@ class EngineContext:
     def unit_of_work(self, readonly: bool = False) -> Iterator[Session]:
         """A transaction during which "now", SpiffWorkflow's included, comes from this clock."""
         with clocks.in_effect(self.clock), self.db.transaction(readonly=readonly) as session:
-            yield session
+            token = _session.set(session)
+            try:
+                yield session
+            finally:
+                _session.reset(token)
+
+
+_session: contextvars.ContextVar[Session] = contextvars.ContextVar("session")
+
+
+def current_session() -> Session:
+    """The session of the unit of work in progress (diagram functions read settings through it)."""
+    try:
+        return _session.get()
+    except LookupError:
+        raise RuntimeError("no unit of work in progress") from None
 
 
 def build_context(config: Config | None = None, clock: clocks.Clock | None = None) -> EngineContext:

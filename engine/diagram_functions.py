@@ -7,6 +7,8 @@ timer re-armed after a setting changes is counted from the same event, not from 
 """
 from __future__ import annotations
 
+import ast
+
 from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
@@ -45,6 +47,19 @@ class DiagramFunctions:
         last_day = (end.astimezone(TZ) - timedelta(microseconds=1)).date()
         day = calendar.subtract_working_days(last_day, before - 1) if before > 0 else last_day
         return datetime.combine(day, time.min, TZ).isoformat()
+
+
+def settings_referenced(expression: str) -> set[str]:
+    """Names of the timer settings an expression passes to deadline() or reminder()."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    return {arg.value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in ("deadline", "reminder")
+            for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            and arg is not node.args[-1]}
 
 
 def _parse(value: str) -> datetime:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine import clock as clocks
-from engine.bootstrap import open_context
+from engine.bootstrap import open_context, seed_reference_data
 from engine.config import Config
 from engine.migrations import upgrade
 
@@ -23,7 +23,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TESTS = Path(__file__).resolve().parent
 BPMN = TESTS / "bpmn"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-_TABLES = ("audit_log", "waiting_timers", "ready_tasks", "process_instances", "definition_versions")
+_TABLES = ("audit_log", "waiting_timers", "ready_tasks", "process_instances", "definition_versions",
+           "timer_setting_changes", "timer_settings", "calendar_overrides")
 _pg_outcomes = {"passed": 0, "skipped": 0}
 
 
@@ -72,6 +73,7 @@ def clock():
 def ctx(database_url, clock):
     """An engine context on a fresh database, with the fixed clock."""
     context = open_context(Config(database_url=database_url, deploy_on_start=False), clock)
+    seed_reference_data(context)
     yield context
     context.db.dispose()
 

@@ -73,20 +73,32 @@ def test_deploy_refuses_an_invalid_file_with_exit_1(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_calendar_add_working_days_prints_the_deadline_date():
-    result = run("calendar", "add-working-days", "2025-04-25T16:00", "7")
+@pytest.fixture
+def migrated_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = run("migrate", database_url=url)
+    assert result.returncode == 0, result.stderr
+    return url
+
+
+def test_migrate_seeds_the_reference_data_once(migrated_url):
+    again = run("migrate", database_url=migrated_url)
+    assert "seeded 0 timer_settings, 0 calendar_overrides" in again.stdout
+
+
+def test_calendar_add_working_days_prints_the_deadline_date(migrated_url):
+    result = run("calendar", "add-working-days", "2025-04-25T16:00", "7", database_url=migrated_url)
     assert result.returncode == 0 and result.stdout.strip() == "2025-05-08"
 
 
-def test_calendar_days_off_lists_swaps_with_their_source():
-    result = run("calendar", "days-off", "2026")
+def test_calendar_days_off_lists_swaps_with_their_source(migrated_url):
+    result = run("calendar", "days-off", "2026", database_url=migrated_url)
     assert "2026-01-10\tlàm bù / make-up working day" in result.stdout
     assert "12729/VPCP-KGVX" in result.stdout
 
 
-def test_timers_fire_due_at_an_instant_fires_what_is_due(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    run("migrate", database_url=url)
+def test_timers_fire_due_at_an_instant_fires_what_is_due(migrated_url):
+    url = migrated_url
     run("deploy", database_url=url)
     from datetime import datetime
 
