@@ -10,11 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from . import audit, timer_settings
+from .diagram_functions import settings_referenced
 from .context import EngineContext
 from .errors import Conflict, DefinitionNotFound, DeployRefused
 from .models import DefinitionVersion, ProcessInstance
-from .validation import validate_bpmn
+from .validation import Problem, validate_bpmn
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "s
     content_hash = hashlib.sha256(data).hexdigest()
     try:
         with ctx.unit_of_work() as session:
+            problems = _unknown_settings(parsed, timer_settings.known_names(session), filename)
+            if problems:
+                raise DeployRefused(problems)
             return [_store(ctx, session, definition, content_hash, filename, actor) for definition in parsed]
     except IntegrityError as error:
         # Two deploys of the same process raced for the same version number.
@@ -84,6 +90,21 @@ def list_definitions(ctx: EngineContext) -> list[DefinitionView]:
                 .order_by(DefinitionVersion.process_id, DefinitionVersion.version.desc()))
         return [DefinitionView(d.id, d.process_id, d.version, d.name, d.content_hash, d.source_file,
                                d.deployed_at, d.deployed_by, n) for d, n in session.execute(stmt)]
+
+
+def _unknown_settings(parsed, known: set[str], filename: str) -> list[Problem]:
+    # A timer that names a setting nobody defined would fail only when armed, in production:
+    # refuse it at deploy time instead, naming the element.
+    problems = []
+    for definition in parsed:
+        for spec in [definition.spec, *definition.subprocess_specs.values()]:
+            for task_spec in spec.task_specs.values():
+                event = getattr(task_spec, "event_definition", None)
+                if isinstance(event, TimerEventDefinition):
+                    for name in sorted(settings_referenced(event.expression) - known):
+                        problems.append(Problem(filename, None, task_spec.bpmn_id,
+                                                f"timer reads unknown setting '{name}'"))
+    return problems
 
 
 def _store(ctx: EngineContext, session: Session, definition, content_hash: str, filename: str,

@@ -133,6 +133,20 @@ def update_instance(session: Session, row: InstanceRow, *, now: datetime, **valu
     return row.row_version + 1
 
 
+def current_snapshot(session: Session, instance_id: int) -> Snapshot:
+    """What the query tables hold for an instance now."""
+    connection = session.connection()
+    ready = connection.execute(_snapshot_stmt(_READY), {"instance_id": instance_id})
+    timers = connection.execute(_snapshot_stmt(_TIMERS), {"instance_id": instance_id})
+    return Snapshot(tuple(ReadyUserTask(r.task_id, r.bpmn_id, r.name, r.lane, r.assignee, r.due_at) for r in ready),
+                    tuple(ArmedTimer(t.task_id, t.bpmn_id, t.due_at) for t in timers))
+
+
+@cache
+def _snapshot_stmt(table):
+    return select(table).where(table.c.instance_id == bindparam("instance_id")).order_by(table.c.id)
+
+
 def apply_snapshot(session: Session, instance_id: int, before: Snapshot, after: Snapshot,
                    now: datetime) -> None:
     """Bring the query tables from `before` to `after`, touching only the rows that changed."""

@@ -64,7 +64,7 @@ def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | N
             instance_id = store.insert_instance(
                 session, definition_id=definition_id, process_id=process_id, status=status,
                 state_json=ctx.codec.dump_state(workflow), actor=actor, now=now)
-            after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
+            after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
             store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
             audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
                          summary=audit.summarize(data))
@@ -86,11 +86,11 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
     try:
         with ctx.unit_of_work() as session:
             row = _active_instance(session, instance_id, expected_version)
-            version, workflow = _load(ctx, session, row)
-            before = _snapshot(workflow)
+            version, workflow = load_workflow(ctx, session, row)
+            before = store.current_snapshot(session, row.id)
             bpmn_id = runtime.complete_user_task(workflow, task_id, data)
             now = ctx.now()
-            view = _save(ctx, session, row, version, workflow, before, now)
+            view = save_step(ctx, session, row, version, workflow, before, now)
             audit.record(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
                          task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
             return view
@@ -106,7 +106,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
         row = store.load(session, instance_id)
         if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             raise InstanceNotActive(instance_id, row.status.value)
-        version, workflow = _load(ctx, session, row)
+        version, workflow = load_workflow(ctx, session, row)
         runtime.cancel(workflow)
         now = ctx.now()
         new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
@@ -129,11 +129,11 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
         row = store.load(session, instance_id)
         if row.status is not InstanceStatus.RUNNING:
             return []
-        version, workflow = _load(ctx, session, row)
-        before = _snapshot(workflow)
+        version, workflow = load_workflow(ctx, session, row)
+        before = store.current_snapshot(session, row.id)
         runtime.advance(workflow)
         now = ctx.now()
-        _save(ctx, session, row, version, workflow, before, now)
+        save_step(ctx, session, row, version, workflow, before, now)
         fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
         audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
                      summary={"timers": fired})
@@ -229,25 +229,28 @@ def _specs(ctx: EngineContext, session: Session, definition_id: int):
     return ctx.codec.load_specs(definition_id, spec_json, version), version
 
 
-def _load(ctx: EngineContext, session: Session, row: store.InstanceRow):
+def load_workflow(ctx: EngineContext, session: Session, row: store.InstanceRow):
+    """(definition version number, workflow) of an instance row, ready to run."""
     specs, version = _specs(ctx, session, row.definition_id)
     workflow = ctx.codec.load_state(row.state_json, specs)
     workflow.script_engine = ctx.script_engine  # a restored workflow has the default engine (trap 2)
     return version, workflow
 
 
-def _snapshot(workflow) -> store.Snapshot:
+def snapshot(workflow) -> store.Snapshot:
+    """What the query tables should hold for this workflow."""
     ready, timers = runtime.open_work(workflow)
     return store.Snapshot(tuple(ready), tuple(timers))
 
 
-def _save(ctx: EngineContext, session: Session, row: store.InstanceRow, version: int, workflow,
-          before: store.Snapshot, now: datetime) -> InstanceView:
+def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, version: int, workflow,
+              before: store.Snapshot, now: datetime) -> InstanceView:
+    """Write an advanced workflow (version-checked) and bring its query tables from `before`."""
     status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
     # The version check comes first: a loser of a race writes nothing else.
     new_version = store.update_instance(session, row, now=now, status=status,
                                         state_json=ctx.codec.dump_state(workflow))
-    after = _snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
+    after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
     store.apply_snapshot(session, row.id, before, after, now)
     return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,
                         _new_tasks(row.id, before, after, now))

@@ -12,11 +12,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              TimeDateEventDefinition,
                                                               TimerEventDefinition)
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import clock
 from .errors import DiagramError, TaskNotFound, TaskNotReady
 from .serialization import ProcessSpecs
 
@@ -99,6 +101,20 @@ def open_work(workflow: BpmnWorkflow) -> tuple[list[ReadyUserTask], list[ArmedTi
             if due is not None:
                 timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
     return ready, timers
+
+
+def evaluate_due(workflow: BpmnWorkflow, task) -> datetime:
+    """The due time a waiting timer would get if it were armed again now (nothing is changed)."""
+    definition = task.task_spec.event_definition
+    value = _guard(workflow.script_engine.evaluate, task, definition.expression)
+    if isinstance(definition, (TimeDateEventDefinition,)):
+        return TimerEventDefinition.get_datetime(value)
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.parse_iso_recurring_interval(value)[1]
+    # A duration counts from the moment it is armed, so from now when re-armed.
+    parsed = TimerEventDefinition.parse_iso_duration(value)
+    start = clock.now()
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 
 def _all_tasks(workflow: BpmnWorkflow):
