@@ -182,12 +182,15 @@ def _instant(text: str):
 def _fire_due(args) -> int:
     from .bootstrap import open_context
     from .clock import FixedClock
+    from .schedules import fire_due_schedules
     from .timers import fire_due_timers
 
     ctx = open_context(clock=FixedClock(args.at) if args.at else None)
     report = fire_due_timers(ctx, actor="cli")
     for instance_id, bpmn_id in report.fired:
         print(f"instance {instance_id}: fired {bpmn_id}")
+    for schedule_id, view in fire_due_schedules(ctx, actor="cli"):
+        print(f"schedule {schedule_id}: started instance {view.id} ({view.process_id})")
     for instance_id, message in report.failed:
         print(f"instance {instance_id}: error: {message}", file=sys.stderr)
     print(f"fired {len(report.fired)}, failed {len(report.failed)}, skipped {report.skipped}")

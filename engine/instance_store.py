@@ -111,12 +111,13 @@ def definition(session: Session, definition_id: int) -> tuple[int, str]:
 
 
 def insert_instance(session: Session, *, definition_id: int, process_id: str, state_json: str,
-                    status: InstanceStatus, actor: str, now: datetime) -> int:
-    """Create an instance row; return its id."""
+                    status: InstanceStatus, actor: str, now: datetime, **links: Any) -> int:
+    """Create an instance row; return its id. `links`: parent_id, schedule_id, business_key."""
     result = session.connection().execute(
         insert(_I).values(definition_id=definition_id, process_id=process_id, status=status,
                           state_json=state_json, started_by=actor, created_at=now, updated_at=now,
-                          ended_at=now if status is InstanceStatus.COMPLETED else None, row_version=1)
+                          ended_at=now if status is InstanceStatus.COMPLETED else None, row_version=1,
+                          **links)
         .returning(_I.c.id))
     return result.scalar_one()
 

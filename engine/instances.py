@@ -53,26 +53,32 @@ class InstanceView:
 def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
                    actor: str = "system") -> InstanceView:
     """Start the latest deployed version of a process and run it to its first wait."""
-    data = _checked_data(data)
+    data = checked_data(data)
     try:
         with ctx.unit_of_work() as session:
-            definition_id = store.latest_definition_id(session, process_id)
-            specs, version = _specs(ctx, session, definition_id)
-            workflow = runtime.new_workflow(specs, ctx.script_engine, data)
-            now = ctx.now()
-            status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
-            instance_id = store.insert_instance(
-                session, definition_id=definition_id, process_id=process_id, status=status,
-                state_json=ctx.codec.dump_state(workflow), actor=actor, now=now)
-            after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
-            store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
-            audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
-                         summary=audit.summarize(data))
-            return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
-                                _new_tasks(instance_id, store.EMPTY, after, now))
+            return start_in(ctx, session, process_id, data, actor)
     except DiagramError as error:
         _record_failed_start(ctx, process_id, data, actor, error)
         raise
+
+
+def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[str, Any], actor: str,
+             **links: Any) -> InstanceView:
+    """Start an instance inside the caller's unit of work (`links`: parent_id, schedule_id, business_key)."""
+    definition_id = store.latest_definition_id(session, process_id)
+    specs, version = _specs(ctx, session, definition_id)
+    workflow = runtime.new_workflow(specs, ctx.script_engine, data)
+    now = ctx.now()
+    status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
+    instance_id = store.insert_instance(
+        session, definition_id=definition_id, process_id=process_id, status=status,
+        state_json=ctx.codec.dump_state(workflow), actor=actor, now=now, **links)
+    after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
+    store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
+    audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
+                 summary=audit.summarize(data))
+    return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
+                        _new_tasks(instance_id, store.EMPTY, after, now))
 
 
 def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict[str, Any] | None = None,
@@ -82,7 +88,7 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
     `expected_version` is the instance's row_version the user's form was built from: a stale
     form is refused instead of silently applied to a changed instance.
     """
-    data = _checked_data(data)
+    data = checked_data(data)
     try:
         with ctx.unit_of_work() as session:
             row = _active_instance(session, instance_id, expected_version)
@@ -201,7 +207,8 @@ def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, An
                      summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
 
 
-def _checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
+def checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """Task data as given by a user, refused unless it is named fields (no `_` names)."""
     if data is None:
         return {}
     if not isinstance(data, dict):

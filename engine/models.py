@@ -95,6 +95,12 @@ class ProcessInstance(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic concurrency: every UPDATE checks and bumps it (see __mapper_args__).
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A cycle of a recurring schedule links to the instance it serves and names its period.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    # No foreign key: schedules already point at process_instances, and a cycle of foreign keys
+    # makes table creation order ambiguous.
+    schedule_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    business_key: Mapped[str | None] = mapped_column(String(100))
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -190,5 +196,29 @@ class CalendarOverrideRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Schedule(Base):
+    """A recurring start of a short process, one instance per calendar period (trap 7).
+
+    A task updated monthly for years is not a loop inside one workflow, whose history would grow
+    with every cycle: each period gets its own small instance, linked to the parent, and the
+    periods already done are those instances' rows.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    cadence: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    next_period: Mapped[str] = mapped_column(String(20))
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    grace_setting: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    cycles_started: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

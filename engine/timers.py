@@ -61,12 +61,16 @@ def fire_due_timers(ctx: EngineContext, limit: int = 200, actor: str = "timer") 
 
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 2.0) -> None:
-    """Fire due timers every `poll_seconds` until `stop` is set (embedded thread or standalone)."""
+    """Fire due timers and start due schedule periods every `poll_seconds` until `stop` is set."""
+    from .schedules import fire_due_schedules
+
     while not stop.is_set():
         try:
             report = fire_due_timers(ctx)
-            if report.fired or report.failed:
-                log.info("timers fired=%d failed=%d", len(report.fired), len(report.failed))
+            started = fire_due_schedules(ctx)
+            if report.fired or report.failed or started:
+                log.info("timers fired=%d failed=%d; periods started=%d",
+                         len(report.fired), len(report.failed), len(started))
         except Exception:  # noqa: BLE001 - a worker must survive a bad pass (e.g. database restart)
             log.exception("timer pass failed")
         stop.wait(poll_seconds)

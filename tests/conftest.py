@@ -23,7 +23,7 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TESTS = Path(__file__).resolve().parent
 BPMN = TESTS / "bpmn"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-_TABLES = ("audit_log", "waiting_timers", "ready_tasks", "process_instances", "definition_versions",
+_TABLES = ("audit_log", "waiting_timers", "ready_tasks", "schedules", "process_instances", "definition_versions",
            "timer_setting_changes", "timer_settings", "calendar_overrides")
 _pg_outcomes = {"passed": 0, "skipped": 0}
 

@@ -1,0 +1,92 @@
+"""Recurring periods: one short instance per month for years, flat in cost and size (trap 7)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import instances, schedules
+from engine.bootstrap import default_bpmn_files
+from engine.definitions import deploy_files
+from engine.errors import Conflict, InvalidInput
+from engine.models import InstanceStatus, ProcessInstance
+from tests.conftest import TZ
+
+
+@pytest.fixture
+def deployed(ctx, deploy):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    deploy("three_step.bpmn")
+    ctx.clock.set(datetime(2024, 12, 20, 9, 0, tzinfo=TZ))
+    parent = instances.start_instance(ctx, "three_step", {"unit": "so-xay-dung"})  # the task being followed
+    return parent
+
+
+def _state_size(ctx, instance_id):
+    with ctx.unit_of_work(readonly=True) as session:
+        return len(session.get(ProcessInstance, instance_id).state_json)
+
+
+def test_120_monthly_updates_each_get_their_own_small_instance_with_a_calendar_due_date(ctx, deployed):
+    schedule = schedules.create_schedule(ctx, "periodic_update", "monthly", date(2025, 1, 1),
+                                         {"lead_unit": "so-xay-dung", "task_title": "Theo dõi dự án"},
+                                         parent_id=deployed.id, grace_setting="update_grace", actor="office")
+    sizes, dues = [], {}
+    for month in range(120):
+        year, index = 2025 + month // 12, month % 12 + 1
+        ctx.clock.set(datetime(year, index, 1, 8, 0, tzinfo=TZ))
+        started = schedules.fire_due_schedules(ctx)
+        assert len(started) == 1, (year, index, started)
+        view = started[0][1]
+        task = view.next_tasks[0]
+        assert (task.bpmn_id, task.assignee) == ("update_progress", "so-xay-dung")
+        dues[(year, index)] = task.due_at
+        instances.complete_task(ctx, view.id, task.task_id, {"progress": f"{year}-{index:02d}"}, actor="unit")
+        sizes.append(_state_size(ctx, view.id))
+    # Aug 2025 ends on a Sunday, 1-2 Sep are National Day: due at the end of Wed 3 Sep + 1 working day.
+    assert dues[(2025, 8)] == datetime(2025, 9, 5, tzinfo=TZ)
+    # Jan 2026 ends on a Saturday: Mon 2 Feb, + 1 working day -> end of Tue 3 Feb.
+    assert dues[(2026, 1)] == datetime(2026, 2, 4, tzinfo=TZ)
+    assert max(sizes) - min(sizes) < 200  # the last cycle is as small as the first
+    with ctx.unit_of_work(readonly=True) as session:
+        rows = session.execute(select(ProcessInstance.business_key, ProcessInstance.status)
+                               .where(ProcessInstance.schedule_id == schedule.id)
+                               .order_by(ProcessInstance.id)).all()
+        parent_size = len(session.get(ProcessInstance, deployed.id).state_json)
+    assert len(rows) == 120 and rows[0][0] == "2025-M01" and rows[-1][0] == "2034-M12"
+    assert {status for _, status in rows} == {InstanceStatus.COMPLETED}
+    assert parent_size == _state_size(ctx, deployed.id)  # the parent is untouched by its cycles
+
+
+def test_after_downtime_each_missed_period_starts_once(ctx, deployed):
+    schedules.create_schedule(ctx, "periodic_update", "quarterly", date(2025, 1, 1), {"lead_unit": "u"})
+    ctx.clock.set(datetime(2025, 7, 2, 8, 0, tzinfo=TZ))  # Q1, Q2 and Q3 have begun
+    started = schedules.fire_due_schedules(ctx)
+    assert [v.id for _, v in started] and len(started) == 3
+    assert schedules.fire_due_schedules(ctx) == []
+    ctx.clock.advance(timedelta(days=95))
+    assert len(schedules.fire_due_schedules(ctx)) == 1  # Q4
+
+
+def test_a_cancelled_schedule_starts_nothing_more(ctx, deployed):
+    created = schedules.create_schedule(ctx, "periodic_update", "monthly", date(2025, 1, 1), {"lead_unit": "u"})
+    schedules.cancel_schedule(ctx, created.id, "office")
+    ctx.clock.set(datetime(2025, 3, 1, tzinfo=TZ))
+    assert schedules.fire_due_schedules(ctx) == []
+    with pytest.raises(Conflict):
+        schedules.cancel_schedule(ctx, created.id, "office")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"cadence": "fortnightly"},
+    {"grace_setting": "no_such_setting"},
+    {"data": {"_private": 1}},
+])
+def test_bad_schedules_are_refused(ctx, deployed, kwargs):
+    args = dict(process_id="periodic_update", cadence="monthly", first_day=date(2025, 1, 1), data={})
+    args.update(kwargs)
+    with pytest.raises(InvalidInput):
+        schedules.create_schedule(ctx, **args)
+    with ctx.unit_of_work(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 1
