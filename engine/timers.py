@@ -9,6 +9,7 @@ optimistic row_version check backs that up on every database.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +44,11 @@ def due_instances(ctx: EngineContext, at: datetime, limit: int = 200) -> list[in
 def fire_due_timers(ctx: EngineContext, limit: int = 200, actor: str = "timer") -> FireReport:
     """Fire every timer due by the context clock's "now" (catch-up included), instance by instance."""
     report = FireReport()
-    for instance_id in due_instances(ctx, ctx.now(), limit):
+    due = due_instances(ctx, ctx.now(), limit)
+    # Every worker reads the same batch; walking it in its own order keeps workers from queueing
+    # on the same rows (they would skip each other one by one). All of it is due anyway.
+    random.shuffle(due)
+    for instance_id in due:
         try:
             fired = fire_timers(ctx, instance_id, actor)
         except DiagramError as error:
