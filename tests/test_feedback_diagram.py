@@ -48,3 +48,15 @@ def test_each_outcome_of_the_check_leads_to_its_own_steps(ctx, feedback, decisio
         instances.complete_task(ctx, feedback.id, ready[0].task_id, {})
     assert seen == next_steps
     assert instances.get_instance(ctx, feedback.id).status is InstanceStatus.COMPLETED
+
+
+def test_no_shipped_diagram_writes_a_duration_into_a_timer():
+    """Every timer of processes/*.bpmn reads a named setting (issue 3): no ISO literal in a timer."""
+    import re
+
+    from engine.config import Config
+
+    for path in default_bpmn_files(Config()):
+        for text in re.findall(r"<bpmn:time(?:Date|Duration|Cycle)[^>]*>(.*?)</bpmn:time", path.read_text()):
+            assert re.search(r"\b(deadline|reminder)\(", text), f"{path.name}: timer {text!r} names no setting"
+            assert not re.search(r"[\"']P\w+[\"']|[\"']R\d*/", text), f"{path.name}: timer {text!r} has a literal duration"

@@ -100,3 +100,50 @@ def test_two_workers_never_fire_one_timer_twice(ctx, deploy):
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "timer_fired")).all()
     assert sorted(e.instance_id for e in entries) == ids
     assert all(instances.get_instance(ctx, i).status is InstanceStatus.COMPLETED for i in ids)
+
+
+def test_over_the_2024_reunification_day_swap_the_limit_counts_the_make_up_saturday(ctx):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    # Received Thu 25 Apr 2024: Fri 26 (1); 27 Apr - 1 May off (29 Apr swapped); Thu 2 (2), Fri 3 (3),
+    # Sat 4 May is a make-up working day (4), Mon 6 (5), Tue 7 (6), Wed 8 (7).
+    ctx.clock.set(datetime(2024, 4, 25, 10, 0, tzinfo=TZ))
+    started = instances.start_instance(ctx, "feedback_followup", {"received_at": ctx.clock.now().isoformat()})
+    assert instances.list_ready_tasks(ctx, instance_id=started.id)[0].due_at == datetime(2024, 5, 9, tzinfo=TZ)
+    ctx.clock.set(datetime(2024, 5, 8, 23, 59, tzinfo=TZ))
+    assert [b for _, b in fire_due_timers(ctx).fired] == ["remind_office"]
+    ctx.clock.set(datetime(2024, 5, 9, 0, 1, tzinfo=TZ))
+    assert [b for _, b in fire_due_timers(ctx).fired] == ["limit_exceeded"]
+
+
+def test_the_running_worker_fires_a_timer_within_its_poll_interval(database_url):
+    """Real time, real thread: the worker as `make run` embeds it, with a 0.5 s poll."""
+    import time as wallclock
+
+    from engine.bootstrap import open_context, seed_reference_data
+    from engine.config import Config
+    from engine.definitions import deploy_bytes
+    from engine.timers import run_worker
+    from tests.conftest import BPMN
+
+    ctx = open_context(Config(database_url=database_url, deploy_on_start=False))  # the system clock
+    seed_reference_data(ctx)
+    xml = (BPMN / "timer_then_script.bpmn").read_bytes().replace(b'"PT1H"', b'"PT1S"')
+    deploy_bytes(ctx, xml, "timer_then_script.bpmn")
+    started = instances.start_instance(ctx, "timer_then_script", {"divisor": 2})
+    due = instances.list_ready_tasks(ctx, instance_id=started.id)[0].due_at
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(ctx, stop, 0.5))
+    worker.start()
+    try:
+        deadline = wallclock.monotonic() + 10
+        while _ready(ctx, started.id) != ["after"] and wallclock.monotonic() < deadline:
+            wallclock.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(10)
+        ctx.db.dispose()
+    assert _ready(ctx, started.id) == ["after"]
+    with ctx.unit_of_work(readonly=True) as session:
+        fired = session.scalars(select(AuditEntry).where(AuditEntry.action == "timer_fired")).one()
+    lag = (fired.at - due).total_seconds()  # `due` is the interrupting timer's due time
+    assert 0 <= lag <= 0.5 + 1.0, lag  # within the poll interval, plus slack for a loaded machine
