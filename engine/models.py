@@ -52,10 +52,11 @@ class InstanceStatus(str, enum.Enum):
         return self is InstanceStatus.RUNNING
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def enum_column(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
+    """A portable enum column type storing the members' values."""
     # Store the value ("running"), not the member name, and as a plain string column so that
     # adding a status later needs no ALTER TYPE on PostgreSQL.
-    return Enum(cls, name=name, native_enum=False, length=20,
+    return Enum(cls, name=name, native_enum=False, length=length,
                 values_callable=lambda members: [m.value for m in members])
 
 
@@ -86,7 +87,7 @@ class ProcessInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
-    status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus, "instance_status"), index=True)
+    status: Mapped[InstanceStatus] = mapped_column(enum_column(InstanceStatus, "instance_status"), index=True)
     state_json: Mapped[str] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(200))

@@ -3,14 +3,14 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from engine.config import Config
-from engine.models import Base
+from engine.schema import metadata as target_metadata
 
 config = context.config
 url = config.attributes.get("database_url") or Config.from_env().database_url
 
 
 def run_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True,
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -29,7 +29,7 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     # render_as_batch: SQLite cannot ALTER most things; batch mode recreates tables there.
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

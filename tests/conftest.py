@@ -18,13 +18,12 @@ from engine import clock as clocks
 from engine.bootstrap import open_context, seed_reference_data
 from engine.config import Config
 from engine.migrations import upgrade
+from engine.schema import metadata
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TESTS = Path(__file__).resolve().parent
 BPMN = TESTS / "bpmn"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-_TABLES = ("audit_log", "waiting_timers", "ready_tasks", "schedules", "process_instances", "definition_versions",
-           "timer_setting_changes", "timer_settings", "calendar_overrides")
 _pg_outcomes = {"passed": 0, "skipped": 0}
 
 
@@ -58,7 +57,8 @@ def database_url(request, tmp_path):
     engine = create_engine(url)
     with engine.begin() as conn:
         # The audit log is append-only by trigger; TRUNCATE is the one way to reset it.
-        conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 

@@ -7,13 +7,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from engine.migrations import alembic_config
-from engine.models import Base
+from engine.schema import metadata
 
 
 def test_migrations_match_the_models(database_url):
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
     assert diff == []
 
