@@ -32,25 +32,30 @@ def diagram_function_names() -> set[str]:
 
 def open_context(config: Config | None = None, clock: Clock | None = None) -> EngineContext:
     """A ready-to-use engine context for the configured database."""
+    from .task_actions import ACTIONS
+
     ctx = build_context(config, clock)
     ctx.functions = diagram_functions(ctx)
+    ctx.actions = dict(ACTIONS)
     return ctx
 
 
 def seed_reference_data(ctx: EngineContext, actor: str = "seed") -> dict[str, int]:
-    """Insert the shipped timer settings and calendar overrides that the database lacks yet."""
-    from . import calendar_overrides, timer_settings
+    """Insert the shipped settings, calendar overrides and organisation that the database lacks yet."""
+    from . import calendar_overrides, organisation, timer_settings
     from .calendar import load_overrides
 
     folder = ctx.config.processes_dir
     with ctx.unit_of_work() as session:
         now = ctx.now()
-        return {
+        counts = {
             "timer_settings": timer_settings.seed(
                 session, timer_settings.load_seed(folder / "settings" / "timers.json"), actor, now),
             "calendar_overrides": calendar_overrides.seed(
                 session, load_overrides(folder / "calendar" / "vn-public-service.json"), actor, now),
         }
+        counts.update(organisation.seed_organisation(session, folder / "org" / "ben-tre-2023.json", now))
+        return counts
 
 
 def default_bpmn_files(config: Config) -> list[Path]:

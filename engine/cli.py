@@ -253,7 +253,7 @@ def _deploy(args) -> int:
     failed = False
     for path in files:
         try:
-            for result in deploy_bytes(ctx, _read(path), path.name, actor=args.actor):
+            for result in deploy_bytes(ctx, _read(path), path.name, args.actor, path.parent / "forms"):
                 state = "deployed as" if result.created else "unchanged, still"
                 print(f"{path}: {result.process_id} {state} version {result.version}")
         except DeployRefused as refused:

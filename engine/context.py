@@ -25,6 +25,7 @@ class EngineContext:
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
     calendars: CalendarCache = field(default_factory=CalendarCache)
+    actions: dict[str, Callable[..., None]] = field(default_factory=dict)
     _script_engine: Any = field(default=None, init=False, repr=False)
 
     @property

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from . import audit, timer_settings
 from .diagram_functions import settings_referenced
 from .context import EngineContext
 from .errors import Conflict, DefinitionNotFound, DeployRefused
+from .forms import load_form
 from .models import DefinitionVersion, ProcessInstance
 from .validation import Problem, validate_bpmn
 
@@ -44,29 +46,40 @@ class DefinitionView:
     instance_count: int
 
 
-def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "system") -> list[Deployed]:
-    """Validate a BPMN file and store each of its executable processes as a new version if changed."""
+def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "system",
+                 forms_dir: Path | None = None) -> list[Deployed]:
+    """Validate a BPMN file and store each of its executable processes as a new version if changed.
+
+    The forms its user tasks name are read from `forms_dir` (default: processes/forms) and stored
+    with the version, so a later edit of a form file never changes a running version.
+    """
     parsed, problems = validate_bpmn(data, filename, functions=ctx.functions,
                                      max_bytes=ctx.config.max_bpmn_bytes)
     if problems:
         raise DeployRefused(problems)
-    content_hash = hashlib.sha256(data).hexdigest()
+    form_texts, problems = _forms(parsed, forms_dir or ctx.config.processes_dir / "forms", filename)
+    problems += _unknown_actions(parsed, set(ctx.actions), filename)
+    if problems:
+        raise DeployRefused(problems)
+    # The forms are part of the content: a changed form alone makes a new version.
+    content_hash = hashlib.sha256(data + json.dumps(form_texts, sort_keys=True).encode()).hexdigest()
     try:
         with ctx.unit_of_work() as session:
             problems = _unknown_settings(parsed, timer_settings.known_names(session), filename)
             if problems:
                 raise DeployRefused(problems)
-            return [_store(ctx, session, definition, content_hash, filename, actor) for definition in parsed]
+            return [_store(ctx, session, definition, content_hash, filename, actor, form_texts)
+                    for definition in parsed]
     except IntegrityError as error:
         # Two deploys of the same process raced for the same version number.
         raise Conflict(f"{filename}: deployed concurrently by someone else; try again") from error
 
 
 def deploy_files(ctx: EngineContext, paths: list[Path], actor: str = "system") -> list[Deployed]:
-    """Deploy several files; each file is validated and stored on its own."""
+    """Deploy several files; each file is validated and stored on its own, forms from beside it."""
     results = []
     for path in paths:
-        results.extend(deploy_bytes(ctx, path.read_bytes(), path.name, actor))
+        results.extend(deploy_bytes(ctx, path.read_bytes(), path.name, actor, path.parent / "forms"))
     return results
 
 
@@ -92,23 +105,55 @@ def list_definitions(ctx: EngineContext) -> list[DefinitionView]:
                                d.deployed_at, d.deployed_by, n) for d, n in session.execute(stmt)]
 
 
+def _elements(parsed):
+    for definition in parsed:
+        for spec in [definition.spec, *definition.subprocess_specs.values()]:
+            yield from spec.task_specs.values()
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _forms(parsed, forms_dir: Path, filename: str) -> tuple[dict[str, str], list[Problem]]:
+    texts, problems = {}, []
+    for task_spec in _elements(parsed):
+        name = _properties(task_spec).get("formJsonSchemaFilename")
+        if not name or name in texts:
+            continue
+        path = forms_dir / name
+        if Path(name).name != name or not path.is_file():
+            problems.append(Problem(filename, None, task_spec.bpmn_id, f"form file '{name}' not found in {forms_dir.name}/"))
+            continue
+        try:
+            load_form(path)
+        except ValueError as error:
+            problems.append(Problem(filename, None, task_spec.bpmn_id, f"form '{name}': {error}"))
+            continue
+        texts[name] = path.read_text(encoding="utf-8")
+    return texts, problems
+
+
+def _unknown_actions(parsed, known: set[str], filename: str) -> list[Problem]:
+    return [Problem(filename, None, task_spec.bpmn_id, f"unknown action '{action}'")
+            for task_spec in _elements(parsed)
+            if (action := _properties(task_spec).get("action")) and action not in known]
+
+
 def _unknown_settings(parsed, known: set[str], filename: str) -> list[Problem]:
     # A timer that names a setting nobody defined would fail only when armed, in production:
     # refuse it at deploy time instead, naming the element.
     problems = []
-    for definition in parsed:
-        for spec in [definition.spec, *definition.subprocess_specs.values()]:
-            for task_spec in spec.task_specs.values():
-                event = getattr(task_spec, "event_definition", None)
-                if isinstance(event, TimerEventDefinition):
-                    for name in sorted(settings_referenced(event.expression) - known):
-                        problems.append(Problem(filename, None, task_spec.bpmn_id,
-                                                f"timer reads unknown setting '{name}'"))
+    for task_spec in _elements(parsed):
+        event = getattr(task_spec, "event_definition", None)
+        if isinstance(event, TimerEventDefinition):
+            problems += [Problem(filename, None, task_spec.bpmn_id, f"timer reads unknown setting '{name}'")
+                         for name in sorted(settings_referenced(event.expression) - known)]
     return problems
 
 
 def _store(ctx: EngineContext, session: Session, definition, content_hash: str, filename: str,
-           actor: str) -> Deployed:
+           actor: str, form_texts: dict[str, str]) -> Deployed:
     try:
         latest = latest_version(session, definition.process_id)
     except DefinitionNotFound:
@@ -120,7 +165,7 @@ def _store(ctx: EngineContext, session: Session, definition, content_hash: str, 
     session.add(DefinitionVersion(
         process_id=definition.process_id, version=version, name=definition.name,
         content_hash=content_hash, source_file=filename, bpmn_xml=definition.xml,
-        spec_json=ctx.codec.dump_specs(definition.spec, definition.subprocess_specs),
+        spec_json=ctx.codec.dump_specs(definition.spec, definition.subprocess_specs, form_texts),
         deployed_at=now, deployed_by=actor))
     session.flush()
     audit.record(session, at=now, actor=actor, action="deploy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from . import clock
@@ -27,7 +27,8 @@ class DiagramFunctions:
 
     def as_dict(self) -> dict[str, Callable[..., Any]]:
         """The functions by the names diagrams use."""
-        return {"now": self.now, "deadline": self.deadline, "reminder": self.reminder}
+        return {"now": self.now, "deadline": self.deadline, "reminder": self.reminder,
+                "after_date": self.after_date, "before_date": self.before_date}
 
     def now(self) -> str:
         """The current instant (from the engine clock) as an ISO string, to record an event time."""
@@ -41,12 +42,32 @@ class DiagramFunctions:
         """When to remind: `before_setting` working days before the end of `deadline_setting`."""
         calendar = self._calendar()
         end = self._setting(deadline_setting).end_after(_parse(since), calendar)
-        before = self._setting(before_setting).value
-        # The deadline ends at 24:00 of its last day. Remind at the start of the working day from
-        # which `before` working days remain, that day and the last day included.
-        last_day = (end.astimezone(TZ) - timedelta(microseconds=1)).date()
-        day = calendar.subtract_working_days(last_day, before - 1) if before > 0 else last_day
-        return datetime.combine(day, time.min, TZ).isoformat()
+        return _remind_before(calendar, end, self._setting(before_setting).value)
+
+    def after_date(self, setting: str, day: str) -> str:
+        """End of the N-th working day after a deadline date (Art. 8.1.a: update at the latest 1 working day after)."""
+        calendar = self._calendar()
+        # Art. 148.5 first: a deadline on a day off runs to the end of the next working day;
+        # the N working days are counted after that day, as engine/periods.update_due does.
+        last = (calendar.deadline_end(date.fromisoformat(str(day)[:10])).astimezone(TZ)
+                - timedelta(microseconds=1)).date()
+        for _ in range(self._setting(setting).value):
+            last = calendar.first_working_day_after(last)
+        return calendar.deadline_end(last).isoformat()
+
+    def before_date(self, setting: str, day: str) -> str:
+        """Start of the working day from which N working days remain until a deadline date (reminders)."""
+        calendar = self._calendar()
+        end = calendar.deadline_end(date.fromisoformat(str(day)[:10]))
+        return _remind_before(calendar, end, self._setting(setting).value)
+
+
+def _remind_before(calendar: WorkingCalendar, end: datetime, before: int) -> str:
+    # A deadline ends at 24:00 of its last day. Remind at the start of the working day from
+    # which `before` working days remain, that day and the last day included.
+    last_day = (end.astimezone(TZ) - timedelta(microseconds=1)).date()
+    day = calendar.subtract_working_days(last_day, before - 1) if before > 0 else last_day
+    return datetime.combine(day, time.min, TZ).isoformat()
 
 
 def settings_referenced(expression: str) -> set[str]:
@@ -57,7 +78,7 @@ def settings_referenced(expression: str) -> set[str]:
         return set()
     return {arg.value for node in ast.walk(tree)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in ("deadline", "reminder")
+            and node.func.id in ("deadline", "reminder", "after_date", "before_date")
             for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
             and arg is not node.args[-1]}
 

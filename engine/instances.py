@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, runtime
+from . import actions, audit, forms, notifications, runtime
 from . import instance_store as store
 from .context import EngineContext
 from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput
@@ -65,9 +65,10 @@ def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | N
 def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[str, Any], actor: str,
              **links: Any) -> InstanceView:
     """Start an instance inside the caller's unit of work (`links`: parent_id, schedule_id, business_key)."""
+    _refuse_reserved(ctx, data)
     definition_id = store.latest_definition_id(session, process_id)
     specs, version = _specs(ctx, session, definition_id)
-    workflow = runtime.new_workflow(specs, ctx.script_engine, data)
+    workflow, reached = runtime.new_workflow(specs, ctx.script_engine, data)
     now = ctx.now()
     status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
     instance_id = store.insert_instance(
@@ -77,8 +78,10 @@ def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[s
     store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
     audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
                  summary=audit.summarize(data))
-    return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
+    view = InstanceView(instance_id, process_id, version, status, 1, None, now, now,
                         _new_tasks(instance_id, store.EMPTY, after, now))
+    after_step(ctx, session, view, reached, actor)
+    return view
 
 
 def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict[str, Any] | None = None,
@@ -93,12 +96,15 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
         with ctx.unit_of_work() as session:
             row = _active_instance(session, instance_id, expected_version)
             version, workflow = load_workflow(ctx, session, row)
+            data = _validated(ctx, session, row, workflow, task_id, data)
+            _refuse_reserved(ctx, data)
             before = store.current_snapshot(session, row.id)
-            bpmn_id = runtime.complete_user_task(workflow, task_id, data)
+            bpmn_id, reached = runtime.complete_user_task(workflow, task_id, data)
             now = ctx.now()
             view = save_step(ctx, session, row, version, workflow, before, now)
             audit.record(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
                          task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
+            after_step(ctx, session, view, reached, actor)
             return view
     except DiagramError as error:
         mark_in_error(ctx, instance_id, error, actor, task_id=task_id, data=data)
@@ -137,12 +143,13 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
             return []
         version, workflow = load_workflow(ctx, session, row)
         before = store.current_snapshot(session, row.id)
-        runtime.advance(workflow)
+        reached = runtime.advance(workflow)
         now = ctx.now()
-        save_step(ctx, session, row, version, workflow, before, now)
+        view = save_step(ctx, session, row, version, workflow, before, now)
         fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
         audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
                      summary={"timers": fired})
+        after_step(ctx, session, view, reached, actor)
         return fired
 
 
@@ -261,6 +268,34 @@ def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, vers
     store.apply_snapshot(session, row.id, before, after, now)
     return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,
                         _new_tasks(row.id, before, after, now))
+
+
+def after_step(ctx: EngineContext, session: Session, view: InstanceView, reached, actor: str) -> None:
+    """What follows every step in its transaction: tell people about new tasks, run actions."""
+    notifications.tasks_ready(session, view.id, view.next_tasks, view.updated_at)
+    actions.run(ctx, session, view.id, view.process_id, reached, actor, view.updated_at)
+
+
+def _refuse_reserved(ctx: EngineContext, data: dict[str, Any]) -> None:
+    # A data field named like a diagram function would hide the function from every later
+    # expression of the instance (trap 11): refuse it at the door, naming it.
+    clash = sorted(set(data) & set(ctx.functions))
+    if clash:
+        raise InvalidInput(f"field names reserved for diagram functions: {', '.join(clash)}")
+
+
+def _validated(ctx: EngineContext, session: Session, row: store.InstanceRow, workflow, task_id: str,
+               data: dict[str, Any]) -> dict[str, Any]:
+    # The task's own form decides what a user may put into task data; a task without a form
+    # takes the data as given (test diagrams, API clients of form-less tasks).
+    filename = runtime.form_of(runtime.ready_user_task(workflow, task_id))
+    if not filename:
+        return data
+    specs, _ = _specs(ctx, session, row.definition_id)
+    form = specs.forms.get(filename)
+    if form is None:
+        raise DiagramError(f"form '{filename}' was not deployed with this version")
+    return forms.validate(form, data)  # FormInvalid carries per-field messages in vi and en
 
 
 def _new_tasks(instance_id: int, before: store.Snapshot, after: store.Snapshot,

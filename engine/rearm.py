@@ -18,7 +18,7 @@ from . import audit, runtime
 from . import instance_store as store
 from .context import EngineContext
 from .diagram_functions import settings_referenced
-from .instances import load_workflow, save_step
+from .instances import after_step, load_workflow, save_step
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, WaitingTimer
 
 
@@ -58,8 +58,9 @@ def apply(ctx: EngineContext, setting: str, actor: str) -> list[RearmItem]:
                 task = runtime.find_task(workflow, item.task_id)
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)
-            runtime.advance(workflow)  # re-evaluates the timers; fires any now past due
-            save_step(ctx, session, row, version, workflow, before, ctx.now())
+            reached = runtime.advance(workflow)  # re-evaluates the timers; fires any now past due
+            view = save_step(ctx, session, row, version, workflow, before, ctx.now())
+            after_step(ctx, session, view, reached, actor)
             audit.record(session, at=ctx.now(), actor=actor, action="timer_rearmed", instance_id=row.id,
                          summary={"setting": setting, "timers": [
                              {"bpmn_id": i.bpmn_id, "old": i.old_due.isoformat(), "new": i.new_due.isoformat()}

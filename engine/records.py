@@ -191,10 +191,12 @@ class Notification(Base):
     """An in-app notification to a user, or to every holder of a role in a unit."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_recipient", "unit_id", "role", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notifications_recipient", "unit_code", "role", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # By code, not id: a diagram's assignee is a unit code, and a notification must never be
+    # lost because a code is unknown to the organisation table (e.g. a unit removed since).
+    unit_code: Mapped[str | None] = mapped_column(String(60))
     role: Mapped[str | None] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(40))

@@ -44,30 +44,65 @@ class ArmedTimer:
     due_at: datetime
 
 
-def new_workflow(specs: ProcessSpecs, script_engine, data: dict[str, Any]) -> BpmnWorkflow:
+@dataclass(frozen=True)
+class Reached:
+    """A diagram element carrying an `action` property that completed during a step."""
+
+    bpmn_id: str
+    action: str
+    data: dict[str, Any]
+
+
+def new_workflow(specs: ProcessSpecs, script_engine, data: dict[str, Any]) -> tuple[BpmnWorkflow, list[Reached]]:
     """Create a workflow, put `data` on its start, and run it to its first wait."""
     workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
     workflow.get_next_task(spec_name="Start").data.update(data)
-    advance(workflow)
-    return workflow
+    return workflow, advance(workflow)
 
 
-def advance(workflow: BpmnWorkflow) -> None:
+def advance(workflow: BpmnWorkflow) -> list[Reached]:
     """Run engine steps and fire due timers until only people or future timers can move it."""
-    _guard(workflow.do_engine_steps)
+    reached: list[Reached] = []
+
+    def note(task) -> None:
+        _note_action(task, reached)
+
+    _guard(workflow.do_engine_steps, None, note)
     _guard(workflow.refresh_timers)
-    _guard(workflow.do_engine_steps)
+    _guard(workflow.do_engine_steps, None, note)
+    return reached
 
 
-def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> str:
-    """Complete a ready user task with `data`, advance the workflow, return the task's BPMN id."""
+def ready_user_task(workflow: BpmnWorkflow, task_id: str):
+    """The user task with this id if someone can complete it now; else TaskNotFound/TaskNotReady."""
     task = find_task(workflow, task_id)
     if task.state != TaskState.READY or not task.task_spec.manual:
         raise TaskNotReady(task_id, TaskState.get_name(task.state))
+    return task
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> tuple[str, list[Reached]]:
+    """Complete a ready user task with `data` and advance; (its BPMN id, the actions reached)."""
+    task = ready_user_task(workflow, task_id)
     task.set_data(**data)
     _guard(task.run)
-    advance(workflow)
-    return task.task_spec.bpmn_id
+    reached: list[Reached] = []
+    _note_action(task, reached)
+    return task.task_spec.bpmn_id, reached + advance(workflow)
+
+
+def form_of(task) -> str | None:
+    """The JSON Schema file name of a user task's form, if it has one."""
+    return task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+
+
+def _note_action(task, reached: list[Reached]) -> None:
+    # Elements name an allow-listed domain action (engine/actions.py) in a property; it runs in
+    # the same transaction as the step, with a copy of the element's data.
+    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+    action = properties.get("action")
+    if action:
+        reached.append(Reached(task.task_spec.bpmn_id, action, dict(task.data)))
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str):

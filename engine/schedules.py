@@ -50,7 +50,7 @@ def create_schedule(ctx: EngineContext, process_id: str, cadence: str, first_day
         if grace_setting is not None:
             timer_settings.get(session, grace_setting)  # refuse an unknown setting now, not in a year
         row = Schedule(process_id=process_id, cadence=cadence.value, data=data, parent_id=parent_id,
-                       next_period=period.start.isoformat(), next_run_at=_run_at(period),
+                       next_period=period.start.isoformat(), next_run_at=run_at(period),
                        grace_setting=grace_setting, active=True, cycles_started=0, created_by=actor,
                        created_at=ctx.now())
         session.add(row)
@@ -101,7 +101,7 @@ def start_next_period(ctx: EngineContext, schedule_id: int, actor: str = "schedu
         view = start_in(ctx, session, row.process_id, dict(row.data, **_period_data(ctx, session, row, period)),
                         actor, parent_id=row.parent_id, schedule_id=row.id, business_key=period.key)
         following = periods.next_period(period)
-        row.next_period, row.next_run_at = following.start.isoformat(), _run_at(following)
+        row.next_period, row.next_run_at = following.start.isoformat(), run_at(following)
         row.cycles_started += 1
         return view
 
@@ -115,8 +115,8 @@ def _period_data(ctx: EngineContext, session, row: Schedule, period: periods.Per
             "data_to": period.data_to.isoformat(), "update_due": due.isoformat()}
 
 
-def _run_at(period: periods.Period) -> datetime:
-    # A period's cycle starts at 00:00 Vietnam time on its first day.
+def run_at(period: periods.Period) -> datetime:
+    """When a period's cycle starts: 00:00 Vietnam time on its first day."""
     return datetime.combine(period.start, time.min, TZ)
 
 

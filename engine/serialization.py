@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from uuid import UUID
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -21,10 +21,11 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 @dataclass(frozen=True)
 class ProcessSpecs:
-    """The top-level spec of a process and the specs of the subprocesses it calls."""
+    """Everything a deployed version runs on: its spec, its subprocesses' specs, its forms."""
 
     spec: Any
     subprocess_specs: dict[str, Any]
+    forms: dict[str, Any] = field(default_factory=dict)   # file name -> engine.forms.Form
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -58,12 +59,13 @@ class WorkflowCodec:
         self._specs: dict[int, tuple[ProcessSpecs, int]] = {}
         self._lock = threading.Lock()
 
-    def dump_specs(self, spec, subprocess_specs: dict) -> str:
-        """JSON of a parsed process spec and its subprocess specs."""
+    def dump_specs(self, spec, subprocess_specs: dict, forms: dict[str, str] | None = None) -> str:
+        """JSON of a parsed process spec, its subprocess specs and its forms (file name -> text)."""
         registry = self._serializer.registry
         return json.dumps({
             "spec": registry.convert(spec),
             "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()},
+            "forms": forms or {},
             "serializer_version": self._serializer.VERSION,
         })
 
@@ -78,9 +80,12 @@ class WorkflowCodec:
             return cached[0]
         dct = json.loads(spec_json)
         registry = self._serializer.registry
+        from .forms import form_from_json
+
         specs = ProcessSpecs(
             spec=registry.restore(dct["spec"]),
             subprocess_specs={name: registry.restore(s) for name, s in dct["subprocess_specs"].items()},
+            forms={name: form_from_json(name, text) for name, text in dct.get("forms", {}).items()},
         )
         with self._lock:
             return self._specs.setdefault(definition_id, (specs, version))[0]

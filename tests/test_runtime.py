@@ -36,7 +36,7 @@ def test_scenario_runs_to_completion(process_id, roundtrip):
     specs = _specs(codec, process_id)
     start, *steps = SCENARIOS[process_id]
     with clocks.in_effect(clocks.FixedClock(datetime(2025, 4, 25, 9, tzinfo=TZ))):
-        workflow = runtime.new_workflow(specs, engine, start)
+        workflow, _ = runtime.new_workflow(specs, engine, start)
         for data in steps:
             if roundtrip:
                 workflow = codec.load_state(codec.dump_state(workflow), specs)
@@ -52,7 +52,7 @@ def test_timer_due_survives_save_restore():
     codec, engine = WorkflowCodec(), make_script_engine()
     specs = _specs(codec, "three_step")
     with clocks.in_effect(clocks.FixedClock(datetime(2025, 4, 25, 9, tzinfo=TZ))):
-        workflow = runtime.new_workflow(specs, engine, {"unit": "u1"})
+        workflow, _ = runtime.new_workflow(specs, engine, {"unit": "u1"})
         runtime.complete_user_task(workflow, runtime.open_work(workflow)[0][0].task_id, {})
     before = runtime.open_work(workflow)
     restored = codec.load_state(codec.dump_state(workflow), specs)

@@ -6,11 +6,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import instances, schedules
+from engine import instances, schedules, tracking
 from engine.bootstrap import default_bpmn_files
 from engine.definitions import deploy_files
 from engine.errors import Conflict, InvalidInput
 from engine.models import InstanceStatus, ProcessInstance
+from engine.records import ProgressUpdate
+from engine.tracking import DocumentInput, TaskInput
 from tests.conftest import TZ
 
 
@@ -28,35 +30,41 @@ def _state_size(ctx, instance_id):
         return len(session.get(ProcessInstance, instance_id).state_json)
 
 
-def test_120_monthly_updates_each_get_their_own_small_instance_with_a_calendar_due_date(ctx, deployed):
-    schedule = schedules.create_schedule(ctx, "periodic_update", "monthly", date(2025, 1, 1),
-                                         {"lead_unit": "so-xay-dung", "task_title": "Theo dõi dự án"},
-                                         parent_id=deployed.id, grace_setting="update_grace", actor="office")
+def test_120_monthly_updates_of_a_task_without_deadline_stay_small(ctx, deployed):
+    """Art. 8.1.b end to end for ten years: one short instance per month, none growing."""
+    ctx.clock.set(datetime(2024, 12, 20, 9, 0, tzinfo=TZ))
+    registered = tracking.register_document(ctx, DocumentInput(
+        number_symbol="12/CT-UBND", issued_on=date(2024, 12, 18), doc_type="chi_thi", issuer="UBND tỉnh Bến Tre",
+        signer="Chủ tịch UBND tỉnh", summary="Theo dõi thường xuyên"), [TaskInput(
+            content="Theo dõi tình hình sạt lở bờ sông", lead_unit="so-nong-nghiep-ptnt",
+            expected_output="Báo cáo tháng", update_cadence="monthly")], actor="cv.hoa")
+    parent = registered.instance_ids[0]
+    review = instances.list_ready_tasks(ctx, instance_id=parent)[0]
+    instances.complete_task(ctx, parent, review.task_id, {"decision": "accept"})
+    parent_size = _state_size(ctx, parent)
     sizes, dues = [], {}
-    for month in range(120):
-        year, index = 2025 + month // 12, month % 12 + 1
-        ctx.clock.set(datetime(year, index, 1, 8, 0, tzinfo=TZ))
+    for month in range(121):  # December 2024, then 120 months from January 2025
+        year, index = (2024, 12) if month == 0 else (2025 + (month - 1) // 12, (month - 1) % 12 + 1)
+        ctx.clock.set(max(ctx.clock.now(), datetime(year, index, 1, 8, 0, tzinfo=TZ)))
         started = schedules.fire_due_schedules(ctx)
         assert len(started) == 1, (year, index, started)
         view = started[0][1]
         task = view.next_tasks[0]
-        assert (task.bpmn_id, task.assignee) == ("update_progress", "so-xay-dung")
+        assert (task.bpmn_id, task.assignee) == ("update_progress", "so-nong-nghiep-ptnt")
         dues[(year, index)] = task.due_at
-        instances.complete_task(ctx, view.id, task.task_id, {"progress": f"{year}-{index:02d}"}, actor="unit")
+        instances.complete_task(ctx, view.id, task.task_id, {"state": "in_progress", "work_done": f"{year}-{index:02d}"})
         sizes.append(_state_size(ctx, view.id))
-    # Aug 2025 ends on a Sunday, 1-2 Sep are National Day: due at the end of Wed 3 Sep + 1 working day.
+    # Aug 2025 ends on a Sunday, 1-2 Sep are National Day: end of Wed 3 Sep, + 1 working day.
     assert dues[(2025, 8)] == datetime(2025, 9, 5, tzinfo=TZ)
     # Jan 2026 ends on a Saturday: Mon 2 Feb, + 1 working day -> end of Tue 3 Feb.
     assert dues[(2026, 1)] == datetime(2026, 2, 4, tzinfo=TZ)
     assert max(sizes) - min(sizes) < 200  # the last cycle is as small as the first
     with ctx.unit_of_work(readonly=True) as session:
-        rows = session.execute(select(ProcessInstance.business_key, ProcessInstance.status)
-                               .where(ProcessInstance.schedule_id == schedule.id)
-                               .order_by(ProcessInstance.id)).all()
-        parent_size = len(session.get(ProcessInstance, deployed.id).state_json)
-    assert len(rows) == 120 and rows[0][0] == "2025-M01" and rows[-1][0] == "2034-M12"
-    assert {status for _, status in rows} == {InstanceStatus.COMPLETED}
-    assert parent_size == _state_size(ctx, deployed.id)  # the parent is untouched by its cycles
+        keys = list(session.scalars(select(ProgressUpdate.period_key).order_by(ProgressUpdate.id)))
+        statuses = set(session.scalars(select(ProcessInstance.status).where(ProcessInstance.parent_id == parent)))
+    assert len(keys) == 121 and keys[0] == "2024-M12" and keys[-1] == "2034-M12"
+    assert statuses == {InstanceStatus.COMPLETED}
+    assert _state_size(ctx, parent) == parent_size  # the followed task's own workflow never grew
 
 
 def test_after_downtime_each_missed_period_starts_once(ctx, deployed):

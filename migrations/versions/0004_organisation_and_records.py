@@ -148,7 +148,7 @@ def upgrade() -> None:
 
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('unit_code', sa.String(length=60), nullable=True),
     sa.Column('role', sa.String(length=40), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -160,14 +160,13 @@ def upgrade() -> None:
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['tracked_tasks.id'], ),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('ix_notifications_recipient', ['unit_id', 'role', 'user_id', 'read_at'], unique=False)
+        batch_op.create_index('ix_notifications_recipient', ['unit_code', 'role', 'user_id'], unique=False)
 
     op.create_table('progress_updates',
     sa.Column('id', sa.Integer(), nullable=False),

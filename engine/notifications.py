@@ -1,0 +1,90 @@
+"""In-app notifications: for every hand-off, reminder, overdue, urging and copy to a provider.
+
+A notification goes to a user, or to the holders of a role in a unit (the unit's focal point,
+the Office's tracking specialists). It is written in the same transaction as the step that
+caused it. Read state is kept per notification; e-mail delivery is a separate, optional pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from .organisation import LANE_ROLES
+from .records import Notification
+
+_N = Notification.__table__
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    """What a user sees in the notification list."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    instance_id: int | None
+    task_id: int | None
+    created_at: datetime
+    read: bool
+
+
+@cache
+def _insert():
+    return insert(_N)
+
+
+def notify(session: Session, *, kind: str, title: str, now: datetime, body: str = "",
+           unit_code: str | None = None, role: str | None = None, user_id: int | None = None,
+           instance_id: int | None = None, task_id: int | None = None) -> None:
+    """Write one notification in the caller's transaction."""
+    session.connection().execute(_insert(), {
+        "kind": kind, "title": title[:500], "body": body, "unit_code": unit_code, "role": role,
+        "user_id": user_id, "instance_id": instance_id, "task_id": task_id, "created_at": now})
+
+
+def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) -> None:
+    """Tell the holders of each new task's lane role (in its assignee unit) that it is theirs."""
+    for task in new_tasks:
+        role = LANE_ROLES.get(task.lane or "", task.lane)
+        notify(session, kind="task_ready", title=task.name or task.bpmn_id, now=now, unit_code=task.assignee,
+               role=role.value if hasattr(role, "value") else role, instance_id=instance_id)
+
+
+def _recipient_filter(user_id: int, unit_code: str, roles: set[str]):
+    # Mine: addressed to me, or to a role I hold in my unit, or to a role I hold with no unit
+    # (the Office's roles are province-wide).
+    return or_(_N.c.user_id == user_id,
+               and_(_N.c.user_id.is_(None), _N.c.role.in_(roles),
+                    or_(_N.c.unit_code == unit_code, _N.c.unit_code.is_(None))))
+
+
+def for_user(ctx, user_id: int, unit_code: str, roles: set[str], limit: int = 50) -> list[NotificationView]:
+    """A user's notifications, newest first."""
+    with ctx.unit_of_work(readonly=True) as session:
+        rows = session.connection().execute(
+            select(_N).where(_recipient_filter(user_id, unit_code, roles))
+            .order_by(_N.c.id.desc()).limit(limit))
+        return [NotificationView(r.id, r.kind, r.title, r.body, r.instance_id, r.task_id, r.created_at,
+                                 r.read_at is not None) for r in rows]
+
+
+def unread_count(ctx, user_id: int, unit_code: str, roles: set[str]) -> int:
+    """How many of a user's notifications are unread."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return session.connection().execute(
+            select(func.count()).select_from(_N)
+            .where(_recipient_filter(user_id, unit_code, roles), _N.c.read_at.is_(None))).scalar_one()
+
+
+def mark_read(ctx, user_id: int, unit_code: str, roles: set[str], ids: list[int]) -> int:
+    """Mark some of a user's notifications read; ids that are not theirs are ignored."""
+    with ctx.unit_of_work() as session:
+        result = session.connection().execute(
+            update(_N).where(_N.c.id.in_(ids), _recipient_filter(user_id, unit_code, roles),
+                             _N.c.read_at.is_(None)).values(read_at=ctx.now()))
+        return result.rowcount

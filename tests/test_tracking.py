@@ -1,0 +1,267 @@
+"""The regulation's procedures end to end, one test per clause, on real dates through the clock.
+
+Everything goes through the use cases (register a document, complete tasks with their forms,
+fire timers and schedules); assertions read the records, the ready tasks, the notifications
+and the audit log.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import instances, tracking
+from engine.bootstrap import default_bpmn_files
+from engine.definitions import deploy_files
+from engine.forms import FormInvalid
+from engine.models import AuditEntry, ProcessInstance, Schedule
+from engine.records import (Direction, Document, Feedback, Notification, ProgressUpdate, TaskStatus,
+                            TrackedTask, UrgingDocument)
+from engine.schedules import fire_due_schedules
+from engine.timers import fire_due_timers
+from engine.tracking import ClassifiedDocumentRefused, DocumentInput, TaskInput
+from tests.conftest import TZ
+
+DOC = DocumentInput(number_symbol="215/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh",
+                    issuer="UBND tỉnh Bến Tre", signer="Phó Chủ tịch UBND tỉnh",
+                    summary="Triển khai dự án cải tạo hạ tầng giao thông nông thôn")
+
+
+@pytest.fixture
+def province(ctx):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    ctx.clock.set(datetime(2025, 4, 21, 9, 0, tzinfo=TZ))  # Monday
+    return ctx
+
+
+def _register(ctx, *tasks, document=DOC):
+    return tracking.register_document(ctx, document, list(tasks), actor="cv.hoa")
+
+
+def _ready(ctx, instance_id):
+    return {t.bpmn_id: t for t in instances.list_ready_tasks(ctx, instance_id=instance_id)}
+
+
+def _do(ctx, instance_id, bpmn_id, data, actor="tester"):
+    task = _ready(ctx, instance_id)[bpmn_id]
+    return instances.complete_task(ctx, instance_id, task.task_id, data, actor=actor)
+
+
+def _task(ctx, task_id):
+    with ctx.unit_of_work(readonly=True) as session:
+        return session.get(TrackedTask, task_id)
+
+
+def _notes(ctx, kind):
+    with ctx.unit_of_work(readonly=True) as session:
+        return [(n.unit_code, n.role) for n in session.scalars(
+            select(Notification).where(Notification.kind == kind).order_by(Notification.id))]
+
+
+def _count(ctx, model):
+    with ctx.unit_of_work(readonly=True) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+WITH_DEADLINE = TaskInput(content="Hoàn thành khảo sát tuyến đường ĐX.05", lead_unit="so-giao-thong-van-tai",
+                          expected_output="Báo cáo khảo sát", deadline=date(2025, 4, 30),
+                          coordinators=("so-tai-chinh",))
+NO_DEADLINE = TaskInput(content="Theo dõi tiến độ giải ngân vốn đầu tư công", lead_unit="so-ke-hoach-dau-tu",
+                        expected_output="Báo cáo định kỳ", update_cadence="monthly")
+
+
+def test_a_classified_document_is_refused_and_nothing_of_it_is_stored(province):
+    secret = DocumentInput(**{**DOC.__dict__, "classification": "Mật"})
+    with pytest.raises(ClassifiedDocumentRefused, match="độ mật"):
+        _register(province, WITH_DEADLINE, document=secret)
+    assert (_count(province, Document), _count(province, TrackedTask), _count(province, ProcessInstance)) == (0, 0, 0)
+
+
+def test_registering_assigns_each_task_to_its_lead_unit_with_a_review_deadline(province):
+    registered = _register(province, WITH_DEADLINE, NO_DEADLINE)
+    assert len(registered.task_ids) == 2
+    review = _ready(province, registered.instance_ids[0])["review_receipt"]
+    assert review.assignee == "so-giao-thong-van-tai" and review.lane == "Đầu mối đơn vị"
+    assert review.due_at == datetime(2025, 4, 24, tzinfo=TZ)  # 2 working days: Tue 22, Wed 23 Apr
+    assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "task_ready")
+    assert _task(province, registered.task_ids[1]).status is TaskStatus.NO_DEADLINE
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"number_symbol": "215"}, "number_symbol"), ({"doc_type": "nghi_quyet"}, "doc_type"), ({"summary": " "}, "summary")])
+def test_a_malformed_document_is_refused_naming_the_field(province, bad, field):
+    with pytest.raises(Exception, match=field):
+        _register(province, WITH_DEADLINE, document=DocumentInput(**{**DOC.__dict__, **bad}))
+    assert _count(province, Document) == 0
+
+
+def test_art_8_2_a_return_needs_a_reason_and_the_office_reroutes(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance = registered.instance_ids[0]
+    with pytest.raises(FormInvalid) as refused:
+        _do(province, instance, "review_receipt", {"decision": "return"})
+    assert "return_reason" in refused.value.errors
+    assert _task(province, registered.task_ids[0]).status is TaskStatus.IN_PROGRESS
+    _do(province, instance, "review_receipt", {"decision": "return", "return_reason": "Không thuộc chức năng của Sở"})
+    assert _task(province, registered.task_ids[0]).status is TaskStatus.RETURNED
+    assert (None, "tracking_specialist") in _notes(province, "task_returned")
+    _do(province, instance, "handle_return", {"action": "reroute", "new_lead_unit": "so-xay-dung"})
+    review = _ready(province, instance)["review_receipt"]
+    assert review.assignee == "so-xay-dung"
+    task = _task(province, registered.task_ids[0])
+    assert task.status is TaskStatus.IN_PROGRESS
+    with province.unit_of_work(readonly=True) as session:
+        from engine.organisation import Unit
+        assert session.get(Unit, task.lead_unit_id).code == "so-xay-dung"
+
+
+def test_art_8_2_a_the_office_may_cancel_a_returned_task(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance = registered.instance_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "return", "return_reason": "Trùng với nhiệm vụ đã giao"})
+    _do(province, instance, "handle_return", {"action": "cancel"})
+    assert _task(province, registered.task_ids[0]).status is TaskStatus.CANCELLED
+    assert instances.get_instance(province, instance).status.value == "completed"
+
+
+def test_art_8_1_a_reminder_overdue_and_a_late_completion(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance, task_id = registered.instance_ids[0], registered.task_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    work = _ready(province, instance)["report_completion"]
+    # Deadline Wed 30 Apr 2025 is a holiday: it ends with Mon 5 May; 1 working day later is Tue 6 May.
+    assert work.due_at == datetime(2025, 5, 7, tzinfo=TZ)
+    province.clock.set(datetime(2025, 4, 28, 8, 0, tzinfo=TZ))  # 3 working days left: 28, 29 Apr, 5 May
+    assert [b for _, b in fire_due_timers(province).fired] == ["remind_deadline"]
+    assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "deadline_reminder")
+    province.clock.set(datetime(2025, 5, 7, 8, 0, tzinfo=TZ))
+    assert [b for _, b in fire_due_timers(province).fired] == ["update_overdue"]
+    assert _notes(province, "overdue") == [("so-giao-thong-van-tai", "unit_focal_point"), (None, "tracking_specialist")]
+    _do(province, instance, "report_completion",
+        {"result": "Đã hoàn thành khảo sát", "report_document": "88/BC-SGTVT", "completed_on": "2025-05-07"})
+    assert _task(province, task_id).status is TaskStatus.AWAITING_CONFIRMATION
+    _do(province, instance, "confirm_completion", {"decision": "confirm"}, actor="cv.hoa")
+    assert _task(province, task_id).status is TaskStatus.COMPLETED_LATE
+    assert _count(province, ProgressUpdate) == 1
+
+
+def test_completion_on_time_after_a_send_back(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance, task_id = registered.instance_ids[0], registered.task_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    report = {"result": "Xong", "report_document": "80/BC-SGTVT", "completed_on": "2025-04-25"}
+    _do(province, instance, "report_completion", report)
+    _do(province, instance, "confirm_completion", {"decision": "send_back", "reason": "Thiếu phụ lục số liệu"})
+    assert _task(province, task_id).status is TaskStatus.IN_PROGRESS
+    assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "sent_back")
+    _do(province, instance, "report_completion", dict(report, completed_on="2025-04-29"))
+    _do(province, instance, "confirm_completion", {"decision": "confirm"})
+    assert _task(province, task_id).status is TaskStatus.COMPLETED_ON_TIME
+
+
+def test_art_10_2_b_coordinating_units_supply_information_to_the_lead_unit(province):
+    registered = _register(province, WITH_DEADLINE)
+    _do(province, registered.instance_ids[0], "review_receipt", {"decision": "accept"})
+    with province.unit_of_work(readonly=True) as session:
+        child = session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_id == "coordinator_input"))
+    ask = _ready(province, child)["provide_input"]
+    # 5 working days from Mon 21 Apr: 22, 23, 24, 25 and the make-up Saturday 26 Apr.
+    assert ask.assignee == "so-tai-chinh" and ask.due_at == datetime(2025, 4, 27, tzinfo=TZ)
+    _do(province, child, "provide_input", {"content": "Nguồn vốn đã bố trí 12 tỷ đồng"})
+    assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "coordinator_input")
+    with province.unit_of_work(readonly=True) as session:
+        assert session.scalar(select(ProgressUpdate.state)) == "input"
+
+
+def test_art_8_1_b_a_task_without_deadline_is_updated_monthly_and_on_request(province):
+    registered = _register(province, NO_DEADLINE)
+    instance, task_id = registered.instance_ids[0], registered.task_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    started = fire_due_schedules(province)  # April's period has begun
+    assert [v.next_tasks[0].bpmn_id for _, v in started] == ["update_progress"]
+    april = started[0][1]
+    # April 2025 ends Wed 30 Apr (holiday) -> end of Mon 5 May, + 1 working day (update_grace).
+    assert april.next_tasks[0].due_at == datetime(2025, 5, 7, tzinfo=TZ)
+    _do(province, april.id, "update_progress", {"state": "in_progress", "work_done": "Giải ngân 40%"})
+    province.clock.set(datetime(2025, 5, 1, 8, 0, tzinfo=TZ))
+    assert len(fire_due_schedules(province)) == 1  # May
+    adhoc = tracking.request_update(province, task_id, "Báo cáo gấp phục vụ họp UBND", actor="cv.hoa")
+    # 3 working days from Thu 1 May (2-4 May off): 5, 6 and 7 May.
+    assert _ready(province, adhoc)["update_progress"].due_at == datetime(2025, 5, 8, tzinfo=TZ)
+    _do(province, adhoc, "update_progress", {"state": "blocked", "work_done": "Chậm", "difficulties": "Thiếu vốn"})
+    with province.unit_of_work(readonly=True) as session:
+        keys = list(session.scalars(select(ProgressUpdate.period_key).order_by(ProgressUpdate.id)))
+    assert keys == ["2025-M04", None]
+    _do(province, instance, "report_completion_open", {"result": "Đã giải ngân", "report_document": "1/BC-SKHDT",
+                                                       "completed_on": "2025-05-02"})
+    _do(province, instance, "confirm_completion", {"decision": "confirm"})
+    assert _task(province, task_id).status is TaskStatus.COMPLETED_NO_DEADLINE
+    with province.unit_of_work(readonly=True) as session:
+        assert session.scalar(select(Schedule.active)) is False
+
+
+def _feedback(province):
+    registered = _register(province, WITH_DEADLINE)
+    _do(province, registered.instance_ids[0], "review_receipt", {"decision": "accept"})
+    province.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
+    feedback_id = tracking.file_feedback(province, registered.task_ids[0], "huyen-ba-tri",
+                                         "Sở chậm khảo sát, ảnh hưởng tiến độ của huyện", actor="dm.batri")
+    with province.unit_of_work(readonly=True) as session:
+        instance = session.get(Feedback, feedback_id).instance_id
+    return registered.task_ids[0], feedback_id, instance
+
+
+def test_art_15_5_urging_within_seven_working_days_copies_the_provider(province):
+    task_id, feedback_id, instance = _feedback(province)
+    check = _ready(province, instance)["check_feedback"]
+    assert check.due_at == datetime(2025, 5, 9, tzinfo=TZ) and check.lane == "Chuyên viên theo dõi"
+    _do(province, instance, "check_feedback", {"decision": "urge", "assessment": "Phản ánh đúng"})
+    with pytest.raises(FormInvalid) as refused:
+        _do(province, instance, "issue_urging", {"number_symbol": "đôn đốc", "issued_on": "2025-04-28", "summary": "x"})
+    assert "number_symbol" in refused.value.errors
+    _do(province, instance, "issue_urging", {"number_symbol": "1520/VP-UBND", "issued_on": "28/04/2025",
+                                             "summary": "Đôn đốc Sở GTVT hoàn thành khảo sát"})
+    with province.unit_of_work(readonly=True) as session:
+        urging = session.scalar(select(UrgingDocument))
+        feedback = session.get(Feedback, feedback_id)
+    assert (urging.number_symbol, urging.issued_on) == ("1520/VP-UBND", date(2025, 4, 28))
+    assert feedback.outcome == "urge" and feedback.closed_at is not None
+    assert _task(province, task_id).urge_count == 1
+    assert _notes(province, "urging") == [("so-giao-thong-van-tai", "unit_focal_point")]
+    assert _notes(province, "urging_copy") == [("huyen-ba-tri", "unit_focal_point")]
+
+
+def test_art_15_5_asking_the_leadership_then_notifying_the_direction(province):
+    _, feedback_id, instance = _feedback(province)
+    _do(province, instance, "check_feedback", {"decision": "ask_direction", "assessment": "Cần ý kiến lãnh đạo"})
+    ask = _ready(province, instance)["ask_direction"]
+    assert ask.lane == "Lãnh đạo Văn phòng"
+    _do(province, instance, "ask_direction", {"direction": "Giao Sở GTVT hoàn thành trước 15/5/2025"})
+    _do(province, instance, "notify_direction", {"notice_number": "210/TB-VPUBND", "issued_on": "2025-04-30"})
+    with province.unit_of_work(readonly=True) as session:
+        direction = session.scalar(select(Direction))
+    assert direction.notice_number == "210/TB-VPUBND" and "15/5/2025" in direction.content
+    assert _notes(province, "direction_copy") == [("huyen-ba-tri", "unit_focal_point")]
+
+
+def test_art_16_4_unfounded_feedback_is_answered_to_the_provider(province):
+    task_id, feedback_id, instance = _feedback(province)
+    _do(province, instance, "check_feedback", {"decision": "unfounded", "assessment": "Sở đang đúng tiến độ"})
+    _do(province, instance, "answer_unfounded", {"answer": "Sở GTVT đang thực hiện đúng thời hạn"})
+    assert _notes(province, "feedback_answer") == [("huyen-ba-tri", "unit_focal_point")]
+    assert _task(province, task_id).urge_count == 0
+
+
+def test_the_office_limit_passing_escalates_to_the_office_leader(province):
+    _, _, instance = _feedback(province)
+    province.clock.set(datetime(2025, 5, 9, 8, 0, tzinfo=TZ))
+    fired = sorted(b for i, b in fire_due_timers(province).fired if i == instance)
+    assert fired == ["limit_exceeded", "remind_office"]
+    assert _notes(province, "feedback_overdue") == [(None, "office_leader")]
+    assert _notes(province, "feedback_reminder") == [(None, "tracking_specialist")]
+    assert set(_ready(province, instance)) == {"check_feedback", "handle_overdue"}
+    with province.unit_of_work(readonly=True) as session:
+        fired_here = select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "timer_fired", AuditEntry.instance_id == instance)
+        assert session.scalar(fired_here) == 1  # both due timers fired in one step
