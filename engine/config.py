@@ -20,6 +20,14 @@ class Config:
     max_bpmn_bytes: int = 5_000_000
     secret_key: str = field(default="", repr=False)
     deploy_on_start: bool = True
+    attachments_dir: Path = ROOT / "var" / "attachments"
+    max_attachment_bytes: int = 20_000_000
+    smtp_host: str = ""                      # empty: e-mail delivery is off
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "cddh@localhost"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -32,4 +40,12 @@ class Config:
             max_bpmn_bytes=int(env.get("MAX_BPMN_BYTES", base.max_bpmn_bytes)),
             secret_key=env.get("SECRET_KEY", ""),
             deploy_on_start=env.get("DEPLOY_ON_START", "1") not in ("0", "false", "no"),
+            attachments_dir=Path(env.get("ATTACHMENTS_DIR", base.attachments_dir)),
+            max_attachment_bytes=int(env.get("MAX_ATTACHMENT_BYTES", base.max_attachment_bytes)),
+            smtp_host=env.get("SMTP_HOST", base.smtp_host),
+            smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),
+            smtp_user=env.get("SMTP_USER", base.smtp_user),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("SMTP_STARTTLS", "0") in ("1", "true", "yes"),
+            mail_from=env.get("MAIL_FROM", base.mail_from),
         )

@@ -55,36 +55,38 @@ def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) ->
                role=role.value if hasattr(role, "value") else role, instance_id=instance_id)
 
 
-def _recipient_filter(user_id: int, unit_code: str, roles: set[str]):
-    # Mine: addressed to me, or to a role I hold in my unit, or to a role I hold with no unit
-    # (the Office's roles are province-wide).
+def _recipient_filter(user_id: int, unit_codes: set[str], roles: set[str]):
+    # Mine: addressed to me, or to a role I hold in one of the units I act for (the web layer
+    # passes the Office's whole subtree for Office staff), or to a role I hold with no unit
+    # (the Office's own business, province-wide). Role-addressed notifications are shared: one
+    # holder reading it marks it read for all, like a shared mailbox.
     return or_(_N.c.user_id == user_id,
                and_(_N.c.user_id.is_(None), _N.c.role.in_(roles),
-                    or_(_N.c.unit_code == unit_code, _N.c.unit_code.is_(None))))
+                    or_(_N.c.unit_code.in_(unit_codes), _N.c.unit_code.is_(None))))
 
 
-def for_user(ctx, user_id: int, unit_code: str, roles: set[str], limit: int = 50) -> list[NotificationView]:
+def for_user(ctx, user_id: int, unit_codes: set[str], roles: set[str], limit: int = 50) -> list[NotificationView]:
     """A user's notifications, newest first."""
     with ctx.unit_of_work(readonly=True) as session:
         rows = session.connection().execute(
-            select(_N).where(_recipient_filter(user_id, unit_code, roles))
+            select(_N).where(_recipient_filter(user_id, unit_codes, roles))
             .order_by(_N.c.id.desc()).limit(limit))
         return [NotificationView(r.id, r.kind, r.title, r.body, r.instance_id, r.task_id, r.created_at,
                                  r.read_at is not None) for r in rows]
 
 
-def unread_count(ctx, user_id: int, unit_code: str, roles: set[str]) -> int:
+def unread_count(ctx, user_id: int, unit_codes: set[str], roles: set[str]) -> int:
     """How many of a user's notifications are unread."""
     with ctx.unit_of_work(readonly=True) as session:
         return session.connection().execute(
             select(func.count()).select_from(_N)
-            .where(_recipient_filter(user_id, unit_code, roles), _N.c.read_at.is_(None))).scalar_one()
+            .where(_recipient_filter(user_id, unit_codes, roles), _N.c.read_at.is_(None))).scalar_one()
 
 
-def mark_read(ctx, user_id: int, unit_code: str, roles: set[str], ids: list[int]) -> int:
+def mark_read(ctx, user_id: int, unit_codes: set[str], roles: set[str], ids: list[int]) -> int:
     """Mark some of a user's notifications read; ids that are not theirs are ignored."""
     with ctx.unit_of_work() as session:
         result = session.connection().execute(
-            update(_N).where(_N.c.id.in_(ids), _recipient_filter(user_id, unit_code, roles),
+            update(_N).where(_N.c.id.in_(ids), _recipient_filter(user_id, unit_codes, roles),
                              _N.c.read_at.is_(None)).values(read_at=ctx.now()))
         return result.rowcount

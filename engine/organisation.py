@@ -331,3 +331,15 @@ def _member(cls, value, what):
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password")
+
+
+def effective_roles(user: UserView) -> set[str]:
+    """The roles a user acts in: a unit's focal point also follows the parts it delegated.
+
+    The task_followup lane "Chuyên viên theo dõi" is the task's follower: the Office's tracking
+    specialist for a top-level task, the delegating unit's focal point for a delegated part.
+    """
+    roles = {role.value for role in user.roles}
+    if Role.UNIT_FOCAL_POINT in user.roles and user.unit_kind is not UnitKind.PROVINCIAL_OFFICE:
+        roles.add(Role.TRACKING_SPECIALIST.value)
+    return roles

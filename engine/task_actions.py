@@ -33,8 +33,11 @@ def _notify_unit(a: ActionContext, unit_code: str, role: Role, kind: str, title:
 
 
 def _notify_office(a: ActionContext, kind: str, title: str, body: str = "", role: Role = Role.TRACKING_SPECIALIST) -> None:
+    # The follower of a task: the Office for a top-level task, the delegating unit for a part.
+    # Without one (feedback is the Office's own business) the Office role is addressed province-wide.
     notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, role=role.value,
-                         instance_id=a.instance_id, task_id=a.data.get("tracked_task_id"))
+                         unit_code=a.data.get("follower_unit"), instance_id=a.instance_id,
+                         task_id=a.data.get("tracked_task_id"))
 
 
 def task_accepted(a: ActionContext) -> None:

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, periods
 from .context import EngineContext
 from .errors import EngineError, InvalidInput, NotFound
 from .instances import start_in
-from .organisation import Unit, unit_by_code
+from .organisation import Unit, subtree_codes, unit_by_code
 from .records import (Document, DocumentType, Feedback, ProgressUpdate, TaskCoordinator, TaskStatus,
                       TrackedTask)
 
@@ -128,14 +129,79 @@ def _assign(ctx: EngineContext, session: Session, document: Document, task: Task
     session.add(row)
     session.flush()
     session.add_all(TaskCoordinator(task_id=row.id, unit_id=unit.id) for unit in coordinators)
+    row.instance_id = _follow(ctx, session, row, document.number_symbol, lead, coordinators, OFFICE, actor, now)
+    return row.id, row.instance_id
+
+
+OFFICE = "vp-ubnd"  # the unit that follows top-level tasks (Art. 3.4); see organisation seed
+
+
+def _follow(ctx: EngineContext, session: Session, row: TrackedTask, document: str, lead: Unit,
+            coordinators: list[Unit], follower: str, actor: str, now: datetime, parent_instance: int | None = None) -> int:
+    # The same task_followup process follows a top-level task (follower: the Office) and a part
+    # delegated down the tree (follower: the delegating unit).
     view = start_in(ctx, session, "task_followup", {
-        "tracked_task_id": row.id, "document": document.number_symbol, "content": row.content,
-        "lead_unit": lead.code, "has_deadline": task.deadline is not None,
-        "due_date": task.deadline.isoformat() if task.deadline else None,
-        "update_cadence": row.update_cadence, "coordinators": [u.code for u in coordinators],
-        "assigned_at": now.isoformat()}, actor)
-    row.instance_id = view.id
-    return row.id, view.id
+        "tracked_task_id": row.id, "document": document, "content": row.content, "lead_unit": lead.code,
+        "follower_unit": follower, "has_deadline": row.deadline is not None,
+        "due_date": row.deadline.isoformat() if row.deadline else None, "update_cadence": row.update_cadence,
+        "coordinators": [u.code for u in coordinators], "assigned_at": now.isoformat()}, actor,
+        parent_id=parent_instance)
+    return view.id
+
+
+@dataclass(frozen=True)
+class DelegatedPart:
+    """A part of a task passed down to a sub-unit or commune (Art. 3.3, 8.1.a)."""
+
+    unit: str
+    content: str
+    deadline: date | None = None
+
+
+def delegate(ctx: EngineContext, task_id: int, by_unit: str, parts: list[DelegatedPart], actor: str) -> list[int]:
+    """The lead unit passes parts of its task to units below it; each part is a child task followed by it."""
+    if not parts:
+        raise InvalidInput("cần ít nhất một phần việc để giao")
+    with ctx.unit_of_work() as session:
+        parent = get_task(session, task_id)
+        lead = session.get(Unit, parent.lead_unit_id)
+        if by_unit != lead.code:
+            raise InvalidInput("chỉ đơn vị chủ trì được giao lại nhiệm vụ")
+        if not parent.status.is_open:
+            raise InvalidInput("nhiệm vụ đã kết thúc")
+        below = set(subtree_codes(session, lead.code)) - {lead.code}
+        document = session.get(Document, parent.document_id)
+        now, children = ctx.now(), []
+        for part in parts:
+            if part.unit not in below:
+                raise InvalidInput(f"'{part.unit}' không trực thuộc {lead.code}")
+            if parent.deadline and (part.deadline is None or part.deadline > parent.deadline):
+                raise InvalidInput(f"thời hạn phần việc của '{part.unit}' phải trong thời hạn {parent.deadline.isoformat()}")
+            unit = active_unit(session, part.unit)
+            child = TrackedTask(document_id=parent.document_id, parent_task_id=parent.id, content=part.content.strip(),
+                                lead_unit_id=unit.id, deadline=part.deadline or parent.deadline,
+                                update_cadence=None if (part.deadline or parent.deadline) else parent.update_cadence,
+                                expected_output=parent.expected_output,
+                                status=TaskStatus.IN_PROGRESS if (part.deadline or parent.deadline) else TaskStatus.NO_DEADLINE,
+                                urge_count=0, assigned_at=now)
+            session.add(child)
+            session.flush()
+            child.instance_id = _follow(ctx, session, child, document.number_symbol, unit, [], lead.code, actor, now,
+                                        parent_instance=parent.instance_id)
+            children.append(child.id)
+        audit.record(session, at=now, actor=actor, action="task_delegated", instance_id=parent.instance_id,
+                     summary={"task_id": parent.id, "parts": [p.unit for p in parts]})
+        return children
+
+
+def rollup(ctx: EngineContext, task_id: int) -> dict[str, int]:
+    """How the delegated parts of a task stand, by status (the parent's view of its children)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        statuses = session.scalars(select(TrackedTask.status).where(TrackedTask.parent_task_id == task_id))
+        counts: dict[str, int] = {}
+        for status in statuses:
+            counts[status.value] = counts.get(status.value, 0) + 1
+        return counts
 
 
 def active_unit(session: Session, code: str) -> Unit:

@@ -59,6 +59,12 @@ def _notes(ctx, kind):
             select(Notification).where(Notification.kind == kind).order_by(Notification.id))]
 
 
+def _audit(ctx, instance_id):
+    with ctx.unit_of_work(readonly=True) as session:
+        return [(e.action, e.bpmn_id, e.actor) for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))]
+
+
 def _count(ctx, model):
     with ctx.unit_of_work(readonly=True) as session:
         return session.scalar(select(func.count()).select_from(model))
@@ -105,8 +111,9 @@ def test_art_8_2_a_return_needs_a_reason_and_the_office_reroutes(province):
     assert _task(province, registered.task_ids[0]).status is TaskStatus.IN_PROGRESS
     _do(province, instance, "review_receipt", {"decision": "return", "return_reason": "Không thuộc chức năng của Sở"})
     assert _task(province, registered.task_ids[0]).status is TaskStatus.RETURNED
-    assert (None, "tracking_specialist") in _notes(province, "task_returned")
-    _do(province, instance, "handle_return", {"action": "reroute", "new_lead_unit": "so-xay-dung"})
+    assert ("vp-ubnd", "tracking_specialist") in _notes(province, "task_returned")
+    _do(province, instance, "handle_return", {"action": "reroute", "new_lead_unit": "so-xay-dung"}, actor="cv.hoa")
+    assert ("complete_task", "handle_return", "cv.hoa") in _audit(province, instance)
     review = _ready(province, instance)["review_receipt"]
     assert review.assignee == "so-xay-dung"
     task = _task(province, registered.task_ids[0])
@@ -137,13 +144,17 @@ def test_art_8_1_a_reminder_overdue_and_a_late_completion(province):
     assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "deadline_reminder")
     province.clock.set(datetime(2025, 5, 7, 8, 0, tzinfo=TZ))
     assert [b for _, b in fire_due_timers(province).fired] == ["update_overdue"]
-    assert _notes(province, "overdue") == [("so-giao-thong-van-tai", "unit_focal_point"), (None, "tracking_specialist")]
+    assert _notes(province, "overdue") == [("so-giao-thong-van-tai", "unit_focal_point"), ("vp-ubnd", "tracking_specialist")]
     _do(province, instance, "report_completion",
         {"result": "Đã hoàn thành khảo sát", "report_document": "88/BC-SGTVT", "completed_on": "2025-05-07"})
     assert _task(province, task_id).status is TaskStatus.AWAITING_CONFIRMATION
     _do(province, instance, "confirm_completion", {"decision": "confirm"}, actor="cv.hoa")
     assert _task(province, task_id).status is TaskStatus.COMPLETED_LATE
     assert _count(province, ProgressUpdate) == 1
+    assert [(a, b) for a, b, _ in _audit(province, instance)] == [
+        ("start", None), ("complete_task", "review_receipt"), ("timer_fired", None), ("timer_fired", None),
+        ("complete_task", "report_completion"), ("complete_task", "confirm_completion")]
+    assert _audit(province, instance)[-1][2] == "cv.hoa"
 
 
 def test_completion_on_time_after_a_send_back(province):
@@ -230,6 +241,8 @@ def test_art_15_5_urging_within_seven_working_days_copies_the_provider(province)
     assert _task(province, task_id).urge_count == 1
     assert _notes(province, "urging") == [("so-giao-thong-van-tai", "unit_focal_point")]
     assert _notes(province, "urging_copy") == [("huyen-ba-tri", "unit_focal_point")]
+    steps = [b for a, b, _ in _audit(province, instance) if a == "complete_task"]
+    assert steps == ["check_feedback", "issue_urging"]  # the refused form left no trace
 
 
 def test_art_15_5_asking_the_leadership_then_notifying_the_direction(province):
@@ -265,3 +278,48 @@ def test_the_office_limit_passing_escalates_to_the_office_leader(province):
         fired_here = select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "timer_fired", AuditEntry.instance_id == instance)
         assert session.scalar(fired_here) == 1  # both due timers fired in one step
+
+
+def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
+    from engine import notifications, organisation
+    from engine.tracking import DelegatedPart
+
+    district_task = TaskInput(content="Rà soát hộ nghèo năm 2025", lead_unit="huyen-ba-tri",
+                              expected_output="Danh sách hộ nghèo", deadline=date(2025, 6, 30))
+    registered = _register(province, district_task)
+    task_id, instance = registered.task_ids[0], registered.instance_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    with pytest.raises(Exception, match="không trực thuộc"):
+        tracking.delegate(province, task_id, "huyen-ba-tri", [DelegatedPart("phuong-7-tp-ben-tre", "x", date(2025, 6, 1))], "dm.batri")
+    with pytest.raises(Exception, match="thời hạn"):
+        tracking.delegate(province, task_id, "huyen-ba-tri", [DelegatedPart("tt-ba-tri", "x", date(2025, 7, 15))], "dm.batri")
+    with pytest.raises(Exception, match="chủ trì"):
+        tracking.delegate(province, task_id, "so-tu-phap", [DelegatedPart("tt-ba-tri", "x", date(2025, 6, 1))], "dm.sotuphap")
+    children = tracking.delegate(province, task_id, "huyen-ba-tri", [
+        DelegatedPart("tt-ba-tri", "Rà soát tại thị trấn", date(2025, 6, 15)),
+        DelegatedPart("xa-tan-xuan-ba-tri", "Rà soát tại xã Tân Xuân", date(2025, 6, 15))], "dm.batri")
+    child_instance = _task(province, children[0]).instance_id
+    with province.unit_of_work(readonly=True) as session:
+        assert session.get(ProcessInstance, child_instance).parent_id == instance
+        commune = organisation.user_by_username(session, "dm.ttbatri")
+        district = organisation.user_by_username(session, "dm.batri")
+    assert _ready(province, child_instance)["review_receipt"].assignee == "tt-ba-tri"
+    mine = notifications.for_user(province, commune.id, {"tt-ba-tri"}, organisation.effective_roles(commune))
+    assert [n.kind for n in mine] == ["task_ready"]
+    _do(province, child_instance, "review_receipt", {"decision": "accept"})
+    _do(province, child_instance, "report_completion",
+        {"result": "Đã rà soát 120 hộ", "report_document": "15/BC-UBND", "completed_on": "2025-06-10"})
+    confirm = _ready(province, child_instance)["confirm_completion"]
+    assert confirm.assignee == "huyen-ba-tri"  # the district follows its commune's part, not the Office
+    district_roles = organisation.effective_roles(district)
+    assert "tracking_specialist" in district_roles
+    unread = notifications.unread_count(province, district.id, {"huyen-ba-tri"}, district_roles)
+    assert unread >= 1
+    _do(province, child_instance, "confirm_completion", {"decision": "confirm"})
+    assert tracking.rollup(province, task_id) == {"completed_on_time": 1, "in_progress": 1}
+    ids = [n.id for n in notifications.for_user(province, district.id, {"huyen-ba-tri"}, district_roles)]
+    assert notifications.mark_read(province, district.id, {"huyen-ba-tri"}, district_roles, ids + [10**6]) == len(ids)
+    assert notifications.unread_count(province, district.id, {"huyen-ba-tri"}, district_roles) == 0
+    with province.unit_of_work(readonly=True) as session:
+        actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.instance_id == instance)))
+    assert "task_delegated" in actions
