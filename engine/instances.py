@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from . import actions, audit, forms, notifications, runtime
 from . import instance_store as store
 from .context import EngineContext
-from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput
+from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput, TaskNotReady
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
 
 
@@ -151,6 +151,36 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
                      summary={"timers": fired})
         after_step(ctx, session, view, reached, actor)
         return fired
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    """What a task page shows: the ready task, its form, the data it starts from, the version."""
+
+    task: TaskView
+    process_id: str
+    form: Any            # engine.forms.Form or None
+    data: dict[str, Any]
+    row_version: int
+
+
+def task_details(ctx: EngineContext, instance_id: int, task_id: str) -> TaskDetails:
+    """A ready user task with its form and current data (loads the one workflow it belongs to)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        row = store.load(session, instance_id)
+        ready = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id,
+                                                        ReadyTask.task_id == task_id)).first()
+        if ready is None:
+            runtime.find_task(load_workflow(ctx, session, row)[1], task_id)  # TaskNotFound if unknown
+            raise TaskNotReady(task_id, "no longer waiting for anyone")
+        specs, _ = _specs(ctx, session, row.definition_id)
+        _, workflow = load_workflow(ctx, session, row)
+        task = runtime.find_task(workflow, task_id)
+        filename = runtime.form_of(task)
+        view = TaskView(ready.instance_id, ready.task_id, ready.bpmn_id, ready.name, ready.lane, ready.assignee,
+                        ready.due_at, ready.created_at)
+        return TaskDetails(view, row.process_id, specs.forms.get(filename) if filename else None,
+                           dict(task.data), row.row_version)
 
 
 def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:

@@ -1,36 +1,135 @@
-"""The health page and the plain overview, through Flask's test client."""
+"""The web app through Flask's test client: health, sign-in, CSRF, scoping, inbox and task forms."""
 from __future__ import annotations
+
+import re
+from datetime import date
 
 import pytest
 
-from engine import instances
+from engine import instances, tracking
+from engine.bootstrap import default_bpmn_files
+from engine.definitions import deploy_files
+from engine.tracking import DocumentInput, TaskInput
 from web import create_app
 
 
 @pytest.fixture
-def client(ctx, deploy):
-    deploy("three_step.bpmn")
-    app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+def app(ctx):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    return create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
     return app.test_client()
 
 
-def test_health_reports_database_and_deployed_processes(client, ctx):
+def _csrf(client, path="/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username, password="demo123"):
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": _csrf(client)})
+
+
+@pytest.fixture
+def assigned(ctx):
+    registered = tracking.register_document(ctx, DocumentInput(
+        number_symbol="301/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh Bến Tre",
+        signer="Phó Chủ tịch UBND tỉnh", summary="Cải cách hành chính"), [
+        TaskInput(content="Rà soát thủ tục hành chính", lead_unit="so-tu-phap", expected_output="Báo cáo",
+                  deadline=date(2025, 5, 30))], actor="cv.hoa")
+    instance = registered.instance_ids[0]
+    return instance, instances.list_ready_tasks(ctx, instance_id=instance)[0]
+
+
+def test_health_reports_database_and_deployed_processes(client):
     body = client.get("/health").get_json()
-    assert body["status"] == "ok" and body["definitions"] == ["three_step"]
+    assert body["status"] == "ok" and "task_followup" in body["definitions"]
     assert body["database"] in ("sqlite", "postgresql")
 
 
-def test_overview_lists_definitions_and_instances_in_vietnamese_by_default(client, ctx):
-    started = instances.start_instance(ctx, "three_step", {"unit": "u1"})
-    page = client.get("/").get_data(as_text=True)
-    assert "Quy trình đã triển khai" in page and "three_step" in page
-    assert f"<td>{started.id}</td>" in page and "Đang xử lý" in page
-    assert "25/04/2025" in page  # dd/mm/yyyy, Vietnam time
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    assert client.get("/").headers["Location"].endswith("/login")
+    assert "/login" in client.get("/inbox").headers["Location"]
 
 
-def test_english_is_one_click_away_and_remembered(client):
-    assert "Deployed processes" in client.get("/?lang=en").get_data(as_text=True)
-    assert "Deployed processes" in client.get("/").get_data(as_text=True)
+def test_sign_in_page_is_vietnamese_with_an_english_switch(client):
+    assert "Đăng nhập" in client.get("/login").get_data(as_text=True)
+    assert "Sign in" in client.get("/login?lang=en").get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_then_rate_limited(client):
+    for _ in range(5):
+        assert sign_in(client, "dm.sotuphap", "wrong").status_code == 401
+    response = sign_in(client, "dm.sotuphap")  # even the right password, for a while
+    assert response.status_code == 429 and "quá nhiều lần" in response.get_data(as_text=True)
+
+
+def test_a_post_without_the_csrf_token_is_refused(client):
+    response = client.post("/login", data={"username": "dm.sotuphap", "password": "demo123"})
+    assert response.status_code == 400
+
+
+def test_sign_in_never_redirects_off_site(client):
+    token = _csrf(client)
+    response = client.post("/login?next=//evil.example/x", data={"username": "dm.sotuphap", "password": "demo123",
+                                                                  "csrf_token": token})
+    assert response.headers["Location"] == "/inbox"
+
+
+def test_the_unit_sees_its_task_in_the_inbox_and_another_unit_does_not(client, app, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Rà soát, tiếp nhận nhiệm vụ" in page and f"/tasks/{instance}/{task.task_id}" in page
+    other = app.test_client()
+    sign_in(other, "dm.sotaichinh")
+    assert f"/tasks/{instance}/{task.task_id}" not in other.get("/inbox").get_data(as_text=True)
+    assert other.get(f"/tasks/{instance}/{task.task_id}").status_code == 404
+
+
+def test_an_invalid_form_shows_the_field_error_in_vietnamese_and_changes_nothing(client, ctx, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    url = f"/tasks/{instance}/{task.task_id}"
+    version = instances.get_instance(ctx, instance).row_version
+    response = client.post(url, data={"decision": "return", "csrf_token": _csrf(client, url), "row_version": version})
+    assert response.status_code == 422
+    assert "Cần ít nhất 10 ký tự" in response.get_data(as_text=True) or "bắt buộc" in response.get_data(as_text=True)
+    assert instances.get_instance(ctx, instance).row_version == version
+
+
+def test_a_valid_form_completes_the_task_and_it_leaves_the_inbox(client, ctx, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    url = f"/tasks/{instance}/{task.task_id}"
+    version = instances.get_instance(ctx, instance).row_version
+    response = client.post(url, data={"decision": "accept", "csrf_token": _csrf(client, url), "row_version": version})
+    assert response.status_code == 303
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Đã hoàn thành: Rà soát, tiếp nhận nhiệm vụ" in page and task.task_id not in page
+    assert "Thực hiện, báo cáo kết quả" in page
+
+
+def test_a_double_submit_gets_a_clear_message_not_an_error(client, ctx, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    url = f"/tasks/{instance}/{task.task_id}"
+    token, version = _csrf(client, url), instances.get_instance(ctx, instance).row_version
+    client.post(url, data={"decision": "accept", "csrf_token": token, "row_version": version})
+    again = client.post(url, data={"decision": "accept", "csrf_token": token, "row_version": version})
+    assert again.status_code in (303, 409)
+    assert "người khác" in client.get("/inbox").get_data(as_text=True) or again.status_code == 409
+
+
+def test_the_process_overview_is_for_office_and_analysts_only(client, app):
+    sign_in(client, "dm.sotuphap")
+    assert client.get("/processes").status_code == 403
+    office = app.test_client()
+    sign_in(office, "pt.lan")
+    assert "task_followup" in office.get("/processes").get_data(as_text=True)
 
 
 def test_unknown_route_is_a_plain_404(client):

@@ -24,11 +24,15 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import errors, health, i18n
+    from . import auth, errors, health, i18n, inbox, security
 
     i18n.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
     return app
 
 

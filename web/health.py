@@ -1,10 +1,13 @@
-"""Health check and the plain overview of deployed definitions and recent instances."""
+"""Health check, the home redirect, and the plain overview of deployed definitions and instances."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from sqlalchemy import text
 
 from engine import definitions, instances
+from engine.organisation import Role
+
+from .security import roles_required
 
 bp = Blueprint("health", __name__)
 
@@ -21,6 +24,13 @@ def health():
 
 
 @bp.get("/")
+def home():
+    """Signed-in people start at their inbox; others at the sign-in page."""
+    return redirect(url_for("inbox.index") if g.user else url_for("auth.login"))
+
+
+@bp.get("/processes")
+@roles_required(Role.ADMIN, Role.PROCESS_ANALYST, Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER)
 def overview():
     """Deployed process versions and the most recent instances."""
     ctx = current_app.extensions["engine"]

@@ -1,0 +1,106 @@
+"""The inbox: ready tasks a person may act on, from the query table only (no workflow loaded).
+
+Who may act: the task's lane stands for a role (organisation.LANE_ROLES) and its assignee for
+a unit. A ready task is someone's when they hold the lane's role and the assignee is one of the
+units they act for; the Provincial Office acts for every unit. Due-date categories (overdue,
+nearly due) are computed against thresholds worked out once per query on the calendar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+
+from . import timer_settings
+from .models import ProcessInstance, ReadyTask
+from .organisation import LANE_ROLES
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: their username, the roles they act in, the units they act for (None: all)."""
+
+    username: str
+    roles: frozenset[str]
+    unit_codes: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One row of the inbox."""
+
+    instance_id: int
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    process_id: str
+    lane: str | None
+    assignee: str | None
+    due_at: datetime | None
+    created_at: datetime
+    category: str          # overdue, nearly_due, within_deadline, no_deadline
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of the inbox with the totals per category of the whole filtered list."""
+
+    items: list[InboxItem]
+    total: int
+    counts: dict[str, int]
+    page: int
+    per_page: int
+
+
+def lanes_for(roles: frozenset[str]) -> list[str]:
+    """The diagram lanes whose tasks people holding these roles may act on."""
+    return [lane for lane, role in LANE_ROLES.items() if role.value in roles]
+
+
+def visible(actor: Actor):
+    """SQL condition: the ready task is this actor's to act on."""
+    condition = ReadyTask.lane.in_(lanes_for(actor.roles))
+    if actor.unit_codes is not None:
+        condition = and_(condition, ReadyTask.assignee.in_(actor.unit_codes))
+    return condition
+
+
+def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None = None, text: str | None = None,
+          category: str | None = None, page: int = 1, per_page: int = 50) -> InboxPage:
+    """The actor's ready tasks, soonest due first, filtered, one page of them."""
+    page, per_page = max(1, page), min(max(1, per_page), 200)
+    with ctx.unit_of_work(readonly=True) as session:
+        now = ctx.now()
+        nearly = _nearly_due_threshold(ctx, session, now)
+        category_expr = case((ReadyTask.due_at.is_(None), "no_deadline"), (ReadyTask.due_at < now, "overdue"),
+                             (ReadyTask.due_at < nearly, "nearly_due"), else_="within_deadline")
+        conditions = [visible(actor)]
+        if process_id:
+            conditions.append(ProcessInstance.process_id == process_id)
+        if unit:
+            conditions.append(ReadyTask.assignee == unit)
+        if text:
+            conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
+        base = (select(ReadyTask, ProcessInstance.process_id, category_expr.label("category"))
+                .join(ProcessInstance, ProcessInstance.id == ReadyTask.instance_id).where(*conditions))
+        counts = _counts(session, base)
+        if category:
+            base = base.where(category_expr == category)
+        total = counts.get(category, 0) if category else sum(counts.values())
+        rows = session.execute(base.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+        items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, process, r.lane, r.assignee, r.due_at,
+                           r.created_at, cat) for r, process, cat in rows]
+        return InboxPage(items, total, counts, page, per_page)
+
+
+def _counts(session, base) -> dict[str, int]:
+    sub = base.subquery()
+    return dict(session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)).all())
+
+
+def _nearly_due_threshold(ctx, session, now: datetime) -> datetime:
+    # "Nearly due" is the same setting as the deadline reminder: N working days ahead.
+    setting = timer_settings.get(session, "deadline_reminder")
+    return setting.end_after(now, ctx.calendars.get(session))

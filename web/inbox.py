@@ -1,0 +1,54 @@
+"""The inbox and the task page: what a person must do, and the form to do it."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine import forms, instances
+from engine.errors import Conflict
+from engine.inbox import inbox, lanes_for
+
+from .i18n import translate as _
+from .security import login_required
+
+bp = Blueprint("inbox", __name__)
+CATEGORIES = ("overdue", "nearly_due", "within_deadline", "no_deadline")
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    """My tasks and my unit's tasks, soonest due first, with filters and paging."""
+    args = request.args
+    page = inbox(current_app.extensions["engine"], g.actor, process_id=args.get("process") or None,
+                 unit=args.get("unit") or None, text=args.get("q") or None,
+                 category=args.get("category") if args.get("category") in CATEGORIES else None,
+                 page=args.get("page", 1, type=int))
+    return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args)
+
+
+@bp.route("/tasks/<int:instance_id>/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(instance_id: int, task_id: str):
+    """Show a task's form; on POST validate it on the server and complete the task."""
+    ctx = current_app.extensions["engine"]
+    details = instances.task_details(ctx, instance_id, task_id)
+    if not _mine(details.task):
+        abort(404)  # not 403: whether another unit's task exists is not this user's business
+    if request.method == "GET":
+        return render_template("task.html", details=details, values=details.data, errors={})
+    data = forms.coerce(details.form, request.form) if details.form else {}
+    try:
+        instances.complete_task(ctx, instance_id, task_id, data, actor=g.user.username,
+                                expected_version=request.form.get("row_version", type=int))
+    except forms.FormInvalid as invalid:
+        return render_template("task.html", details=details, values={**details.data, **data},
+                               errors=invalid.messages(g.lang)), 422
+    except Conflict:
+        flash(_("task_conflict"), "error")
+        return redirect(url_for("inbox.index")), 303
+    flash(_("task_done").format(name=details.task.name or details.task.bpmn_id))
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _mine(task) -> bool:
+    return task.lane in lanes_for(g.actor.roles) and (g.actor.unit_codes is None or task.assignee in g.actor.unit_codes)

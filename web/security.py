@@ -1,0 +1,120 @@
+"""Sessions, sign-in rate limit and CSRF: who the request is from, and that a form is really theirs."""
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from engine import organisation
+from engine.errors import NotFound
+from engine.inbox import Actor
+from engine.organisation import Role, UnitKind
+
+OFFICE_ROOT = "vp-ubnd"
+_UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def init_app(app: Flask) -> None:
+    """Load the signed-in user for every request and check CSRF on every unsafe one."""
+    app.extensions["sign_in_limiter"] = SignInLimiter()
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.before_request
+    def _load_user():
+        g.user, g.actor = None, None
+        username = session.get("username")
+        if username:
+            ctx = current_app.extensions["engine"]
+            try:
+                with ctx.unit_of_work(readonly=True) as db:
+                    g.user = organisation.user_by_username(db, username)
+                    g.actor = actor_for(db, g.user)
+            except NotFound:
+                session.clear()  # the account was deactivated since sign-in
+
+    @app.before_request
+    def _check_csrf():
+        if request.method in _UNSAFE and not request.path.startswith("/api/"):
+            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+            if not hmac.compare_digest(sent, session.get("csrf_token", "")) or not sent:
+                abort(400, description="csrf")
+
+
+def actor_for(db, user) -> Actor:
+    """The roles a user acts in and the units they act for (the Office: all units)."""
+    roles = frozenset(organisation.effective_roles(user))
+    office = user.unit_kind in (UnitKind.PROVINCIAL_OFFICE, UnitKind.PROVINCIAL_PEOPLES_COMMITTEE) \
+        or user.unit_code in organisation.subtree_codes(db, OFFICE_ROOT) or Role.ADMIN in user.roles
+    return Actor(user.username, roles, None if office else frozenset(organisation.subtree_codes(db, user.unit_code)))
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use)."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def login_required(view):
+    """Send anonymous visitors to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: Role):
+    """Refuse (403) users who hold none of `roles`."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            # The roles the user holds, not the ones they act in: a unit's focal point follows its
+            # delegated parts (effective_roles) but is no Office specialist for authorization.
+            if not g.user.roles & set(roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class SignInLimiter:
+    """At most `limit` failed sign-ins per address and per username in `window` seconds.
+
+    Kept in memory: enough for the embedded single-process set-up; behind several processes
+    each keeps its own count, which still bounds guessing per process.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 300.0):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, *keys: str) -> bool:
+        """True when any key has used up its failures."""
+        with self._lock:
+            return any(len(self._recent(key)) >= self.limit for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        """Count a failure against each key."""
+        with self._lock:
+            for key in keys:
+                self._recent(key).append(time.monotonic())
+
+    def _recent(self, key: str) -> deque:
+        failures = self._failures[key]
+        while failures and failures[0] < time.monotonic() - self.window:
+            failures.popleft()
+        return failures
