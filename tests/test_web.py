@@ -134,3 +134,68 @@ def test_the_process_overview_is_for_office_and_analysts_only(client, app):
 
 def test_unknown_route_is_a_plain_404(client):
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_notifications_show_with_an_unread_count_and_can_be_marked_read(client, assigned):
+    sign_in(client, "dm.sotuphap")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert re.search(r'id="unread-count">1<', page)
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert "Rà soát, tiếp nhận nhiệm vụ" in listing
+    client.post("/notifications/read", data={"id": re.findall(r'name="id" value="(\d+)"', listing),
+                                             "csrf_token": _csrf(client, "/notifications")})
+    assert re.search(r'id="unread-count">0<', client.get("/inbox").get_data(as_text=True))
+
+
+def test_the_office_registers_a_document_and_the_task_reaches_the_unit(client, app, ctx):
+    sign_in(client, "cv.hoa")
+    response = client.post("/office/documents/new", data={
+        "csrf_token": _csrf(client, "/office/documents/new"), "number_symbol": "77/KH-UBND", "issued_on": "2025-04-21",
+        "doc_type": "ke_hoach", "issuer": "UBND tỉnh Bến Tre", "signer": "Phó Chủ tịch", "summary": "Kế hoạch chuyển đổi số",
+        "content_0": "Xây dựng cơ sở dữ liệu đất đai", "lead_unit_0": "so-tai-nguyen-moi-truong", "deadline_0": "2025-06-30"})
+    assert response.status_code == 303
+    listing = client.get("/office/tasks").get_data(as_text=True)
+    assert "Xây dựng cơ sở dữ liệu đất đai" in listing and "77/KH-UBND" in listing
+    unit = app.test_client()
+    sign_in(unit, "dm.sotnmt")
+    assert "Rà soát, tiếp nhận nhiệm vụ" in unit.get("/inbox").get_data(as_text=True)
+
+
+def test_a_classified_document_is_refused_on_the_page_and_nothing_is_echoed(client, ctx):
+    sign_in(client, "cv.hoa")
+    response = client.post("/office/documents/new", data={
+        "csrf_token": _csrf(client, "/office/documents/new"), "classification": "Mật", "number_symbol": "5/QĐ-UBND",
+        "issued_on": "2025-04-21", "doc_type": "quyet_dinh", "issuer": "UBND tỉnh", "signer": "Chủ tịch",
+        "summary": "NỘI DUNG MẬT KHÔNG ĐƯỢC LƯU", "content_0": "x", "lead_unit_0": "so-tu-phap", "deadline_0": "2025-06-30"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "độ mật" in page and "NỘI DUNG MẬT" not in page
+    assert "5/QĐ-UBND" not in client.get("/office/tasks").get_data(as_text=True)
+
+
+def test_units_see_only_their_own_tasks_in_the_task_list(client, app, assigned):
+    sign_in(client, "dm.sotaichinh")
+    assert "Rà soát thủ tục hành chính" not in client.get("/office/tasks").get_data(as_text=True)
+    own = app.test_client()
+    sign_in(own, "dm.sotuphap")
+    assert "Rà soát thủ tục hành chính" in own.get("/office/tasks").get_data(as_text=True)
+
+
+def test_a_district_files_feedback_and_the_office_gets_the_check_task(client, app, ctx, assigned):
+    from engine.records import TrackedTask
+    from sqlalchemy import select
+
+    with ctx.unit_of_work(readonly=True) as session:
+        task_id = session.scalar(select(TrackedTask.id))
+    sign_in(client, "dm.batri")
+    bad = client.post("/feedback/new", data={"csrf_token": _csrf(client, "/feedback/new"), "task_id": "999999",
+                                             "content": "x"})
+    assert bad.status_code == 422
+    ok = client.post("/feedback/new", data={"csrf_token": _csrf(client, "/feedback/new"), "task_id": str(task_id),
+                                            "content": "Sở Tư pháp chậm rà soát"})
+    assert ok.status_code == 303
+    office = app.test_client()
+    sign_in(office, "cv.minh")
+    assert "Kiểm tra thông tin phản hồi" in office.get("/inbox").get_data(as_text=True)
+    department = app.test_client()
+    sign_in(department, "dm.sotuphap")
+    assert department.get("/feedback/new").status_code == 403

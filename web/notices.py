@@ -1,0 +1,51 @@
+"""Notifications with an unread count in every page's header."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from engine import notifications
+
+from .security import login_required
+
+bp = Blueprint("notices", __name__)
+
+
+def init_app(app) -> None:
+    """Give every page the signed-in user's unread count."""
+
+    @app.context_processor
+    def _unread():
+        if getattr(g, "user", None) is None:
+            return {}
+        return {"unread_count": notifications.unread_count(current_app.extensions["engine"], *_recipient())}
+
+
+def _recipient():
+    units = g.actor.unit_codes if g.actor.unit_codes is not None else _all_units()
+    return g.user.id, set(units), set(g.actor.roles)
+
+
+def _all_units() -> set[str]:
+    # The Office acts for every unit; its role-addressed notices name its own units or none.
+    from engine import organisation
+
+    ctx = current_app.extensions["engine"]
+    with ctx.unit_of_work(readonly=True) as db:
+        return set(organisation.subtree_codes(db, "vp-ubnd"))
+
+
+@bp.get("/notifications")
+@login_required
+def index():
+    """My notifications, newest first."""
+    items = notifications.for_user(current_app.extensions["engine"], *_recipient(), limit=100)
+    return render_template("notifications.html", items=items)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    """Mark the listed notifications (or all shown) read."""
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    notifications.mark_read(current_app.extensions["engine"], *_recipient(), ids)
+    return redirect(url_for("notices.index"), 303)

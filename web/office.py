@@ -1,0 +1,90 @@
+"""The Office's pages (register a document with its tasks, the province-wide task list) and the
+units' feedback page."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine import task_queries, tracking
+from engine.errors import InvalidInput, NotFound
+from engine.organisation import Role, UnitKind
+from engine.records import DocumentType, TaskStatus
+
+from .i18n import translate as _
+from .security import login_required, roles_required
+
+bp = Blueprint("office", __name__)
+TASK_ROWS = 5  # blank task rows on the registration form
+
+
+@bp.route("/office/documents/new", methods=["GET", "POST"])
+@roles_required(Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER)
+def register():
+    """Register an assigning document and its tasks; a classified one is refused, nothing kept."""
+    if request.method == "GET":
+        return render_template("register.html", form={}, doc_types=list(DocumentType), rows=TASK_ROWS)
+    form = request.form
+    try:
+        document = tracking.DocumentInput(
+            number_symbol=form.get("number_symbol", ""), issued_on=_date(form.get("issued_on"), "issued_on"),
+            doc_type=form.get("doc_type", ""), issuer=form.get("issuer", ""), signer=form.get("signer", ""),
+            summary=form.get("summary", ""), classification=form.get("classification", ""))
+        tasks = [tracking.TaskInput(
+            content=form.get(f"content_{i}", ""), lead_unit=form.get(f"lead_unit_{i}", "").strip(),
+            expected_output=form.get(f"expected_output_{i}", "") or "Báo cáo kết quả",
+            deadline=_date(form.get(f"deadline_{i}"), f"deadline_{i}") if form.get(f"deadline_{i}") else None,
+            update_cadence=form.get(f"cadence_{i}") or None,
+            coordinators=tuple(c.strip() for c in form.get(f"coordinators_{i}", "").split(",") if c.strip()))
+            for i in range(TASK_ROWS) if form.get(f"content_{i}", "").strip()]
+        registered = tracking.register_document(current_app.extensions["engine"], document, tasks, g.user.username)
+    except tracking.ClassifiedDocumentRefused:
+        # Nothing of the document is echoed back: the form comes back empty.
+        return render_template("register.html", form={}, doc_types=list(DocumentType), rows=TASK_ROWS,
+                               error=_("classified_refused")), 422
+    except InvalidInput as error:
+        return render_template("register.html", form=form, doc_types=list(DocumentType), rows=TASK_ROWS,
+                               error=str(error)), 422
+    flash(_("document_registered").format(n=len(registered.task_ids)))
+    return redirect(url_for("office.task_list"), 303)
+
+
+@bp.get("/office/tasks")
+@login_required
+def task_list():
+    """Tracked tasks: the whole province for the Office, a unit's own subtree for a unit."""
+    args = request.args
+    tasks = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes,
+                                    lead_unit=args.get("unit") or None, text=args.get("q") or None,
+                                    status=args.get("status") if args.get("status") in {s.value for s in TaskStatus} else None,
+                                    page=args.get("page", 1, type=int))
+    return render_template("tasks.html", tasks=tasks, statuses=list(TaskStatus), filters=args)
+
+
+@bp.route("/feedback/new", methods=["GET", "POST"])
+@roles_required(Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER)
+def file_feedback():
+    """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
+    if g.user.unit_kind not in (UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE, UnitKind.SUB_UNIT):
+        return render_template("error.html", code="forbidden", message=_("feedback_who")), 403
+    if request.method == "GET":
+        return render_template("feedback.html", task_id=request.args.get("task_id", ""), content="")
+    try:
+        tracking.file_feedback(current_app.extensions["engine"], request.form.get("task_id", type=int) or 0,
+                               g.user.unit_code, request.form.get("content", ""), g.user.username)
+    except (InvalidInput, NotFound) as error:
+        return render_template("feedback.html", task_id=request.form.get("task_id", ""),
+                               content=request.form.get("content", ""), error=str(error)), 422
+    flash(_("feedback_filed"))
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _date(text: str | None, field: str) -> date:
+    value = (text or "").strip()
+    try:
+        if "/" in value:
+            day, month, year = value.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: ngày không hợp lệ (dd/mm/yyyy)") from None
