@@ -1,7 +1,7 @@
 """User-facing text: Vietnamese by default, English on request (?lang=en, remembered in a cookie)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
@@ -130,6 +130,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["_"] = translate
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["due"] = format_due
+    app.jinja_env.filters["ddmmyyyy"] = format_iso_date
 
 
 def translate(key: str) -> str:
@@ -146,3 +148,21 @@ def format_date(value: datetime | None) -> str:
 def format_datetime(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time zone."""
     return value.astimezone(TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def format_due(value: datetime | None) -> str:
+    """A deadline as people say it: a deadline ending at 24:00 shows as that day, dd/mm/yyyy."""
+    if not value:
+        return ""
+    local = value.astimezone(TZ)
+    if local.hour == local.minute == 0:
+        return (local - timedelta(minutes=1)).strftime("%d/%m/%Y")
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
+def format_iso_date(value) -> str:
+    """An ISO date from task data as dd/mm/yyyy; anything else as given (a user's own typing)."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)

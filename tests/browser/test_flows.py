@@ -1,0 +1,76 @@
+"""What people do, in a real browser: a unit handles its task, a district files feedback."""
+from __future__ import annotations
+
+from datetime import date
+
+from engine import tracking
+from engine.tracking import DocumentInput, TaskInput
+
+from .conftest import shot, sign_in
+
+
+def _assign(ctx):
+    return tracking.register_document(ctx, DocumentInput(
+        number_symbol="301/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh", issuer="UBND tỉnh Bến Tre",
+        signer="Phó Chủ tịch UBND tỉnh", summary="Cải cách hành chính"), [TaskInput(
+            content="Rà soát thủ tục hành chính cấp tỉnh", lead_unit="so-tu-phap", expected_output="Báo cáo",
+            deadline=date(2025, 5, 30))], actor="cv.hoa")
+
+
+def test_a_focal_point_corrects_an_invalid_form_and_the_office_sees_the_result(page, live_app):
+    base, ctx = live_app
+    _assign(ctx)
+    sign_in(page, base, "dm.sotuphap")
+    page.wait_for_selector("text=Việc cần xử lý")
+    page.click("text=Rà soát, tiếp nhận nhiệm vụ")
+    page.select_option("#f-decision", "accept")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Đã hoàn thành: Rà soát, tiếp nhận nhiệm vụ")
+    page.click("text=Thực hiện, báo cáo kết quả (có thời hạn)")
+    page.fill("#f-result", "Đã rà soát 152 thủ tục")
+    page.click("main button[type=submit]")  # report document and date missing
+    page.wait_for_selector(".field[data-field=report_document] .error")
+    assert "bắt buộc" in page.inner_text(".field[data-field=report_document] .error")
+    assert page.input_value("#f-result") == "Đã rà soát 152 thủ tục"  # nothing typed is lost
+    shot(page, "unit-form-errors")
+    page.fill("#f-report_document", "45/BC-STP")
+    page.fill("#f-completed_on", "28/04/2025")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Đã hoàn thành: Thực hiện, báo cáo kết quả")
+    assert "Thực hiện, báo cáo kết quả" not in page.inner_text("table") if page.query_selector("table") else True
+    shot(page, "unit-inbox-after")
+    page.click("text=Đăng xuất")
+    sign_in(page, base, "cv.hoa")
+    page.wait_for_selector("text=Kiểm tra, xác nhận hoàn thành")
+    page.click("text=Danh sách nhiệm vụ")
+    page.wait_for_selector("td span.badge:has-text(\"Chờ xác nhận\")")
+    shot(page, "office-sees-update")
+
+
+def test_feedback_round_trip_from_a_district_to_the_office_and_back(page, live_app):
+    base, ctx = live_app
+    registered = _assign(ctx)
+    sign_in(page, base, "dm.batri")
+    page.click("text=Phản hồi thông tin về việc thực hiện nhiệm vụ")
+    page.fill("#task_id", str(registered.task_ids[0]))
+    page.fill("#content", "Sở Tư pháp chậm rà soát, ảnh hưởng việc giải quyết thủ tục tại huyện")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Đã gửi phản hồi")
+    page.click("text=Đăng xuất")
+    sign_in(page, base, "cv.minh")
+    page.click("text=Kiểm tra thông tin phản hồi, đề xuất hướng xử lý")
+    page.select_option("#f-decision", "urge")
+    page.fill("#f-assessment", "Phản ánh có cơ sở")
+    page.click("main button[type=submit]")
+    page.click("text=Ban hành văn bản đôn đốc")
+    page.fill("#f-number_symbol", "1520/VP-UBND")
+    page.fill("#f-issued_on", "22/04/2025")
+    page.fill("#f-summary", "Đôn đốc Sở Tư pháp hoàn thành rà soát")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Đã hoàn thành: Ban hành văn bản đôn đốc")
+    shot(page, "office-urged")
+    page.click("text=Đăng xuất")
+    sign_in(page, base, "dm.batri")
+    page.click("a[href='/notifications']")
+    page.wait_for_selector("text=Văn bản đôn đốc 1520/VP-UBND")
+    shot(page, "district-copied")
