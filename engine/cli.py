@@ -76,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("name")
     hist.set_defaults(run=_settings_history)
 
+    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(title="token commands")
+    issue = tokens.add_parser("issue", help="issue a bearer token acting for a user (printed once)")
+    issue.add_argument("username")
+    issue.add_argument("--name", required=True, help="what the token is for")
+    issue.add_argument("--by", required=True)
+    issue.set_defaults(run=_token_issue)
+    revoke = tokens.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=int)
+    revoke.add_argument("--by", required=True)
+    revoke.set_defaults(run=_token_revoke)
+
     calendar = commands.add_parser("calendar", help="working-day calendar").add_subparsers(title="calendar commands")
     add = calendar.add_parser("add-working-days", help="print the date N working days after an event")
     add.add_argument("event", type=_instant)
@@ -96,6 +107,25 @@ def _parser() -> argparse.ArgumentParser:
     remove_override.add_argument("--by", required=True)
     remove_override.set_defaults(run=_remove_override)
     return parser
+
+
+def _token_issue(args) -> int:
+    from . import api_tokens
+    from .bootstrap import open_context
+
+    issued = api_tokens.issue(open_context(), args.username, args.name, args.by)
+    print(f"token {issued.id} for {issued.username} (shown once, keep it secret):")
+    print(issued.token)
+    return 0
+
+
+def _token_revoke(args) -> int:
+    from . import api_tokens
+    from .bootstrap import open_context
+
+    api_tokens.revoke(open_context(), args.token_id, args.by)
+    print(f"token {args.token_id} revoked")
+    return 0
 
 
 def _day(text: str):

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 
 from . import timer_settings
+from .errors import Conflict, NotFound
 from .models import ProcessInstance, ReadyTask
 from .organisation import LANE_ROLES
 
@@ -40,6 +41,7 @@ class InboxItem:
     due_at: datetime | None
     created_at: datetime
     category: str          # overdue, nearly_due, within_deadline, no_deadline
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def visible(actor: Actor):
 
 
 def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None = None, text: str | None = None,
-          category: str | None = None, page: int = 1, per_page: int = 50) -> InboxPage:
+          category: str | None = None, mine: bool = False, page: int = 1, per_page: int = 50) -> InboxPage:
     """The actor's ready tasks, soonest due first, filtered, one page of them."""
     page, per_page = max(1, page), min(max(1, per_page), 200)
     with ctx.unit_of_work(readonly=True) as session:
@@ -82,6 +84,8 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
             conditions.append(ReadyTask.assignee == unit)
         if text:
             conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
+        if mine:
+            conditions.append(ReadyTask.claimed_by == actor.username)
         base = (select(ReadyTask, ProcessInstance.process_id, category_expr.label("category"))
                 .join(ProcessInstance, ProcessInstance.id == ReadyTask.instance_id).where(*conditions))
         counts = _counts(session, base)
@@ -91,7 +95,7 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
         rows = session.execute(base.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
                                .limit(per_page).offset((page - 1) * per_page)).all()
         items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, process, r.lane, r.assignee, r.due_at,
-                           r.created_at, cat) for r, process, cat in rows]
+                           r.created_at, cat, r.claimed_by) for r, process, cat in rows]
         return InboxPage(items, total, counts, page, per_page)
 
 
@@ -104,3 +108,29 @@ def _nearly_due_threshold(ctx, session, now: datetime) -> datetime:
     # "Nearly due" is the same setting as the deadline reminder: N working days ahead.
     setting = timer_settings.get(session, "deadline_reminder")
     return setting.end_after(now, ctx.calendars.get(session))
+
+
+def claim(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
+    """Take a task on, so colleagues see it is being handled; Conflict if someone else has it."""
+    with ctx.unit_of_work() as session:
+        row = _visible_row(session, actor, instance_id, task_id)
+        if row.claimed_by not in (None, actor.username):
+            raise Conflict(f"công việc đang do {row.claimed_by} xử lý")
+        row.claimed_by, row.claimed_at = actor.username, ctx.now()
+
+
+def release(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
+    """Give a claimed task back to the unit."""
+    with ctx.unit_of_work() as session:
+        row = _visible_row(session, actor, instance_id, task_id)
+        if row.claimed_by != actor.username:
+            raise Conflict("chỉ người đã nhận mới trả lại được công việc")
+        row.claimed_by, row.claimed_at = None, None
+
+
+def _visible_row(session, actor: Actor, instance_id: int, task_id: str) -> ReadyTask:
+    row = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id, ReadyTask.task_id == task_id,
+                                                  visible(actor)).with_for_update()).first()
+    if row is None:
+        raise NotFound("không có công việc này trong danh sách của bạn")
+    return row

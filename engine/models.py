@@ -125,6 +125,9 @@ class ReadyTask(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who took the task on (claim); the workflow does not know, the inbox does.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WaitingTimer(Base):

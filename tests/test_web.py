@@ -199,3 +199,16 @@ def test_a_district_files_feedback_and_the_office_gets_the_check_task(client, ap
     department = app.test_client()
     sign_in(department, "dm.sotuphap")
     assert department.get("/feedback/new").status_code == 403
+
+
+def test_claim_and_release_show_who_handles_a_task(client, app, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    url = f"/tasks/{instance}/{task.task_id}/claim"
+    client.post(url, data={"csrf_token": _csrf(client, "/inbox")})
+    assert task.task_id in client.get("/inbox?mine=1").get_data(as_text=True)
+    colleague = app.test_client()
+    sign_in(colleague, "ld.sotuphap")  # a unit leader does not act on focal-point tasks: not visible
+    assert colleague.post(url, data={"csrf_token": _csrf(colleague, "/inbox")}).status_code == 404
+    client.post(url, data={"csrf_token": _csrf(client, "/inbox"), "release": "1"})
+    assert task.task_id not in client.get("/inbox?mine=1").get_data(as_text=True)

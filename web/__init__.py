@@ -24,7 +24,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import auth, errors, health, i18n, inbox, notices, office, security
+    from . import api, auth, errors, health, i18n, inbox, notices, office, security
 
     i18n.init_app(app)
     security.init_app(app)
@@ -34,6 +34,8 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(api.bp)
+    api.init_app(app)
     notices.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
     return app

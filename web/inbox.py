@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from engine import forms, instances
 from engine.errors import Conflict
+from engine import inbox as inbox_module
 from engine.inbox import inbox, lanes_for
 
 from .i18n import translate as _
@@ -22,7 +23,7 @@ def index():
     page = inbox(current_app.extensions["engine"], g.actor, process_id=args.get("process") or None,
                  unit=args.get("unit") or None, text=args.get("q") or None,
                  category=args.get("category") if args.get("category") in CATEGORIES else None,
-                 page=args.get("page", 1, type=int))
+                 mine=args.get("mine") == "1", page=args.get("page", 1, type=int))
     return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args)
 
 
@@ -50,5 +51,29 @@ def task(instance_id: int, task_id: str):
     return redirect(url_for("inbox.index"), 303)
 
 
+@bp.post("/tasks/<int:instance_id>/<task_id>/claim")
+@login_required
+def claim(instance_id: int, task_id: str):
+    """Take the task on (or give it back with ?release=1)."""
+    ctx = current_app.extensions["engine"]
+    try:
+        if request.form.get("release") == "1":
+            inbox_module.release(ctx, g.actor, instance_id, task_id)
+        else:
+            inbox_module.claim(ctx, g.actor, instance_id, task_id)
+    except Conflict as error:
+        flash(str(error), "error")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("inbox.index"), 303)
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
 def _mine(task) -> bool:
-    return task.lane in lanes_for(g.actor.roles) and (g.actor.unit_codes is None or task.assignee in g.actor.unit_codes)
+    return mine_for(g.actor, task)
+
+
+def mine_for(actor, task) -> bool:
+    """Whether an actor may act on a ready task (the same rule as the inbox's SQL)."""
+    return task.lane in lanes_for(actor.roles) and (actor.unit_codes is None or task.assignee in actor.unit_codes)

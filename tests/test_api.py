@@ -1,0 +1,108 @@
+"""The JSON API: bearer tokens, the same scoping as the pages, one error shape, an OpenAPI document."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine import api_tokens, instances, tracking
+from engine.bootstrap import default_bpmn_files
+from engine.definitions import deploy_files
+from engine.tracking import DocumentInput, TaskInput
+from web import create_app
+
+
+@pytest.fixture
+def api(ctx):
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+    tokens = {u: api_tokens.issue(ctx, u, "test", "admin").token for u in ("dm.sotuphap", "dm.sotaichinh")}
+
+    def call(method, path, user=None, **kwargs):
+        headers = {"Authorization": f"Bearer {tokens[user]}"} if user else {}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    registered = tracking.register_document(ctx, DocumentInput(
+        number_symbol="9/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
+        signer="Chủ tịch", summary="Thử API"), [TaskInput(content="Rà soát văn bản", lead_unit="so-tu-phap",
+                                                          expected_output="Báo cáo", deadline=date(2025, 5, 30))],
+        actor="cv.hoa")
+    call.instance = registered.instance_ids[0]
+    call.app = app
+    return call
+
+
+def _error_shape(response, status, code=None):
+    body = response.get_json()
+    assert response.status_code == status and set(body) == {"error"}
+    assert {"code", "message"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_no_or_bad_token_is_401_in_the_error_shape(api):
+    _error_shape(api("GET", "/api/tasks"), 401, "unauthorized")
+    response = api.app.test_client().get("/api/tasks", headers={"Authorization": "Bearer cddh_forged"})
+    _error_shape(response, 401)
+
+
+def test_a_unit_lists_only_its_tasks(api):
+    mine = api("GET", "/api/tasks", "dm.sotuphap").get_json()
+    assert mine["total"] == 1 and mine["items"][0]["bpmn_id"] == "review_receipt"
+    assert api("GET", "/api/tasks", "dm.sotaichinh").get_json()["total"] == 0
+
+
+def test_completing_validates_the_form_and_refuses_stale_versions(api):
+    task = api("GET", "/api/tasks", "dm.sotuphap").get_json()["items"][0]
+    url = f"/api/tasks/{task['instance_id']}/{task['task_id']}"
+    details = api("GET", url, "dm.sotuphap").get_json()
+    assert details["form"]["properties"]["decision"]["enum"] == ["accept", "return"]
+    error = _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "maybe"},
+                                                                             "row_version": details["row_version"]}), 422)
+    assert "decision" in error["fields"]
+    _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "accept"},
+                                                                     "row_version": details["row_version"] + 5}), 409)
+    done = api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "accept"},
+                                                                "row_version": details["row_version"]})
+    assert done.status_code == 200 and done.get_json()["next_tasks"][0]["bpmn_id"] == "report_completion"
+    _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "accept"}}), 409)
+
+
+@pytest.mark.parametrize("path, method, body, status", [
+    ("/api/tasks/999999/x", "GET", None, 404),
+    ("/api/no-such-route", "GET", None, 404),
+    ("/api/tasks", "DELETE", None, 405),
+])
+def test_unknown_ids_and_routes_get_the_error_shape(api, path, method, body, status):
+    _error_shape(api(method, path, "dm.sotuphap"), status)
+
+
+def test_another_units_task_is_not_found_through_the_api(api):
+    task = api("GET", "/api/tasks", "dm.sotuphap").get_json()["items"][0]
+    url = f"/api/tasks/{task['instance_id']}/{task['task_id']}"
+    _error_shape(api("GET", url, "dm.sotaichinh"), 404)
+    _error_shape(api("POST", url + "/complete", "dm.sotaichinh", json={"data": {"decision": "accept"}}), 404)
+
+
+def test_a_body_that_is_not_an_object_is_422(api):
+    task = api("GET", "/api/tasks", "dm.sotuphap").get_json()["items"][0]
+    url = f"/api/tasks/{task['instance_id']}/{task['task_id']}/complete"
+    _error_shape(api("POST", url, "dm.sotuphap", data="[1,2]", content_type="application/json"), 422)
+
+
+def test_the_openapi_document_describes_every_api_route(api):
+    spec = api.app.test_client().get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in api.app.url_map.iter_rules()
+              if r.rule.startswith("/api/")}
+    assert routes == set(spec["paths"])
+
+
+def test_a_revoked_token_stops_working(api, ctx):
+    issued = api_tokens.issue(ctx, "dm.sotuphap", "short-lived", "admin")
+    client = api.app.test_client()
+    assert client.get("/api/tasks", headers={"Authorization": f"Bearer {issued.token}"}).status_code == 200
+    api_tokens.revoke(ctx, issued.id, "admin")
+    _error_shape(client.get("/api/tasks", headers={"Authorization": f"Bearer {issued.token}"}), 401)
