@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate deploy bench clean
+VENDOR := web/static/vendor
+ASSETS_STAMP := $(VENDOR)/.installed
+
+.PHONY: run test setup assets migrate deploy bench clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +15,17 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Browser assets come from npm (pinned in package-lock.json) and keep their licence files.
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bpmn-js
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+setup: $(STAMP) $(ASSETS_STAMP)
 
 migrate: setup
 	$(BIN)/python -m engine migrate
@@ -22,7 +35,7 @@ deploy: migrate
 
 # Migrates the SQLite file under var/, deploys processes/*.bpmn, serves http://127.0.0.1:5000
 run: deploy
-	$(BIN)/python -m web
+	DEMO_DATA=$${DEMO_DATA:-1} $(BIN)/python -m web
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (see .ci/run).
 test: setup
@@ -32,4 +45,4 @@ bench: setup
 	$(BIN)/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -172,3 +172,16 @@ def _store(ctx: EngineContext, session: Session, definition, content_hash: str, 
                  summary={"process_id": definition.process_id, "version": version, "file": filename,
                           "sha256": content_hash})
     return Deployed(definition.process_id, version, created=True)
+
+
+def diagram_of_instance(ctx: EngineContext, instance_id: int) -> bytes:
+    """The BPMN XML of the version an instance runs on (for the viewer)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        xml = session.scalar(select(DefinitionVersion.bpmn_xml)
+                             .join(ProcessInstance, ProcessInstance.definition_id == DefinitionVersion.id)
+                             .where(ProcessInstance.id == instance_id))
+        if xml is None:
+            from .errors import InstanceNotFound
+
+            raise InstanceNotFound(instance_id)
+        return xml

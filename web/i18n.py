@@ -108,6 +108,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "handler": {"vi": "Người xử lý", "en": "Handler"},
     "claim": {"vi": "Nhận xử lý", "en": "Claim"},
     "release": {"vi": "Trả lại", "en": "Release"},
+    "diagram": {"vi": "Sơ đồ quy trình (vị trí hiện tại được tô đỏ)", "en": "Process diagram (current step in red)"},
+    "history": {"vi": "Lịch sử xử lý", "en": "History"},
     "error_bad_request": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
     "error_forbidden": {"vi": "Không có quyền truy cập", "en": "Forbidden"},
     "error_form_invalid": {"vi": "Dữ liệu biểu mẫu không hợp lệ", "en": "Invalid form data"},

@@ -1,9 +1,9 @@
 """The inbox and the task page: what a person must do, and the form to do it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import forms, instances
+from engine import audit, definitions, forms, instances
 from engine.errors import Conflict
 from engine import inbox as inbox_module
 from engine.inbox import inbox, lanes_for
@@ -36,19 +36,35 @@ def task(instance_id: int, task_id: str):
     if not _mine(details.task):
         abort(404)  # not 403: whether another unit's task exists is not this user's business
     if request.method == "GET":
-        return render_template("task.html", details=details, values=details.data, errors={})
+        return render_template("task.html", details=details, values=details.data, errors={},
+                               history=_history(ctx, instance_id))
     data = forms.coerce(details.form, request.form) if details.form else {}
     try:
         instances.complete_task(ctx, instance_id, task_id, data, actor=g.user.username,
                                 expected_version=request.form.get("row_version", type=int))
     except forms.FormInvalid as invalid:
         return render_template("task.html", details=details, values={**details.data, **data},
-                               errors=invalid.messages(g.lang)), 422
+                               errors=invalid.messages(g.lang), history=_history(ctx, instance_id)), 422
     except Conflict:
         flash(_("task_conflict"), "error")
         return redirect(url_for("inbox.index")), 303
     flash(_("task_done").format(name=details.task.name or details.task.bpmn_id))
     return redirect(url_for("inbox.index"), 303)
+
+
+@bp.get("/tasks/<int:instance_id>/<task_id>/diagram.xml")
+@login_required
+def diagram(instance_id: int, task_id: str):
+    """The diagram the task belongs to, for the bpmn-js viewer on the task page."""
+    ctx = current_app.extensions["engine"]
+    if not _mine(instances.task_details(ctx, instance_id, task_id).task):
+        abort(404)
+    return Response(definitions.diagram_of_instance(ctx, instance_id), mimetype="application/xml")
+
+
+def _history(ctx, instance_id: int):
+    with ctx.unit_of_work(readonly=True) as session:
+        return [(e.at, e.actor, e.action, e.bpmn_id) for e in audit.entries_for(session, instance_id)]
 
 
 @bp.post("/tasks/<int:instance_id>/<task_id>/claim")

@@ -23,6 +23,9 @@ def test_a_focal_point_corrects_an_invalid_form_and_the_office_sees_the_result(p
     sign_in(page, base, "dm.sotuphap")
     page.wait_for_selector("text=Việc cần xử lý")
     page.click("text=Rà soát, tiếp nhận nhiệm vụ")
+    page.wait_for_selector("#diagram[data-loaded=true]")  # bpmn-js drew the diagram
+    assert page.query_selector("#diagram .current-task[data-element-id=review_receipt]")
+    shot(page, "unit-task-with-diagram")
     page.select_option("#f-decision", "accept")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Đã hoàn thành: Rà soát, tiếp nhận nhiệm vụ")
