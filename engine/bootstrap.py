@@ -32,11 +32,11 @@ def diagram_function_names() -> set[str]:
 
 def open_context(config: Config | None = None, clock: Clock | None = None) -> EngineContext:
     """A ready-to-use engine context for the configured database."""
-    from .task_actions import ACTIONS
+    from . import reporting, task_actions
 
     ctx = build_context(config, clock)
     ctx.functions = diagram_functions(ctx)
-    ctx.actions = dict(ACTIONS)
+    ctx.actions = {**task_actions.ACTIONS, **reporting.ACTIONS}
     return ctx
 
 
