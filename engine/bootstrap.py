@@ -74,4 +74,10 @@ def prepare(config: Config | None = None, clock: Clock | None = None, actor: str
     seed_reference_data(ctx)
     if config.deploy_on_start:
         deploy_files(ctx, default_bpmn_files(config), actor=actor)
+    if config.demo_data:
+        from . import demo
+        from .calendar import TZ
+
+        if not demo.has_records(ctx):
+            demo.build_demo(ctx, ctx.now().astimezone(TZ).date())
     return ctx

@@ -67,12 +67,14 @@ def fire_due_timers(ctx: EngineContext, limit: int = 200, actor: str = "timer") 
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 2.0) -> None:
     """Fire due timers and start due schedule periods every `poll_seconds` until `stop` is set."""
+    from .mailer import deliver_pending
     from .schedules import fire_due_schedules
 
     while not stop.is_set():
         try:
             report = fire_due_timers(ctx)
             started = fire_due_schedules(ctx)
+            deliver_pending(ctx)  # off unless SMTP_HOST is set
             if report.fired or report.failed or started:
                 log.info("timers fired=%d failed=%d; periods started=%d",
                          len(report.fired), len(report.failed), len(started))
