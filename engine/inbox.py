@@ -79,29 +79,30 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
                              (ReadyTask.due_at < nearly, "nearly_due"), else_="within_deadline")
         conditions = [visible(actor)]
         if process_id:
-            conditions.append(ProcessInstance.process_id == process_id)
+            # ready_tasks has no process id: only this filter needs the instances table.
+            conditions.append(ReadyTask.instance_id.in_(
+                select(ProcessInstance.id).where(ProcessInstance.process_id == process_id)))
         if unit:
             conditions.append(ReadyTask.assignee == unit)
         if text:
             conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
         if mine:
             conditions.append(ReadyTask.claimed_by == actor.username)
-        base = (select(ReadyTask, ProcessInstance.process_id, category_expr.label("category"))
-                .join(ProcessInstance, ProcessInstance.id == ReadyTask.instance_id).where(*conditions))
-        counts = _counts(session, base)
+        counts = dict(session.execute(select(category_expr, func.count()).where(*conditions)
+                                      .group_by(category_expr)).all())
         if category:
-            base = base.where(category_expr == category)
+            conditions.append(category_expr == category)
         total = counts.get(category, 0) if category else sum(counts.values())
-        rows = session.execute(base.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
+        rows = session.execute(select(ReadyTask, category_expr).where(*conditions)
+                               .order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
                                .limit(per_page).offset((page - 1) * per_page)).all()
-        items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, process, r.lane, r.assignee, r.due_at,
-                           r.created_at, cat, r.claimed_by) for r, process, cat in rows]
+        # The page's process ids in one small query, not a join over every visible task (whose
+        # instance rows carry the whole workflow state).
+        processes = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_id).where(
+            ProcessInstance.id.in_({r.instance_id for r, _ in rows}))).all()) if rows else {}
+        items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, processes[r.instance_id], r.lane, r.assignee,
+                           r.due_at, r.created_at, cat, r.claimed_by) for r, cat in rows]
         return InboxPage(items, total, counts, page, per_page)
-
-
-def _counts(session, base) -> dict[str, int]:
-    sub = base.subquery()
-    return dict(session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)).all())
 
 
 def _nearly_due_threshold(ctx, session, now: datetime) -> datetime:

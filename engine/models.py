@@ -113,7 +113,7 @@ class ReadyTask(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id"),
         Index("ix_ready_tasks_due_at", "due_at"),
-        Index("ix_ready_tasks_lane_assignee", "lane", "assignee"),
+        Index("ix_ready_tasks_lane_assignee_due", "lane", "assignee", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

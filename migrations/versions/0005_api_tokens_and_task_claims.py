@@ -34,6 +34,9 @@ def upgrade() -> None:
     with op.batch_alter_table('ready_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
+        # The inbox filters by lane and assignee and sorts by due date (bench/inbox.py).
+        batch_op.drop_index('ix_ready_tasks_lane_assignee')
+        batch_op.create_index('ix_ready_tasks_lane_assignee_due', ['lane', 'assignee', 'due_at'], unique=False)
 
 
 
@@ -41,6 +44,8 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     with op.batch_alter_table('ready_tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_ready_tasks_lane_assignee_due')
+        batch_op.create_index('ix_ready_tasks_lane_assignee', ['lane', 'assignee'], unique=False)
         batch_op.drop_column('claimed_at')
         batch_op.drop_column('claimed_by')
 
