@@ -104,7 +104,8 @@ def store(ctx, owner_kind: str, owner_id: int, filename: str, stream: BinaryIO, 
     # The file is written before the transaction, so that (1) a slow disk never holds the database's
     # write lock and (2) a committed row always names a file already on disk. If the transaction then
     # fails, the file stays as an orphan: harmless, as a later upload of the same bytes reuses it and
-    # a garbage collector may delete files no row names (older than an upload's lifetime).
+    # a garbage collector may delete files that no row names and that were not touched for longer
+    # than an upload can take (see _write_blob).
     _write_blob(ctx.config.attachments_dir, digest, data)
     with ctx.unit_of_work() as session:
         if session.get(_OWNER_TABLES[kind], owner_id) is None:
@@ -208,7 +209,10 @@ def _blob_path(root: Path, digest: str) -> Path:
 
 def _write_blob(root: Path, digest: str, data: bytes) -> None:
     path = _blob_path(root, digest)
-    if path.exists():  # same name, same bytes: never rewritten
+    if path.exists():  # same name, same bytes: never rewritten, only touched (see below)
+        # A collector deletes unnamed files whose mtime is older than an upload takes; touching keeps
+        # an orphan that this upload is about to name from looking old.
+        os.utime(path)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
