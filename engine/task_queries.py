@@ -39,7 +39,7 @@ class TaskList:
 
 
 def list_tasks(ctx, unit_codes: frozenset[str] | None = None, *, lead_unit: str | None = None, text: str | None = None,
-               status: str | None = None, page: int = 1, per_page: int = 50) -> TaskList:
+               status: str | None = None, ids: list[int] | None = None, page: int = 1, per_page: int = 50) -> TaskList:
     """Tracked tasks the viewer may see (unit_codes None: the Office, all), newest first."""
     page, per_page = max(1, page), min(max(1, per_page), 200)
     with ctx.unit_of_work(readonly=True) as session:
@@ -53,6 +53,8 @@ def list_tasks(ctx, unit_codes: frozenset[str] | None = None, *, lead_unit: str 
             stmt = stmt.where(func.lower(TrackedTask.content).contains(text.lower()))
         if status:
             stmt = stmt.where(TrackedTask.status == status)
+        if ids is not None:
+            stmt = stmt.where(TrackedTask.id.in_(ids))
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = session.execute(stmt.order_by(TrackedTask.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
         nearly = timer_settings.get(session, "deadline_reminder").value
@@ -62,3 +64,49 @@ def list_tasks(ctx, unit_codes: frozenset[str] | None = None, *, lead_unit: str 
                                  t.status.value in ("in_progress", "no_deadline") else t.status.value,
                                  t.urge_count, t.instance_id, t.assigned_at)
                          for t, code, name, number in rows], total, page, per_page)
+
+
+@dataclass(frozen=True)
+class UpdateRow:
+    """A progress update as the task page lists it."""
+
+    id: int
+    unit: str
+    state: str
+    work_done: str
+    difficulties: str
+    proposals: str
+    report_document: str
+    period_key: str | None
+    submitted_by: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything the page of one tracked task shows."""
+
+    task: TaskRow
+    updates: list[UpdateRow]
+    parts: list[TaskRow]           # delegated to units below the lead unit
+    feedback_count: int
+
+
+def task_page(ctx, task_id: int) -> TaskPage:
+    """One tracked task with its updates, delegated parts and feedback count."""
+    from .errors import NotFound
+    from .records import Feedback, ProgressUpdate
+
+    with ctx.unit_of_work(readonly=True) as session:
+        task = session.get(TrackedTask, task_id)
+        if task is None:
+            raise NotFound(f"không có nhiệm vụ {task_id}")
+        updates = session.execute(select(ProgressUpdate, Unit.code).join(Unit, Unit.id == ProgressUpdate.unit_id)
+                                  .where(ProgressUpdate.task_id == task_id).order_by(ProgressUpdate.id.desc())).all()
+        feedback = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.task_id == task_id))
+        part_ids = list(session.scalars(select(TrackedTask.id).where(TrackedTask.parent_task_id == task_id)))
+    rows = {row.id: row for row in list_tasks(ctx, None, ids=[task_id, *part_ids], per_page=200).rows}
+    return TaskPage(rows[task_id], [UpdateRow(u.id, code, u.state, u.work_done, u.difficulties, u.proposals,
+                                              u.report_document, u.period_key, u.submitted_by, u.submitted_at)
+                                    for u, code in updates],
+                    [rows[i] for i in part_ids if i in rows], feedback)

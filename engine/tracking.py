@@ -231,7 +231,7 @@ def file_feedback(ctx: EngineContext, task_id: int, provider_unit: str, content:
         return row.id
 
 
-def recordadd_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: dict[str, Any], actor: str) -> int:
+def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: dict[str, Any], actor: str) -> int:
     """Record a progress update outside any scheduled period (whenever there is a result, Art. 8.1.b)."""
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)

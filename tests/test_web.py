@@ -212,3 +212,51 @@ def test_claim_and_release_show_who_handles_a_task(client, app, assigned):
     assert colleague.post(url, data={"csrf_token": _csrf(colleague, "/inbox")}).status_code == 404
     client.post(url, data={"csrf_token": _csrf(client, "/inbox"), "release": "1"})
     assert task.task_id not in client.get("/inbox?mine=1").get_data(as_text=True)
+
+
+def _task_id(ctx):
+    from sqlalchemy import select
+
+    from engine.records import TrackedTask
+
+    with ctx.unit_of_work(readonly=True) as session:
+        return session.scalar(select(TrackedTask.id))
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_lead_unit_updates_progress_with_an_attachment_and_a_bad_file_is_refused(client, ctx, assigned):
+    import io
+
+    task_id = _task_id(ctx)
+    sign_in(client, "dm.sotuphap")
+    page_url = f"/office/tasks/{task_id}"
+    response = client.post(f"{page_url}/progress", content_type="multipart/form-data", data={
+        "csrf_token": _csrf(client, page_url), "state": "in_progress", "work_done": "Đã rà soát 40 thủ tục",
+        "files": [(io.BytesIO(PDF), "báo cáo.pdf"), (io.BytesIO(b"MZ\x90\x00binary"), "virus.pdf")]})
+    assert response.status_code == 303
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Đã rà soát 40 thủ tục" in page and "báo cáo.pdf" in page and "virus.pdf:" in page
+    link = re.search(r'href="(/attachments/\d+)"', page).group(1)
+    download = client.get(link)
+    assert download.data == PDF and download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_another_unit_cannot_see_or_update_the_task_or_its_files(client, app, ctx, assigned):
+    task_id = _task_id(ctx)
+    sign_in(client, "dm.sotaichinh")
+    assert client.get(f"/office/tasks/{task_id}").status_code == 404
+    token = _csrf(client, "/inbox")
+    assert client.post(f"/office/tasks/{task_id}/progress", data={"csrf_token": token, "work_done": "x"}).status_code == 404
+
+
+def test_the_office_requests_an_update_and_the_unit_gets_a_task(client, app, ctx, assigned):
+    task_id = _task_id(ctx)
+    sign_in(client, "cv.hoa")
+    url = f"/office/tasks/{task_id}"
+    assert client.post(f"{url}/request-update", data={"csrf_token": _csrf(client, url), "note": "Phục vụ họp"}).status_code == 303
+    unit = app.test_client()
+    sign_in(unit, "dm.sotuphap")
+    assert "Cập nhật tiến độ, kết quả thực hiện trong kỳ" in unit.get("/inbox").get_data(as_text=True)
+    assert unit.post(f"{url}/request-update", data={"csrf_token": _csrf(unit, url)}).status_code == 403

@@ -24,7 +24,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import api, auth, errors, health, i18n, inbox, notices, office, security
+    from . import api, auth, errors, health, i18n, inbox, notices, office, security, tracked
 
     i18n.init_app(app)
     security.init_app(app)
@@ -34,6 +34,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(tracked.bp)
     app.register_blueprint(api.bp)
     api.init_app(app)
     notices.init_app(app)
