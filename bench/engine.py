@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import own_database  # noqa: E402
+
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
@@ -78,6 +80,7 @@ def engine_context(url: str):
 
 
 def reset_postgres(url: str) -> None:
+    """Empty the benchmark's own PostgreSQL database (never the tests' one)."""
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -103,6 +106,7 @@ def main() -> None:
     result["sqlite_ratio"] = round(result["sqlite_ms"] / result["raw_ms"], 2)
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if pg_url:
+        pg_url = own_database(pg_url, "bench_engine")
         reset_postgres(pg_url)
         ctx = engine_context(pg_url)
         result["postgres_ms"] = round(measure(lambda: engine_instance(ctx), args.n, 20), 3)

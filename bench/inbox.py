@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import own_database  # noqa: E402
+
 from sqlalchemy import bindparam, create_engine, make_url, text  # noqa: E402
 
 from engine import organisation, tracking  # noqa: E402
@@ -61,13 +63,8 @@ UNITS = ("JOIN (SELECT id, code, row_number() OVER (ORDER BY id) - 1 AS k FROM u
 
 
 def bench_url(test_url: str) -> str:
-    """Create the benchmark's own database on the same server if missing; return its URL."""
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}).first() is None:
-            conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
-    admin.dispose()
-    return make_url(test_url).set(database=DB_NAME).render_as_string(hide_password=False)
+    """The benchmark's own database on the same server (see bench/common.py)."""
+    return own_database(test_url, DB_NAME)
 
 
 def reset_postgres(url: str) -> None:

@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from common import own_database  # noqa: E402
+
+from sqlalchemy import make_url, text  # noqa: E402
 
 from engine import instances  # noqa: E402
 from engine.bootstrap import open_context  # noqa: E402
@@ -41,13 +43,8 @@ LIMIT = 500
 
 
 def bench_url(test_url: str) -> str:
-    """Create the benchmark's own database on the same server if missing; return its URL."""
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}).first() is None:
-            conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
-    admin.dispose()
-    return make_url(test_url).set(database=DB_NAME).render_as_string(hide_password=False)
+    """The benchmark's own database on the same server (see bench/common.py)."""
+    return own_database(test_url, DB_NAME)
 
 
 def reset(ctx) -> None:
