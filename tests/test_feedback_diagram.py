@@ -45,3 +45,22 @@ def test_no_shipped_diagram_writes_a_duration_into_a_timer():
             assert re.search(r"\b(deadline|reminder|after_date|before_date)\(", text), \
                 f"{path.name}: timer {text!r} names no setting"
             assert not re.search(r"[\"']P\w+[\"']|[\"']R\d*/", text), f"{path.name}: timer {text!r} has a literal duration"
+
+
+def test_every_user_task_of_the_shipped_diagrams_has_a_deployed_form(ctx):
+    """Issue 4: each user task has a form, a JSON Schema next to the diagrams, validated on the server."""
+    from engine.definitions import latest_version
+
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    missing = []
+    for path in default_bpmn_files(ctx.config):
+        process_id = path.stem
+        with ctx.unit_of_work(readonly=True) as session:
+            definition = latest_version(session, process_id)
+            specs = ctx.codec.load_specs(definition.id, definition.spec_json, definition.version)
+        for spec in specs.spec.task_specs.values():
+            if type(spec).__name__ == "UserTask":
+                name = spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+                if name not in specs.forms:
+                    missing.append(f"{process_id}.{spec.bpmn_id}")
+    assert missing == []

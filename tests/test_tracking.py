@@ -183,6 +183,7 @@ def test_art_10_2_b_coordinating_units_supply_information_to_the_lead_unit(provi
     assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "coordinator_input")
     with province.unit_of_work(readonly=True) as session:
         assert session.scalar(select(ProgressUpdate.state)) == "input"
+    assert [(a, b) for a, b, _ in _audit(province, child)] == [("start", None), ("complete_task", "provide_input")]
 
 
 def test_art_8_1_b_a_task_without_deadline_is_updated_monthly_and_on_request(province):
@@ -210,6 +211,8 @@ def test_art_8_1_b_a_task_without_deadline_is_updated_monthly_and_on_request(pro
     assert _task(province, task_id).status is TaskStatus.COMPLETED_NO_DEADLINE
     with province.unit_of_work(readonly=True) as session:
         assert session.scalar(select(Schedule.active)) is False
+    assert [b for a, b, _ in _audit(province, april.id) if a == "complete_task"] == ["update_progress"]
+    assert _audit(province, adhoc)[0][2] == "cv.hoa"  # the Office's request is on record
 
 
 def _feedback(province):
@@ -264,6 +267,7 @@ def test_art_16_4_unfounded_feedback_is_answered_to_the_provider(province):
     _do(province, instance, "answer_unfounded", {"answer": "Sở GTVT đang thực hiện đúng thời hạn"})
     assert _notes(province, "feedback_answer") == [("huyen-ba-tri", "unit_focal_point")]
     assert _task(province, task_id).urge_count == 0
+    assert [b for a, b, _ in _audit(province, instance) if a == "complete_task"] == ["check_feedback", "answer_unfounded"]
 
 
 def test_the_office_limit_passing_escalates_to_the_office_leader(province):
