@@ -110,3 +110,41 @@ def task_page(ctx, task_id: int) -> TaskPage:
                                               u.report_document, u.period_key, u.submitted_by, u.submitted_at)
                                     for u, code in updates],
                     [rows[i] for i in part_ids if i in rows], feedback)
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One line of the Office's feedback register."""
+
+    id: int
+    task_id: int
+    task_content: str
+    lead_unit: str
+    provider: str
+    content: str
+    received_at: datetime
+    outcome: str | None
+    closed_at: datetime | None
+    urgings: list[str]
+
+
+def feedback_register(ctx, open_only: bool = False, limit: int = 200) -> list[FeedbackRow]:
+    """Feedback received, newest first, with the urging documents issued on each."""
+    from sqlalchemy.orm import aliased
+
+    from .records import Feedback, UrgingDocument
+
+    lead, provider = aliased(Unit), aliased(Unit)
+    with ctx.unit_of_work(readonly=True) as session:
+        stmt = (select(Feedback, TrackedTask.content, lead.name, provider.name)
+                .join(TrackedTask, TrackedTask.id == Feedback.task_id).join(lead, lead.id == TrackedTask.lead_unit_id)
+                .join(provider, provider.id == Feedback.provider_unit_id).order_by(Feedback.id.desc()).limit(limit))
+        if open_only:
+            stmt = stmt.where(Feedback.closed_at.is_(None))
+        rows = session.execute(stmt).all()
+        urgings: dict[int, list[str]] = {}
+        for feedback_id, number in session.execute(select(UrgingDocument.feedback_id, UrgingDocument.number_symbol)
+                                                   .where(UrgingDocument.feedback_id.in_([f.id for f, *_ in rows]))):
+            urgings.setdefault(feedback_id, []).append(number)
+        return [FeedbackRow(f.id, f.task_id, content, lead_name, provider_name, f.content, f.received_at, f.outcome,
+                            f.closed_at, urgings.get(f.id, [])) for f, content, lead_name, provider_name in rows]

@@ -260,3 +260,19 @@ def test_the_office_requests_an_update_and_the_unit_gets_a_task(client, app, ctx
     sign_in(unit, "dm.sotuphap")
     assert "Cập nhật tiến độ, kết quả thực hiện trong kỳ" in unit.get("/inbox").get_data(as_text=True)
     assert unit.post(f"{url}/request-update", data={"csrf_token": _csrf(unit, url)}).status_code == 403
+
+
+def test_the_feedback_register_shows_the_urging_issued(client, app, ctx, assigned):
+    from tests.test_tracking import _do
+
+    task_id = _task_id(ctx)
+    feedback_id = tracking.file_feedback(ctx, task_id, "huyen-ba-tri", "Chậm rà soát", actor="dm.batri")
+    from engine.records import Feedback
+
+    with ctx.unit_of_work(readonly=True) as session:
+        instance = session.get(Feedback, feedback_id).instance_id
+    _do(ctx, instance, "check_feedback", {"decision": "urge", "assessment": "Đúng"})
+    _do(ctx, instance, "issue_urging", {"number_symbol": "88/VP-UBND", "issued_on": "2025-04-28", "summary": "Đôn đốc"})
+    sign_in(client, "ld.vanphong")
+    page = client.get("/office/feedback").get_data(as_text=True)
+    assert "Chậm rà soát" in page and "88/VP-UBND" in page and "Đã đôn đốc" in page

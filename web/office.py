@@ -61,6 +61,14 @@ def task_list():
     return render_template("tasks.html", tasks=tasks, statuses=list(TaskStatus), filters=args)
 
 
+@bp.get("/office/feedback")
+@roles_required(Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER)
+def feedback_register():
+    """The feedback register: what was reported, by whom, and what the Office did (urging, direction)."""
+    rows = task_queries.feedback_register(current_app.extensions["engine"], open_only=request.args.get("open") == "1")
+    return render_template("feedback_register.html", rows=rows)
+
+
 @bp.route("/feedback/new", methods=["GET", "POST"])
 @roles_required(Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER)
 def file_feedback():
