@@ -21,6 +21,7 @@ class Config:
     secret_key: str = field(default="", repr=False)
     deploy_on_start: bool = True
     demo_data: bool = False                  # fill an empty database with the demo province at start
+    secure_cookies: bool = False             # set behind HTTPS: cookies only travel encrypted
     attachments_dir: Path = ROOT / "var" / "attachments"
     max_attachment_bytes: int = 20_000_000
     smtp_host: str = ""                      # empty: e-mail delivery is off
@@ -42,6 +43,7 @@ class Config:
             secret_key=env.get("SECRET_KEY", ""),
             deploy_on_start=env.get("DEPLOY_ON_START", "1") not in ("0", "false", "no"),
             demo_data=env.get("DEMO_DATA", "0") in ("1", "true", "yes"),
+            secure_cookies=env.get("SECURE_COOKIES", "0") in ("1", "true", "yes"),
             attachments_dir=Path(env.get("ATTACHMENTS_DIR", base.attachments_dir)),
             max_attachment_bytes=int(env.get("MAX_ATTACHMENT_BYTES", base.max_attachment_bytes)),
             smtp_host=env.get("SMTP_HOST", base.smtp_host),

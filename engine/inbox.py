@@ -69,7 +69,8 @@ def visible(actor: Actor):
 
 
 def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None = None, text: str | None = None,
-          category: str | None = None, mine: bool = False, page: int = 1, per_page: int = 50) -> InboxPage:
+          category: str | None = None, mine: bool = False, due_from: datetime | None = None,
+          due_before: datetime | None = None, page: int = 1, per_page: int = 50) -> InboxPage:
     """The actor's ready tasks, soonest due first, filtered, one page of them."""
     page, per_page = max(1, page), min(max(1, per_page), 200)
     with ctx.unit_of_work(readonly=True) as session:
@@ -88,6 +89,10 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
             conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
         if mine:
             conditions.append(ReadyTask.claimed_by == actor.username)
+        if due_from is not None:
+            conditions.append(ReadyTask.due_at >= due_from)
+        if due_before is not None:
+            conditions.append(ReadyTask.due_at < due_before)
         counts = dict(session.execute(select(category_expr, func.count()).where(*conditions)
                                       .group_by(category_expr)).all())
         if category:

@@ -276,3 +276,34 @@ def test_the_feedback_register_shows_the_urging_issued(client, app, ctx, assigne
     sign_in(client, "ld.vanphong")
     page = client.get("/office/feedback").get_data(as_text=True)
     assert "Chậm rà soát" in page and "88/VP-UBND" in page and "Đã đôn đốc" in page
+
+
+def test_the_inbox_filters_by_the_period_tasks_are_due_in(client, assigned):
+    instance, task = assigned  # review due end of Wed 23 Apr 2025
+    sign_in(client, "dm.sotuphap")
+    assert task.task_id in client.get("/inbox?period=2025-04").get_data(as_text=True)
+    assert task.task_id in client.get("/inbox?period=2025-Q2").get_data(as_text=True)
+    assert task.task_id not in client.get("/inbox?period=2025-05").get_data(as_text=True)
+    assert client.get("/inbox?period=nonsense").status_code == 200
+
+
+def test_unknown_ids_on_pages_are_404_pages_not_errors(client):
+    sign_in(client, "dm.sotuphap")
+    for path in ("/tasks/999999/abc", "/office/tasks/999999", "/attachments/999999", "/tasks/abc/def"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_an_oversize_upload_is_refused_with_a_message_and_the_update_kept(client, app, ctx, assigned):
+    import io
+
+    ctx.config = ctx.config.__class__(**{**ctx.config.__dict__, "max_attachment_bytes": 1000})
+    task_id = _task_id(ctx)
+    sign_in(client, "dm.sotuphap")
+    url = f"/office/tasks/{task_id}"
+    client.post(f"{url}/progress", content_type="multipart/form-data", data={
+        "csrf_token": _csrf(client, url), "state": "in_progress", "work_done": "Đã họp triển khai",
+        "files": [(io.BytesIO(b"%PDF-" + b"x" * 5000), "lớn.pdf")]})
+    page = client.get(url).get_data(as_text=True)
+    assert "Đã họp triển khai" in page and "lớn.pdf:" in page and "MB" in page

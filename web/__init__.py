@@ -20,6 +20,9 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
         SECRET_KEY=ctx.config.secret_key or _local_secret(ROOT / "var" / "secret_key"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=ctx.config.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,  # a working day
+        MAX_CONTENT_LENGTH=ctx.config.max_attachment_bytes * 5 + 1_000_000,  # a few attachments per post
     )
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx

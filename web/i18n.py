@@ -138,6 +138,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "outcome_None": {"vi": "Đang xử lý", "en": "In progress"},
     "open_only": {"vi": "Chỉ phản hồi đang xử lý", "en": "Open only"},
     "urging_documents": {"vi": "Văn bản đôn đốc", "en": "Urging documents"},
+    "period": {"vi": "Hạn trong kỳ", "en": "Due in"},
+    "task_record": {"vi": "Hồ sơ nhiệm vụ, cập nhật và tệp đính kèm", "en": "Task record, updates and attachments"},
     "error_bad_request": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
     "error_forbidden": {"vi": "Không có quyền truy cập", "en": "Forbidden"},
     "error_form_invalid": {"vi": "Dữ liệu biểu mẫu không hợp lệ", "en": "Invalid form data"},

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import audit, definitions, forms, instances
+from datetime import date, datetime, time, timedelta
+
+from engine import audit, definitions, forms, instances, periods
+from engine.calendar import TZ
 from engine.errors import Conflict
 from engine import inbox as inbox_module
 from engine.inbox import inbox, lanes_for
@@ -23,8 +26,25 @@ def index():
     page = inbox(current_app.extensions["engine"], g.actor, process_id=args.get("process") or None,
                  unit=args.get("unit") or None, text=args.get("q") or None,
                  category=args.get("category") if args.get("category") in CATEGORIES else None,
-                 mine=args.get("mine") == "1", page=args.get("page", 1, type=int))
+                 mine=args.get("mine") == "1", **_period(args.get("period")), page=args.get("page", 1, type=int))
     return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args)
+
+
+def _period(text: str | None) -> dict:
+    # "2025-05" (a month) or "2025-Q2" (a quarter): tasks due within it, Vietnam time.
+    try:
+        if text and "-Q" in text.upper():
+            year, quarter = text.upper().split("-Q")
+            start = periods.period_containing("quarterly", date(int(year), 3 * int(quarter) - 2, 1))
+        elif text:
+            year, month = text.split("-")
+            start = periods.period_containing("monthly", date(int(year), int(month), 1))
+        else:
+            return {}
+    except ValueError:
+        return {}
+    return {"due_from": datetime.combine(start.start, time.min, TZ),
+            "due_before": datetime.combine(start.end + timedelta(days=1), time.min, TZ)}
 
 
 @bp.route("/tasks/<int:instance_id>/<task_id>", methods=["GET", "POST"])
