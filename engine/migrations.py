@@ -5,6 +5,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 
 from .config import ROOT
+from .db import ensure_sqlite_folder
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -17,4 +18,5 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply every migration not yet applied."""
+    ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)

@@ -121,3 +121,9 @@ def test_a_database_without_schema_gets_a_hint_not_a_traceback(tmp_path):
     result = run("timers", "fire-due", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     assert result.returncode == 1 and "python -m engine migrate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_migrate_creates_the_folder_of_a_new_sqlite_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'there.db'}"
+    result = run("migrate", database_url=url)
+    assert result.returncode == 0, result.stderr

@@ -27,7 +27,8 @@ def index():
                  unit=args.get("unit") or None, text=args.get("q") or None,
                  category=args.get("category") if args.get("category") in CATEGORIES else None,
                  mine=args.get("mine") == "1", **_period(args.get("period")), page=args.get("page", 1, type=int))
-    return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args)
+    names = {d.process_id: d.name for d in reversed(definitions.list_definitions(current_app.extensions["engine"]))}
+    return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args, process_names=names)
 
 
 def _period(text: str | None) -> dict:
