@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, periods
 from .context import EngineContext
-from .errors import EngineError, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound
 from .instances import start_in
 from .organisation import Unit, subtree_codes, unit_by_code
 from .records import (Document, DocumentType, Feedback, ProgressUpdate, TaskCoordinator, TaskStatus,
@@ -26,7 +26,7 @@ from .records import (Document, DocumentType, Feedback, ProgressUpdate, TaskCoor
 _NUMBER_SYMBOL = re.compile(r"^\d+/[0-9A-ZĐ-]+$")
 
 
-class ClassifiedDocumentRefused(EngineError):
+class ClassifiedDocumentRefused(InvalidInput):
     """Classified documents (văn bản có độ mật) are out of the system's scope and never stored."""
 
     code = "classified_refused"

@@ -106,3 +106,41 @@ def test_a_revoked_token_stops_working(api, ctx):
     assert client.get("/api/tasks", headers={"Authorization": f"Bearer {issued.token}"}).status_code == 200
     api_tokens.revoke(ctx, issued.id, "admin")
     _error_shape(client.get("/api/tasks", headers={"Authorization": f"Bearer {issued.token}"}), 401)
+
+
+def test_the_office_registers_through_the_api_and_classified_is_refused(api, ctx):
+    token = api_tokens.issue(ctx, "cv.hoa", "office system", "admin").token
+    client = api.app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"number_symbol": "12/KH-UBND", "issued_on": "2025-04-21", "doc_type": "ke_hoach", "issuer": "UBND tỉnh",
+            "signer": "Chủ tịch", "summary": "Kế hoạch", "tasks": [{"content": "Việc A", "lead_unit": "so-y-te",
+                                                                   "deadline": "2025-06-30"}]}
+    created = client.post("/api/documents", json=body, headers=headers)
+    assert created.status_code == 201 and len(created.get_json()["task_ids"]) == 1
+    _error_shape(client.post("/api/documents", json=dict(body, classification="Mật", number_symbol="13/KH-UBND"),
+                             headers=headers), 422, "classified_refused")
+    _error_shape(api("POST", "/api/documents", "dm.sotuphap", json=body), 403)
+    assert any(t["content"] == "Việc A" for t in client.get("/api/tracked-tasks", headers=headers).get_json()["items"])
+
+
+def test_a_district_files_feedback_and_the_lead_unit_records_progress_through_the_api(api, ctx):
+    task_id = api("GET", "/api/tracked-tasks", "dm.sotuphap").get_json()["items"][0]["id"]
+    district = api_tokens.issue(ctx, "dm.batri", "district system", "admin").token
+    client = api.app.test_client()
+    filed = client.post("/api/feedback", json={"task_id": task_id, "content": "Chậm"},
+                        headers={"Authorization": f"Bearer {district}"})
+    assert filed.status_code == 201
+    _error_shape(api("POST", "/api/feedback", "dm.sotuphap", json={"task_id": task_id, "content": "x"}), 403)
+    recorded = api("POST", f"/api/tracked-tasks/{task_id}/progress", "dm.sotuphap",
+                   json={"state": "in_progress", "work_done": "Đã làm một nửa"})
+    assert recorded.status_code == 201
+    _error_shape(api("POST", f"/api/tracked-tasks/{task_id}/progress", "dm.sotaichinh", json={"work_done": "x"}), 422)
+
+
+def test_claim_and_release_through_the_api(api):
+    task = api("GET", "/api/tasks", "dm.sotuphap").get_json()["items"][0]
+    url = f"/api/tasks/{task['instance_id']}/{task['task_id']}/claim"
+    assert api("POST", url, "dm.sotuphap", json={}).status_code == 200
+    assert api("GET", "/api/tasks?mine=1", "dm.sotuphap").get_json()["total"] == 1
+    assert api("POST", url, "dm.sotuphap", json={"release": True}).status_code == 200
+    _error_shape(api("POST", url, "dm.sotaichinh", json={}), 404)

@@ -8,10 +8,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from werkzeug.exceptions import HTTPException
 
-from engine import api_tokens, instances, notifications
+from datetime import date
+
+from engine import api_tokens, instances, notifications, task_queries, tracking
+from engine import inbox as inbox_module
 from engine.errors import EngineError, InvalidInput, NotFound
 from engine.forms import FormInvalid
 from engine.inbox import inbox
+from engine.organisation import Role, UnitKind
 
 from .errors import status_of
 from .inbox import mine_for
@@ -67,6 +71,74 @@ def complete(instance_id: int, task_id: str):
                    next_tasks=[_task(t) for t in view.next_tasks])
 
 
+@bp.post("/tasks/<int:instance_id>/<task_id>/claim")
+def claim(instance_id: int, task_id: str):
+    """Take a task on; {"release": true} gives it back."""
+    body = request.get_json(silent=True) or {}
+    ctx = current_app.extensions["engine"]
+    (inbox_module.release if body.get("release") else inbox_module.claim)(ctx, g.actor, instance_id, task_id)
+    return jsonify(ok=True)
+
+
+@bp.get("/tracked-tasks")
+def tracked_tasks():
+    """Tracked tasks this user may see (the Office: all), newest first."""
+    args = request.args
+    page = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes, lead_unit=args.get("unit"),
+                                   text=args.get("q"), status=args.get("status"), page=args.get("page", 1, type=int),
+                                   per_page=args.get("per_page", 50, type=int))
+    return jsonify(total=page.total, page=page.page, items=[{
+        "id": t.id, "content": t.content, "document": t.document, "lead_unit": t.lead_unit,
+        "deadline": t.deadline.isoformat() if t.deadline else None, "status": t.status, "category": t.category,
+        "urge_count": t.urge_count} for t in page.rows])
+
+
+@bp.post("/documents")
+def register_document():
+    """Register an assigning document with its tasks (the Office); a classified one is refused."""
+    if not g.user.roles & {Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER}:
+        return _error(403, "forbidden", "only the Provincial Office registers documents")
+    body = _object()
+    try:
+        document = tracking.DocumentInput(
+            number_symbol=str(body.get("number_symbol", "")), issued_on=date.fromisoformat(str(body.get("issued_on"))),
+            doc_type=str(body.get("doc_type", "")), issuer=str(body.get("issuer", "")), signer=str(body.get("signer", "")),
+            summary=str(body.get("summary", "")), classification=str(body.get("classification") or ""))
+        tasks = [tracking.TaskInput(
+            content=str(t.get("content", "")), lead_unit=str(t.get("lead_unit", "")),
+            expected_output=str(t.get("expected_output") or "Báo cáo kết quả"),
+            deadline=date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
+            update_cadence=t.get("update_cadence"), coordinators=tuple(t.get("coordinators") or ()))
+            for t in body.get("tasks") or [] if isinstance(t, dict)]
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(f"invalid document: {error}") from None
+    registered = tracking.register_document(current_app.extensions["engine"], document, tasks, g.user.username)
+    return jsonify(document_id=registered.document_id, task_ids=registered.task_ids), 201
+
+
+@bp.post("/feedback")
+def file_feedback():
+    """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
+    if g.user.unit_kind not in (UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE, UnitKind.SUB_UNIT):
+        return _error(403, "forbidden", "only district PCs and agencies file feedback")
+    body = _object()
+    feedback_id = tracking.file_feedback(current_app.extensions["engine"], _int(body.get("task_id")), g.user.unit_code,
+                                         str(body.get("content", "")), g.user.username)
+    return jsonify(feedback_id=feedback_id), 201
+
+
+@bp.post("/tracked-tasks/<int:task_id>/progress")
+def record_progress(task_id: int):
+    """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
+    body = _object()
+    if Role.UNIT_FOCAL_POINT not in g.user.roles:
+        return _error(403, "forbidden", "only the lead unit's focal point updates progress")
+    update_id = tracking.record_progress(current_app.extensions["engine"], task_id, g.user.unit_code,
+                                         {k: body.get(k) for k in ("state", "work_done", "difficulties", "proposals",
+                                                                   "report_document")}, g.user.username)
+    return jsonify(progress_update_id=update_id), 201
+
+
 @bp.get("/notifications")
 def list_notifications():
     """My notifications, newest first."""
@@ -109,6 +181,20 @@ def _visible_details(instance_id: int, task_id: str):
     if not mine_for(g.actor, details.task):
         raise NotFound("no such task among yours")
     return details
+
+
+def _object() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("task_id must be a number") from None
 
 
 def _error(status: int, code: str, message: str, **extra):

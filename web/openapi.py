@@ -43,6 +43,29 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"data": {"type": "object"}, "row_version": {"type": "integer"}}}}}},
                 "responses": {"200": {"description": "the instance after the step"}, **_errors(401, 404, 409, 422)}}},
+            "/api/tasks/{instance_id}/{task_id}/claim": {"post": {
+                "summary": "Claim a task, or release it with {\"release\": true}", "parameters": task_path,
+                "responses": {"200": {"description": "done"}, **_errors(401, 404, 409)}}},
+            "/api/tracked-tasks": {"get": {
+                "summary": "Tracked tasks I may see", "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
+                                                                      for n, t in (("unit", "string"), ("q", "string"),
+                                                                                   ("status", "string"), ("page", "integer"))],
+                "responses": {"200": {"description": "a page of tracked tasks"}, **_errors(401)}}},
+            "/api/tracked-tasks/{task_id}/progress": {"post": {
+                "summary": "Record a progress update (lead unit)",
+                "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    k: {"type": "string"} for k in ("state", "work_done", "difficulties", "proposals", "report_document")}}}}},
+                "responses": {"201": {"description": "recorded"}, **_errors(401, 403, 404, 422)}}},
+            "/api/documents": {"post": {
+                "summary": "Register an assigning document and its tasks (Office); classified documents are refused",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"201": {"description": "registered"}, **_errors(401, 403, 422)}}},
+            "/api/feedback": {"post": {
+                "summary": "File feedback about a late task (districts, agencies)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "task_id": {"type": "integer"}, "content": {"type": "string"}}}}}},
+                "responses": {"201": {"description": "filed"}, **_errors(401, 403, 404, 422)}}},
             "/api/notifications": {"get": {
                 "summary": "My notifications", "responses": {"200": {"description": "notifications"}, **_errors(401)}}},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [],
