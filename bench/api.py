@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import own_database  # noqa: E402
+from common import own_database, reset_postgres  # noqa: E402
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import make_url  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from engine import api_tokens, instances  # noqa: E402
@@ -136,14 +136,6 @@ def run_backend(url: str, n: int, warmup: int) -> dict:
 def bench_url(test_url: str) -> str:
     """The benchmark's own database on the same server (see bench/common.py)."""
     return own_database(test_url, DB_NAME)
-
-
-def reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def report(backend: str, r: dict) -> None:

@@ -17,3 +17,26 @@ def own_database(test_url: str, name: str) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return make_url(test_url).set(database=name).render_as_string(hide_password=False)
+
+
+def reset_postgres(url: str) -> None:
+    """Empty a benchmark's own PostgreSQL database (never the tests' one)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def timings(call, n: int, warmup: int) -> list[float]:
+    """Milliseconds of `n` calls after `warmup` untimed ones."""
+    import time
+
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times

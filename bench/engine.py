@@ -13,19 +13,17 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import own_database  # noqa: E402
+from common import own_database, reset_postgres, timings  # noqa: E402
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from engine import clock as clocks  # noqa: E402
 from engine import instances  # noqa: E402
@@ -61,14 +59,8 @@ def engine_instance(ctx) -> None:
 
 
 def measure(run, n: int, warmup: int) -> float:
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    """Median milliseconds of one run."""
+    return statistics.median(timings(run, n, warmup))
 
 
 def engine_context(url: str):
@@ -77,15 +69,6 @@ def engine_context(url: str):
                        clocks.FixedClock(datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)))
     deploy_bytes(ctx, DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
     return ctx
-
-
-def reset_postgres(url: str) -> None:
-    """Empty the benchmark's own PostgreSQL database (never the tests' one)."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def main() -> None:

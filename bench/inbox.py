@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import own_database  # noqa: E402
+from common import own_database, reset_postgres, timings  # noqa: E402
 
-from sqlalchemy import bindparam, create_engine, make_url, text  # noqa: E402
+from sqlalchemy import bindparam, make_url, text  # noqa: E402
 
 from engine import organisation, tracking  # noqa: E402
 from engine.bootstrap import default_bpmn_files, open_context, seed_reference_data  # noqa: E402
@@ -67,12 +67,10 @@ def bench_url(test_url: str) -> str:
     return own_database(test_url, DB_NAME)
 
 
-def reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+def measure(call, n: int, warmup: int = 10) -> dict:
+    """p50 and p95 milliseconds of a call."""
+    times = timings(call, n, warmup)
+    return {"p50": round(statistics.median(times), 2), "p95": round(statistics.quantiles(times, n=100)[94], 2)}
 
 
 def populate(ctx, n: int) -> None:
@@ -138,17 +136,6 @@ def populate(ctx, n: int) -> None:
         # gets no ANALYZE: the application never runs one.
         with ctx.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-
-
-def measure(call, n: int, warmup: int = 10) -> dict:
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50": round(statistics.median(times), 2), "p95": round(statistics.quantiles(times, n=100)[94], 2)}
 
 
 def run_backend(url: str, tasks: int, n: int) -> tuple[dict, dict]:

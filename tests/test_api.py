@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from engine import api_tokens, instances, tracking
+from engine import api_tokens, tracking
 from engine.bootstrap import default_bpmn_files
 from engine.definitions import deploy_files
 from engine.tracking import DocumentInput, TaskInput

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine.config import ROOT, Config
+from engine.config import ROOT
 from engine.context import EngineContext
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
