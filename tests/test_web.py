@@ -120,8 +120,9 @@ def test_a_double_submit_gets_a_clear_message_not_an_error(client, ctx, assigned
     token, version = _csrf(client, url), instances.get_instance(ctx, instance).row_version
     client.post(url, data={"decision": "accept", "csrf_token": token, "row_version": version})
     again = client.post(url, data={"decision": "accept", "csrf_token": token, "row_version": version})
-    assert again.status_code in (303, 409)
-    assert "người khác" in client.get("/inbox").get_data(as_text=True) or again.status_code == 409
+    assert again.status_code == 409  # the task is no longer waiting: a clear conflict page, not a 500
+    assert "Xung đột dữ liệu" in again.get_data(as_text=True)
+    assert instances.get_instance(ctx, instance).row_version == version + 1  # applied exactly once
 
 
 def test_the_process_overview_is_for_office_and_analysts_only(client, app):
@@ -307,3 +308,16 @@ def test_an_oversize_upload_is_refused_with_a_message_and_the_update_kept(client
         "files": [(io.BytesIO(b"%PDF-" + b"x" * 5000), "lớn.pdf")]})
     page = client.get(url).get_data(as_text=True)
     assert "Đã họp triển khai" in page and "lớn.pdf:" in page and "MB" in page
+
+
+def test_a_stale_form_is_refused_with_a_message_and_the_task_stays(client, ctx, assigned):
+    instance, task = assigned
+    sign_in(client, "dm.sotuphap")
+    url = f"/tasks/{instance}/{task.task_id}"
+    version = instances.get_instance(ctx, instance).row_version
+    response = client.post(url, data={"decision": "accept", "csrf_token": _csrf(client, url),
+                                      "row_version": version - 1})  # the form was built before a change
+    assert response.status_code == 303
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "người khác" in page and task.task_id in page
+    assert instances.get_instance(ctx, instance).row_version == version
