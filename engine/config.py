@@ -30,6 +30,7 @@ class Config:
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = False
     mail_from: str = "cddh@localhost"
+    workflow_cache_size: int = 500           # instances kept restored in memory; 0 turns it off
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -52,4 +53,5 @@ class Config:
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_starttls=env.get("SMTP_STARTTLS", "0") in ("1", "true", "yes"),
             mail_from=env.get("MAIL_FROM", base.mail_from),
+            workflow_cache_size=int(env.get("WORKFLOW_CACHE_SIZE", base.workflow_cache_size)),
         )

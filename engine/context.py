@@ -13,6 +13,7 @@ from .calendar_overrides import CalendarCache
 from .config import Config
 from .db import Database
 from .serialization import WorkflowCodec
+from .workflow_cache import WorkflowCache
 
 
 @dataclass
@@ -26,7 +27,12 @@ class EngineContext:
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
     calendars: CalendarCache = field(default_factory=CalendarCache)
     actions: dict[str, Callable[..., None]] = field(default_factory=dict)
+    workflows: WorkflowCache = field(default=None)  # type: ignore[assignment]  # sized from config
     _script_engine: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self):
+        if self.workflows is None:
+            self.workflows = WorkflowCache(self.config.workflow_cache_size)
 
     @property
     def script_engine(self):

@@ -27,12 +27,22 @@ class Database:
         try:
             with session.begin():
                 yield session
+            for callback in session.info.pop(_AFTER_COMMIT, ()):
+                callback()
         finally:
             session.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback) -> None:
+    """Run `callback` once the session's transaction has committed; never if it rolls back."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def ensure_sqlite_folder(url: str) -> None:

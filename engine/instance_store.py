@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from .errors import ConcurrentUpdate, DefinitionNotFound, InstanceNotFound
@@ -33,7 +33,7 @@ class InstanceRow:
     definition_id: int
     process_id: str
     status: InstanceStatus
-    state_json: str
+    state_json: str | None   # None when read without it (a cached workflow may make it unneeded)
     row_version: int
     error_message: str | None
     created_at: datetime
@@ -54,10 +54,16 @@ EMPTY = Snapshot()
 # Statements are built once, on first use, with bound parameters: building a statement object
 # costs more than SQLite takes to run it (measured with cProfile on bench/engine.py).
 @cache
-def _load_stmt():
-    return (select(_I.c.id, _I.c.definition_id, _I.c.process_id, _I.c.status, _I.c.state_json,
+def _load_stmt(with_state: bool):
+    state = _I.c.state_json if with_state else null().label("state_json")
+    return (select(_I.c.id, _I.c.definition_id, _I.c.process_id, _I.c.status, state,
                    _I.c.row_version, _I.c.error_message, _I.c.created_at, _I.c.updated_at)
             .where(_I.c.id == bindparam("instance_id")))
+
+
+@cache
+def _state_stmt():
+    return select(_I.c.state_json).where(_I.c.id == bindparam("instance_id"))
 
 
 @cache
@@ -72,12 +78,17 @@ def _delete_rows_stmt(table):
                                table.c.task_id.in_(bindparam("task_ids", expanding=True)))
 
 
-def load(session: Session, instance_id: int) -> InstanceRow:
-    """Read an instance, or InstanceNotFound."""
-    row = session.connection().execute(_load_stmt(), {"instance_id": instance_id}).first()
+def load(session: Session, instance_id: int, with_state: bool = True) -> InstanceRow:
+    """Read an instance, or InstanceNotFound; without its state JSON when `with_state` is false."""
+    row = session.connection().execute(_load_stmt(with_state), {"instance_id": instance_id}).first()
     if row is None:
         raise InstanceNotFound(instance_id)
     return InstanceRow(**row._mapping)
+
+
+def state_json(session: Session, instance_id: int) -> str:
+    """The saved workflow state of an instance."""
+    return session.connection().execute(_state_stmt(), {"instance_id": instance_id}).scalar_one()
 
 
 def claim(session: Session, instance_id: int) -> bool:
@@ -93,11 +104,15 @@ def claim(session: Session, instance_id: int) -> bool:
     return connection.execute(stmt).scalar() is not None
 
 
+@cache
+def _latest_definition_stmt():
+    return (select(_D.c.id).where(_D.c.process_id == bindparam("process_id"))
+            .order_by(_D.c.version.desc()).limit(1))
+
+
 def latest_definition_id(session: Session, process_id: str) -> int:
     """The id of the newest deployed version of a process."""
-    found = session.connection().execute(
-        select(_D.c.id).where(_D.c.process_id == process_id).order_by(_D.c.version.desc()).limit(1)
-    ).scalar()
+    found = session.connection().execute(_latest_definition_stmt(), {"process_id": process_id}).scalar()
     if found is None:
         raise DefinitionNotFound(process_id)
     return found
@@ -172,9 +187,15 @@ def _apply(session: Session, table, instance_id: int, before, after, on_insert: 
     added = [dict(asdict(item), instance_id=instance_id, **on_insert)
              for task_id, item in new.items() if task_id not in old]
     if added:
-        connection.execute(insert(table), added)
+        connection.execute(_insert_rows_stmt(table), added)
     for task_id, item in new.items():
         if task_id in old and old[task_id] != item:
             # A re-armed timer or a re-evaluated due date or assignee: update in place.
             connection.execute(update(table).where(table.c.instance_id == instance_id,
                                                    table.c.task_id == task_id).values(**asdict(item)))
+
+
+@cache
+def _insert_rows_stmt(table):
+    # inline(): the new rows' ids are not needed, so PostgreSQL is not asked to return them.
+    return insert(table).inline()

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from . import actions, audit, forms, notifications, runtime
 from . import instance_store as store
 from .context import EngineContext
+from .db import after_commit
 from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput, TaskNotReady
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
+from .workflow_cache import CachedWorkflow
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[s
         state_json=ctx.codec.dump_state(workflow), actor=actor, now=now, **links)
     after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
     store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
+    if status is InstanceStatus.RUNNING:
+        _keep_after_commit(ctx, session, instance_id, 1, workflow, after)
     audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
                  summary=audit.summarize(data))
     view = InstanceView(instance_id, process_id, version, status, 1, None, now, now,
@@ -94,11 +98,11 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
     data = checked_data(data)
     try:
         with ctx.unit_of_work() as session:
-            row = _active_instance(session, instance_id, expected_version)
-            version, workflow = load_workflow(ctx, session, row)
+            row, cached = row_for_step(ctx, session, instance_id)
+            _check_active(row, expected_version)
+            version, workflow, before = workflow_for_step(ctx, session, row, cached)
             data = _validated(ctx, session, row, workflow, task_id, data)
             _refuse_reserved(ctx, data)
-            before = store.current_snapshot(session, row.id)
             bpmn_id, reached = runtime.complete_user_task(workflow, task_id, data)
             now = ctx.now()
             view = save_step(ctx, session, row, version, workflow, before, now)
@@ -138,11 +142,10 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
     with ctx.unit_of_work() as session:
         if not store.claim(session, instance_id):
             return None
-        row = store.load(session, instance_id)
+        row, cached = row_for_step(ctx, session, instance_id)
         if row.status is not InstanceStatus.RUNNING:
             return []
-        version, workflow = load_workflow(ctx, session, row)
-        before = store.current_snapshot(session, row.id)
+        version, workflow, before = workflow_for_step(ctx, session, row, cached)
         reached = runtime.advance(workflow)
         now = ctx.now()
         view = save_step(ctx, session, row, version, workflow, before, now)
@@ -256,13 +259,11 @@ def checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
     return data
 
 
-def _active_instance(session: Session, instance_id: int, expected_version: int | None) -> store.InstanceRow:
-    row = store.load(session, instance_id)
+def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
     if expected_version is not None and row.row_version != expected_version:
-        raise ConcurrentUpdate(instance_id)
+        raise ConcurrentUpdate(row.id)
     if not row.status.is_active:
-        raise InstanceNotActive(instance_id, row.status.value)
-    return row
+        raise InstanceNotActive(row.id, row.status.value)
 
 
 def _specs(ctx: EngineContext, session: Session, definition_id: int):
@@ -274,11 +275,38 @@ def _specs(ctx: EngineContext, session: Session, definition_id: int):
 
 
 def load_workflow(ctx: EngineContext, session: Session, row: store.InstanceRow):
-    """(definition version number, workflow) of an instance row, ready to run."""
+    """(definition version number, workflow) of an instance row, restored from its saved state."""
     specs, version = _specs(ctx, session, row.definition_id)
+    if row.state_json is None:
+        row.state_json = store.state_json(session, row.id)
     workflow = ctx.codec.load_state(row.state_json, specs)
     workflow.script_engine = ctx.script_engine  # a restored workflow has the default engine (trap 2)
     return version, workflow
+
+
+def row_for_step(ctx: EngineContext, session: Session,
+                 instance_id: int) -> tuple[store.InstanceRow, CachedWorkflow | None]:
+    """An instance row about to be stepped, and the cache's entry for it (taken out, maybe stale).
+
+    With an entry in hand the state JSON is not read: the row_version says whether it is needed.
+    """
+    cached = ctx.workflows.take(instance_id)
+    return store.load(session, instance_id, with_state=cached is None), cached
+
+
+def workflow_for_step(ctx: EngineContext, session: Session, row: store.InstanceRow,
+                      cached: CachedWorkflow | None):
+    """(definition version number, workflow, query-table snapshot) to step an instance from."""
+    if cached is not None and cached.row_version == row.row_version:
+        return _specs(ctx, session, row.definition_id)[1], cached.workflow, cached.snapshot
+    version, workflow = load_workflow(ctx, session, row)
+    return version, workflow, store.current_snapshot(session, row.id)
+
+
+def _keep_after_commit(ctx: EngineContext, session: Session, instance_id: int, row_version: int,
+                       workflow, after: store.Snapshot) -> None:
+    entry = CachedWorkflow(row_version, workflow, after)
+    after_commit(session, lambda: ctx.workflows.put(instance_id, entry))
 
 
 def snapshot(workflow) -> store.Snapshot:
@@ -296,6 +324,8 @@ def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, vers
                                         state_json=ctx.codec.dump_state(workflow))
     after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
     store.apply_snapshot(session, row.id, before, after, now)
+    if status is InstanceStatus.RUNNING:
+        _keep_after_commit(ctx, session, row.id, new_version, workflow, after)
     return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,
                         _new_tasks(row.id, before, after, now))
 

@@ -18,7 +18,7 @@ from . import audit, runtime
 from . import instance_store as store
 from .context import EngineContext
 from .diagram_functions import settings_referenced
-from .instances import after_step, load_workflow, save_step
+from .instances import after_step, load_workflow, row_for_step, save_step, workflow_for_step
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, WaitingTimer
 
 
@@ -50,9 +50,8 @@ def apply(ctx: EngineContext, setting: str, actor: str) -> list[RearmItem]:
     moved: list[RearmItem] = []
     with ctx.unit_of_work() as session:
         for instance_id in _candidates(ctx, session, setting):
-            row = store.load(session, instance_id)
-            version, workflow = load_workflow(ctx, session, row)
-            before = store.current_snapshot(session, row.id)
+            row, cached = row_for_step(ctx, session, instance_id)
+            version, workflow, before = workflow_for_step(ctx, session, row, cached)
             items = list(_items(workflow, row.id, row.process_id, setting))
             for item in items:
                 task = runtime.find_task(workflow, item.task_id)
