@@ -2,8 +2,10 @@
 
 The process (tests/bpmn/three_step.bpmn) has 3 user tasks, an exclusive gateway and a boundary
 timer. (a) raw: SpiffWorkflow in memory, nothing saved; (b) the engine's use cases on a SQLite
-file: start, then complete the task each step made ready, one transaction per step (4 in all); (c) the same on PostgreSQL when TEST_DATABASE_URL is set. Medians per whole instance.
-The last line printed is one JSON object.
+file: start, then complete the task each step made ready, one transaction per step (4 in all);
+(c) the same on PostgreSQL when TEST_DATABASE_URL is set. Beside each, the floor: the raw run
+plus the least persistence any engine needs per step (bench/floor.py). Medians per whole
+instance. The last line printed is one JSON object.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common import own_database, reset_postgres, timings  # noqa: E402
+from floor import PostgresFloor, SqliteFloor  # noqa: E402
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
@@ -31,15 +34,19 @@ from engine.bootstrap import open_context  # noqa: E402
 from engine.config import Config  # noqa: E402
 from engine.definitions import deploy_bytes  # noqa: E402
 from engine.migrations import upgrade  # noqa: E402
+from engine.serialization import WorkflowCodec  # noqa: E402
 
 DIAGRAM = ROOT / "tests" / "bpmn" / "three_step.bpmn"
 STEPS = ({}, {"approved": True}, {"comment": "ok"})
 
 
-def raw_instance(spec, subprocess_specs) -> None:
+def raw_instance(spec, subprocess_specs, persist=None) -> None:
+    """One whole instance in memory; `persist(workflow)`, if given, runs where the engine commits."""
     workflow = BpmnWorkflow(spec, subprocess_specs)
     workflow.get_next_task(spec_name="Start").data.update({"unit": "u1"})
     workflow.do_engine_steps()
+    if persist:
+        persist(workflow)
     for data in STEPS:
         task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
         task.set_data(**data)
@@ -47,7 +54,19 @@ def raw_instance(spec, subprocess_specs) -> None:
         workflow.do_engine_steps()
         workflow.refresh_timers()
         workflow.do_engine_steps()
+        if persist:
+            persist(workflow)
     assert workflow.is_completed()
+
+
+def floor_ms(spec, subprocess_specs, floor, n: int) -> float:
+    """Median ms of a raw instance plus the least persistence per step (see bench/floor.py)."""
+    codec = WorkflowCodec()
+    try:
+        return measure(lambda: raw_instance(spec, subprocess_specs,
+                                            lambda workflow: floor.write(codec.dump_state(workflow))), n, 20)
+    finally:
+        floor.close()
 
 
 def engine_instance(ctx) -> None:
@@ -86,19 +105,24 @@ def main() -> None:
         ctx = engine_context(f"sqlite:///{tmp}/bench.db")
         result["sqlite_ms"] = round(measure(lambda: engine_instance(ctx), args.n, 20), 3)
         ctx.db.dispose()
-    result["sqlite_ratio"] = round(result["sqlite_ms"] / result["raw_ms"], 2)
+        result["sqlite_floor_ms"] = round(floor_ms(spec, subprocess_specs, SqliteFloor(tmp), args.n), 3)
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if pg_url:
         pg_url = own_database(pg_url, "bench_engine")
         reset_postgres(pg_url)
         ctx = engine_context(pg_url)
         result["postgres_ms"] = round(measure(lambda: engine_instance(ctx), args.n, 20), 3)
-        result["postgres_ratio"] = round(result["postgres_ms"] / result["raw_ms"], 2)
         ctx.db.dispose()
+        result["postgres_floor_ms"] = round(floor_ms(spec, subprocess_specs, PostgresFloor(pg_url), args.n), 3)
     print(f"raw SpiffWorkflow in memory: {result['raw_ms']} ms per instance")
-    print(f"engine on SQLite:            {result['sqlite_ms']} ms ({result['sqlite_ratio']}x)")
-    if "postgres_ms" in result:
-        print(f"engine on PostgreSQL:        {result['postgres_ms']} ms ({result['postgres_ratio']}x)")
+    for db in ("sqlite", "postgres"):
+        if f"{db}_ms" not in result:
+            continue
+        for key in ("ratio", "floor_ratio"):
+            source = result[f"{db}_ms" if key == "ratio" else f"{db}_floor_ms"]
+            result[f"{db}_{key}"] = round(source / result["raw_ms"], 2)
+        print(f"engine on {db}: {result[db + '_ms']} ms ({result[db + '_ratio']}x raw); least possible "
+              f"persistence: {result[db + '_floor_ms']} ms ({result[db + '_floor_ratio']}x raw)")
     print(json.dumps(result))
 
 
