@@ -73,6 +73,12 @@ def _update_stmt(columns: frozenset[str]):
 
 
 @cache
+def _delete_row_stmt(table):
+    return delete(table).where(table.c.instance_id == bindparam("instance_id"),
+                               table.c.task_id == bindparam("task_id"))
+
+
+@cache
 def _delete_rows_stmt(table):
     return delete(table).where(table.c.instance_id == bindparam("instance_id"),
                                table.c.task_id.in_(bindparam("task_ids", expanding=True)))
@@ -128,13 +134,15 @@ def definition(session: Session, definition_id: int) -> tuple[int, str]:
 def insert_instance(session: Session, *, definition_id: int, process_id: str, state_json: str,
                     status: InstanceStatus, actor: str, now: datetime, **links: Any) -> int:
     """Create an instance row; return its id. `links`: parent_id, schedule_id, business_key."""
-    result = session.connection().execute(
-        insert(_I).values(definition_id=definition_id, process_id=process_id, status=status,
-                          state_json=state_json, started_by=actor, created_at=now, updated_at=now,
-                          ended_at=now if status is InstanceStatus.COMPLETED else None, row_version=1,
-                          **links)
-        .returning(_I.c.id))
-    return result.scalar_one()
+    values = dict(definition_id=definition_id, process_id=process_id, status=status, state_json=state_json,
+                  started_by=actor, created_at=now, updated_at=now,
+                  ended_at=now if status is InstanceStatus.COMPLETED else None, row_version=1, **links)
+    return session.connection().execute(_insert_instance_stmt(frozenset(values)), values).scalar_one()
+
+
+@cache
+def _insert_instance_stmt(columns: frozenset[str]):
+    return insert(_I).values({name: bindparam(name) for name in columns}).returning(_I.c.id)
 
 
 def update_instance(session: Session, row: InstanceRow, *, now: datetime, **values: Any) -> int:
@@ -182,12 +190,16 @@ def _apply(session: Session, table, instance_id: int, before, after, on_insert: 
     new = {item.task_id: item for item in after}
     connection = session.connection()
     gone = [task_id for task_id in old if task_id not in new]
-    if gone:
+    # A step usually ends one task and readies one: the one-row forms of DELETE and INSERT skip
+    # the expanding IN and executemany paths, which cost more than SQLite takes to run them.
+    if len(gone) == 1:
+        connection.execute(_delete_row_stmt(table), {"instance_id": instance_id, "task_id": gone[0]})
+    elif gone:
         connection.execute(_delete_rows_stmt(table), {"instance_id": instance_id, "task_ids": gone})
     added = [dict(asdict(item), instance_id=instance_id, **on_insert)
              for task_id, item in new.items() if task_id not in old]
     if added:
-        connection.execute(_insert_rows_stmt(table), added)
+        connection.execute(_insert_rows_stmt(table), added[0] if len(added) == 1 else added)
     for task_id, item in new.items():
         if task_id in old and old[task_id] != item:
             # A re-armed timer or a re-evaluated due date or assignee: update in place.
