@@ -8,48 +8,18 @@ that keeps its last good state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import actions, audit, forms, notifications, runtime
+from . import audit, forms, runtime
 from . import instance_store as store
 from .context import EngineContext
-from .db import after_commit
 from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput, TaskNotReady
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
-from .workflow_cache import CachedWorkflow
-
-
-@dataclass(frozen=True)
-class TaskView:
-    """A ready user task, read from the query table."""
-
-    instance_id: int
-    task_id: str
-    bpmn_id: str
-    name: str | None
-    lane: str | None
-    assignee: str | None
-    due_at: datetime | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class InstanceView:
-    """What callers see of an instance; after a step, `next_tasks` are the tasks it made ready."""
-
-    id: int
-    process_id: str
-    definition_version: int
-    status: InstanceStatus
-    row_version: int
-    error_message: str | None
-    created_at: datetime
-    updated_at: datetime
-    next_tasks: tuple[TaskView, ...] = ()
+from .steps import (InstanceView, TaskView, after_step, load_workflow, row_for_step, save_new, save_step,
+                    specs_of, workflow_for_step)
 
 
 def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
@@ -69,21 +39,12 @@ def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[s
     """Start an instance inside the caller's unit of work (`links`: parent_id, schedule_id, business_key)."""
     _refuse_reserved(ctx, data)
     definition_id = store.latest_definition_id(session, process_id)
-    specs, version = _specs(ctx, session, definition_id)
+    specs, version = specs_of(ctx, session, definition_id)
     workflow, reached = runtime.new_workflow(specs, ctx.script_engine, data)
     now = ctx.now()
-    status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
-    instance_id = store.insert_instance(
-        session, definition_id=definition_id, process_id=process_id, status=status,
-        state_json=ctx.codec.dump_state(workflow), actor=actor, now=now, **links)
-    after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
-    store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
-    if status is InstanceStatus.RUNNING:
-        _keep_after_commit(ctx, session, instance_id, 1, workflow, after)
-    audit.record(session, at=now, actor=actor, action="start", instance_id=instance_id,
+    view = save_new(ctx, session, definition_id, process_id, version, workflow, actor, now, links)
+    audit.record(session, at=now, actor=actor, action="start", instance_id=view.id,
                  summary=audit.summarize(data))
-    view = InstanceView(instance_id, process_id, version, status, 1, None, now, now,
-                        _new_tasks(instance_id, store.EMPTY, after, now))
     after_step(ctx, session, view, reached, actor)
     return view
 
@@ -176,7 +137,7 @@ def task_details(ctx: EngineContext, instance_id: int, task_id: str) -> TaskDeta
         if ready is None:
             runtime.find_task(load_workflow(ctx, session, row)[1], task_id)  # TaskNotFound if unknown
             raise TaskNotReady(task_id, "no longer waiting for anyone")
-        specs, _ = _specs(ctx, session, row.definition_id)
+        specs, _ = specs_of(ctx, session, row.definition_id)
         _, workflow = load_workflow(ctx, session, row)
         task = runtime.find_task(workflow, task_id)
         filename = runtime.form_of(task)
@@ -266,76 +227,6 @@ def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
         raise InstanceNotActive(row.id, row.status.value)
 
 
-def _specs(ctx: EngineContext, session: Session, definition_id: int):
-    cached = ctx.codec.cached(definition_id)
-    if cached is not None:
-        return cached
-    version, spec_json = store.definition(session, definition_id)
-    return ctx.codec.load_specs(definition_id, spec_json, version), version
-
-
-def load_workflow(ctx: EngineContext, session: Session, row: store.InstanceRow):
-    """(definition version number, workflow) of an instance row, restored from its saved state."""
-    specs, version = _specs(ctx, session, row.definition_id)
-    if row.state_json is None:
-        row.state_json = store.state_json(session, row.id)
-    workflow = ctx.codec.load_state(row.state_json, specs)
-    workflow.script_engine = ctx.script_engine  # a restored workflow has the default engine (trap 2)
-    return version, workflow
-
-
-def row_for_step(ctx: EngineContext, session: Session,
-                 instance_id: int) -> tuple[store.InstanceRow, CachedWorkflow | None]:
-    """An instance row about to be stepped, and the cache's entry for it (taken out, maybe stale).
-
-    With an entry in hand the state JSON is not read: the row_version says whether it is needed.
-    """
-    cached = ctx.workflows.take(instance_id)
-    return store.load(session, instance_id, with_state=cached is None), cached
-
-
-def workflow_for_step(ctx: EngineContext, session: Session, row: store.InstanceRow,
-                      cached: CachedWorkflow | None):
-    """(definition version number, workflow, query-table snapshot) to step an instance from."""
-    if cached is not None and cached.row_version == row.row_version:
-        return _specs(ctx, session, row.definition_id)[1], cached.workflow, cached.snapshot
-    version, workflow = load_workflow(ctx, session, row)
-    return version, workflow, store.current_snapshot(session, row.id)
-
-
-def _keep_after_commit(ctx: EngineContext, session: Session, instance_id: int, row_version: int,
-                       workflow, after: store.Snapshot) -> None:
-    entry = CachedWorkflow(row_version, workflow, after)
-    after_commit(session, lambda: ctx.workflows.put(instance_id, entry))
-
-
-def snapshot(workflow) -> store.Snapshot:
-    """What the query tables should hold for this workflow."""
-    ready, timers = runtime.open_work(workflow)
-    return store.Snapshot(tuple(ready), tuple(timers))
-
-
-def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, version: int, workflow,
-              before: store.Snapshot, now: datetime) -> InstanceView:
-    """Write an advanced workflow (version-checked) and bring its query tables from `before`."""
-    status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
-    # The version check comes first: a loser of a race writes nothing else.
-    new_version = store.update_instance(session, row, now=now, status=status,
-                                        state_json=ctx.codec.dump_state(workflow))
-    after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
-    store.apply_snapshot(session, row.id, before, after, now)
-    if status is InstanceStatus.RUNNING:
-        _keep_after_commit(ctx, session, row.id, new_version, workflow, after)
-    return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,
-                        _new_tasks(row.id, before, after, now))
-
-
-def after_step(ctx: EngineContext, session: Session, view: InstanceView, reached, actor: str) -> None:
-    """What follows every step in its transaction: tell people about new tasks, run actions."""
-    notifications.tasks_ready(session, view.id, view.next_tasks, view.updated_at)
-    actions.run(ctx, session, view.id, view.process_id, reached, actor, view.updated_at)
-
-
 def _refuse_reserved(ctx: EngineContext, data: dict[str, Any]) -> None:
     # A data field named like a diagram function would hide the function from every later
     # expression of the instance (trap 11): refuse it at the door, naming it.
@@ -351,15 +242,10 @@ def _validated(ctx: EngineContext, session: Session, row: store.InstanceRow, wor
     filename = runtime.form_of(runtime.ready_user_task(workflow, task_id))
     if not filename:
         return data
-    specs, _ = _specs(ctx, session, row.definition_id)
+    specs, _ = specs_of(ctx, session, row.definition_id)
     form = specs.forms.get(filename)
     if form is None:
         raise DiagramError(f"form '{filename}' was not deployed with this version")
     return forms.validate(form, data)  # FormInvalid carries per-field messages in vi and en
 
 
-def _new_tasks(instance_id: int, before: store.Snapshot, after: store.Snapshot,
-               now: datetime) -> tuple[TaskView, ...]:
-    known = {task.task_id for task in before.ready}
-    return tuple(TaskView(instance_id, t.task_id, t.bpmn_id, t.name, t.lane, t.assignee, t.due_at, now)
-                 for t in after.ready if t.task_id not in known)

@@ -18,7 +18,7 @@ from . import audit, runtime
 from . import instance_store as store
 from .context import EngineContext
 from .diagram_functions import settings_referenced
-from .instances import after_step, load_workflow, row_for_step, save_step, workflow_for_step
+from .steps import after_step, load_workflow, row_for_step, save_step, workflow_for_step
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, WaitingTimer
 
 

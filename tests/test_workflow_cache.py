@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from engine import instances
+from engine import instances, steps
 from engine import instance_store as store
 from engine.bootstrap import open_context
 from engine.config import Config
@@ -26,7 +26,7 @@ def _task_id(ctx, instance_id):
 def _restored(ctx, instance_id):
     with ctx.unit_of_work(readonly=True) as session:
         row = store.load(session, instance_id)
-        return row.row_version, instances.load_workflow(ctx, session, row)[1], store.current_snapshot(session, instance_id)
+        return row.row_version, steps.load_workflow(ctx, session, row)[1], store.current_snapshot(session, instance_id)
 
 
 def test_after_each_step_the_cached_workflow_is_what_a_restore_from_the_database_gives(ctx, deploy):
