@@ -137,3 +137,25 @@ def test_after_commit_callbacks_run_only_when_the_transaction_commits(ctx):
             after_commit(session, lambda: ran.append("rolled back"))
             raise RuntimeError("boom")
     assert ran == ["committed"]
+
+
+def test_a_crash_after_the_workflow_advanced_in_memory_keeps_nothing_of_it(ctx, deploy, monkeypatch):
+    # The step ran and was written inside the transaction, then the process "crashed" before the
+    # commit: the retry must start from the saved state, not from the advanced workflow.
+    deploy("three_step.bpmn")
+    view = instances.start_instance(ctx, "three_step", {"unit": "u1"})
+    task_id = _task_id(ctx, view.id)
+    real = instances.after_step
+
+    def crash_once(*args, **kwargs):
+        monkeypatch.setattr(instances, "after_step", real)
+        raise RuntimeError("worker killed mid-step")
+
+    monkeypatch.setattr(instances, "after_step", crash_once)
+    with pytest.raises(RuntimeError, match="mid-step"):
+        instances.complete_task(ctx, view.id, task_id, {"attempt": 1})
+    assert not ctx.workflows.has(view.id)
+    assert _task_id(ctx, view.id) == task_id                  # still waiting, as saved
+    after = instances.complete_task(ctx, view.id, task_id, {"attempt": 2})
+    assert after.row_version == 2 and [t.bpmn_id for t in after.next_tasks] == ["handle"]
+    assert instances.task_details(ctx, view.id, after.next_tasks[0].task_id).data["attempt"] == 2
