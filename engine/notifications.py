@@ -47,6 +47,12 @@ def notify(session: Session, *, kind: str, title: str, now: datetime, body: str 
         "user_id": user_id, "instance_id": instance_id, "task_id": task_id, "created_at": now})
 
 
+def already_sent(session: Session, instance_id: int, kind: str) -> bool:
+    """Whether an instance has already notified anyone of this kind."""
+    return session.connection().execute(
+        select(_N.c.id).where(_N.c.instance_id == instance_id, _N.c.kind == kind).limit(1)).first() is not None
+
+
 def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) -> None:
     """Tell the holders of each new task's lane role (in its assignee unit) that it is theirs."""
     for task in new_tasks:

@@ -86,13 +86,19 @@ def task_cancelled(a: ActionContext) -> None:
 
 
 def deadline_reminder(a: ActionContext) -> None:
-    """Remind the lead unit that the deadline is near."""
+    """Remind the lead unit that the deadline is near, once per task."""
+    # A completion report sent back re-arms the timers of the work task; the deadline has not
+    # moved, so the unit is not reminded of it again.
+    if notifications.already_sent(a.session, a.instance_id, "deadline_reminder"):
+        return
     _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "deadline_reminder",
                  f"Sắp đến hạn: {a.data.get('content', '')}", f"Thời hạn: {a.data.get('due_date')}")
 
 
 def task_overdue(a: ActionContext) -> None:
-    """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office."""
+    """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office, once."""
+    if notifications.already_sent(a.session, a.instance_id, "overdue"):  # re-armed by a send-back
+        return
     title = f"Quá hạn cập nhật: {a.data.get('content', '')}"
     _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "overdue", title)
     _notify_office(a, "overdue", title)

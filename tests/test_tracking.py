@@ -171,6 +171,23 @@ def test_completion_on_time_after_a_send_back(province):
     assert _task(province, task_id).status is TaskStatus.COMPLETED_ON_TIME
 
 
+def test_a_send_back_after_the_deadline_does_not_repeat_the_reminder_or_the_overdue_notice(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance = registered.instance_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    province.clock.set(datetime(2025, 5, 7, 8, 0, tzinfo=TZ))   # past the reminder and the overdue time
+    assert sorted(b for _, b in fire_due_timers(province).fired) == ["remind_deadline", "update_overdue"]
+    sent = (_notes(province, "deadline_reminder"), _notes(province, "overdue"))
+    _do(province, instance, "report_completion", {"result": "Xong", "report_document": "90/BC-SGTVT",
+                                                  "completed_on": "2025-05-07"})
+    _do(province, instance, "confirm_completion", {"decision": "send_back", "reason": "Thiếu số liệu"})
+    # Back at work, both timers are armed again, already past, and fire within the send-back
+    # step; the unit and the Office were told once about this deadline and are not told again.
+    fire_due_timers(province)
+    assert (_notes(province, "deadline_reminder"), _notes(province, "overdue")) == sent
+    assert "report_completion" in _ready(province, instance)
+
+
 def test_art_10_2_b_coordinating_units_supply_information_to_the_lead_unit(province):
     registered = _register(province, WITH_DEADLINE)
     _do(province, registered.instance_ids[0], "review_receipt", {"decision": "accept"})
