@@ -118,6 +118,25 @@ def period_containing(cadence: Cadence | str, day: date) -> Period:
     return current if day <= current.end else _period(cadence, day.year + 1, 1)
 
 
+_KEY_SUFFIXES = {"H1": Cadence.HALF_YEARLY, "9M": Cadence.NINE_MONTHS, "Y": Cadence.YEARLY}
+
+
+def period_from_key(key: str) -> Period:
+    """The period a key names ("2025-M06", "2025-Q2", "2025-H1", "2025-9M", "2025-Y"); ValueError if none."""
+    year, _, rest = key.partition("-")
+    if not (year.isdigit() and len(year) == 4 and rest):
+        raise ValueError(f"not a period key: {key!r}")
+    if rest in _KEY_SUFFIXES:
+        return _period(_KEY_SUFFIXES[rest], int(year), 1)
+    cadence = {"M": Cadence.MONTHLY, "Q": Cadence.QUARTERLY}.get(rest[0])
+    if cadence is None or not rest[1:].isdigit():
+        raise ValueError(f"not a period key: {key!r}")
+    period = _period(cadence, int(year), int(rest[1:]))
+    if period.key != key:   # "2025-M6" or "2025-Q02": one spelling per period
+        raise ValueError(f"not a period key: {key!r}")
+    return period
+
+
 def next_period(period: Period) -> Period:
     """The period of the same cadence that follows `period`."""
     if period.index < _PER_YEAR[period.cadence]:

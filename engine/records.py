@@ -183,8 +183,28 @@ class PeriodicReport(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     content: Mapped[str] = mapped_column(Text, default="")
+    report_document: Mapped[str | None] = mapped_column(String(100))   # the unit's report number/symbol
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReportingRound(Base):
+    """One period's reporting round (Art. 17.1): who opened it, the units' deadline, the consolidation.
+
+    Keyed by the period key ("2025-Q2"), so a period is opened once; its label and data window
+    follow from the key (engine/periods.py).
+    """
+
+    __tablename__ = "reporting_rounds"
+
+    period_key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consolidation_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consolidated_by: Mapped[str | None] = mapped_column(String(200))
+    consolidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[str] = mapped_column(Text, default="")
 
 
 class Notification(Base):

@@ -23,9 +23,8 @@ from .calendar import TZ
 from .context import EngineContext
 from .errors import Conflict, DiagramError, InvalidInput
 from .instances import start_in
-from .models import ProcessInstance
 from .organisation import Role, Unit, UnitKind
-from .records import PeriodicReport
+from .records import PeriodicReport, ReportingRound
 
 REPORT_PROCESS = "periodic_report"
 CONSOLIDATION_PROCESS = "periodic_report_consolidation"
@@ -89,9 +88,13 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
                            f"admin may lengthen {DUE_SETTING} first)")
     base = {"period_key": period.key, "period_label": period.label,
             "data_from": period.data_from.isoformat(), "data_to": period.data_to.isoformat()}
+    round_row = ReportingRound(period_key=period.key, due_at=due_at, opened_by=actor, opened_at=now, summary="")
+    session.add(round_row)
+    session.flush()  # the period key is the primary key: a concurrent opening stops here
     consolidation = start_in(ctx, session, CONSOLIDATION_PROCESS,
                              dict(base, reports_due_on=_day(due_at).isoformat(), unit_count=len(units)),
                              actor, business_key=period.key)
+    round_row.consolidation_instance_id = consolidation.id
     reports = {}
     for unit in units:
         row = PeriodicReport(unit_id=unit.id, period_key=period.key, figures=figures[unit.id], content="",
@@ -128,10 +131,7 @@ def _day(end: datetime) -> date:
 
 
 def _refuse_reopening(session, period: periods.Period) -> None:
-    exists = select(func.count()).select_from(PeriodicReport).where(PeriodicReport.period_key == period.key)
-    started = (select(func.count()).select_from(ProcessInstance)
-               .where(ProcessInstance.process_id == CONSOLIDATION_PROCESS, ProcessInstance.business_key == period.key))
-    if session.scalar(exists) or session.scalar(started):
+    if session.get(ReportingRound, period.key) is not None:
         raise Conflict(_already_open(period))
 
 
@@ -160,6 +160,7 @@ def report_submitted(a: ActionContext) -> None:
     """The unit sent its report: record when and what; the figures stay the system's. The Office is told."""
     row = _report(a)
     row.content, row.submitted_at = str(a.data.get("content") or ""), a.now
+    row.report_document = str(a.data.get("report_document") or "")[:100] or None
     late = " (chậm hạn)" if a.now > row.due_at else ""
     _notify(a, "report_submitted", f"{a.data.get('unit_name', a.data.get('unit'))} đã gửi báo cáo "
             f"{a.data.get('period_label', '')}{late}", str(a.data.get("report_document") or ""))
@@ -183,6 +184,11 @@ def reports_consolidated(a: ActionContext) -> None:
                func.coalesce(func.sum(case((or_(r.submitted_at.is_(None), r.submitted_at > r.due_at), 1), else_=0)), 0))
         .where(r.period_key == a.data["period_key"])).one()
     summary = {"period_key": a.data["period_key"], "units": total, "submitted": sent, "late_or_missing": late}
+    round_row = a.session.get(ReportingRound, a.data["period_key"])
+    if round_row is None:
+        raise DiagramError(f"element '{a.bpmn_id}': no reporting round {a.data['period_key']}", a.bpmn_id)
+    round_row.consolidated_by, round_row.consolidated_at = a.actor, a.now
+    round_row.summary = str(a.data.get("summary") or "")
     audit.record(a.session, at=a.now, actor=a.actor, action="reports_consolidated", instance_id=a.instance_id,
                  bpmn_id=a.bpmn_id, summary=summary)
     _notify(a, "reports_consolidated", f"Đã tổng hợp báo cáo {a.data.get('period_label', '')}: {sent}/{total} "

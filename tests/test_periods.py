@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.calendar import TZ, WorkingCalendar, load_overrides
-from engine.periods import Cadence, Period, next_period, period_containing, periods_between, update_due
+from engine.periods import (Cadence, Period, next_period, period_containing, period_from_key, periods_between,
+                            update_due)
 
 SEED = Path(__file__).resolve().parents[1] / "processes" / "calendar" / "vn-public-service.json"
 D = date.fromisoformat
@@ -242,3 +243,12 @@ def test_periods_are_immutable_values():
     assert a == b and hash(a) == hash(b) and isinstance(a, Period)
     with pytest.raises(AttributeError):
         a.year = 2026  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("cadence", list(Cadence))
+def test_every_period_key_names_its_period_and_nothing_else_does(cadence):
+    for period in periods_between(cadence, date(2024, 1, 1), date(2026, 12, 31)):
+        assert period_from_key(period.key) == period
+    for bad in ("2025-M6", "2025-Q02", "2025-Q5", "2025-M13", "2025-H2", "25-Q1", "2025", "x-Q1", "2025-Q", ""):
+        with pytest.raises(ValueError):
+            period_from_key(bad)

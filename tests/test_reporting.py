@@ -258,3 +258,37 @@ def test_a_round_is_refused_once_the_units_deadline_has_passed(province):
     with pytest.raises(InvalidInput, match="19/06/2025"):
         reporting.open_reporting_round(province, "quarterly", date(2025, 6, 1))
     assert (_count(province, PeriodicReport), _count(province, ProcessInstance)) == (0, 0)
+
+
+def test_the_office_follows_the_round_unit_by_unit(quarter):
+    from engine import report_queries
+    from engine.errors import NotFound
+    from engine.report_queries import ReportState
+
+    ctx, opened, _ = quarter
+    [round_view] = report_queries.list_rounds(ctx)
+    assert (round_view.period_key, round_view.label, round_view.units, round_view.submitted, round_view.late) == (
+        "2025-Q2", "Quý II/2025", 28, 0, 0)
+    assert (round_view.data_from, round_view.data_to) == (date(2025, 3, 15), date(2025, 6, 14))
+    assert (round_view.opened_by, round_view.due_at) == ("cv.hoa", opened.due_at)
+    assert round_view.consolidation_instance_id == opened.consolidation_instance_id
+    _at(ctx, 2025, 6, 18, 10)
+    _do(ctx, opened.reports[GT], "submit_report", {"content": "Kết quả tự kiểm tra", "report_document": "45/BC-SGTVT"})
+    _at(ctx, 2025, 6, 20, 10)   # the deadline ended with Thu 19 Jun
+    _do(ctx, opened.reports[XD], "submit_report", {"content": "Muộn", "report_document": "31/BC-SXD"})
+    round_view, reports = report_queries.round_reports(ctx, "2025-Q2")
+    assert (round_view.units, round_view.submitted, round_view.late) == (28, 2, 27)
+    by_unit = {r.unit_code: r for r in reports}
+    assert (by_unit[GT].state, by_unit[GT].report_document) == (ReportState.SUBMITTED, "45/BC-SGTVT")
+    assert (by_unit[XD].state, by_unit[XD].content) == (ReportState.SUBMITTED_LATE, "Muộn")
+    assert {r.state for code, r in by_unit.items() if code not in (GT, XD)} == {ReportState.OVERDUE}
+    assert by_unit[GT].figures["overdue"] == 1 and by_unit[GT].instance_id == opened.reports[GT]
+    _at(ctx, 2025, 6, 19, 9)     # the same round seen before the deadline: the missing ones are pending
+    assert {r.state for r in report_queries.round_reports(ctx, "2025-Q2")[1]} >= {ReportState.PENDING}
+    _at(ctx, 2025, 6, 23, 15)
+    _do(ctx, opened.consolidation_instance_id, "consolidate", {"summary": "Tổng hợp Quý II"}, actor="cv.hoa")
+    [round_view] = report_queries.list_rounds(ctx)
+    assert (round_view.consolidated_by, round_view.consolidated_at, round_view.summary) == (
+        "cv.hoa", datetime(2025, 6, 23, 15, tzinfo=TZ), "Tổng hợp Quý II")
+    with pytest.raises(NotFound):
+        report_queries.round_reports(ctx, "2025-Q3")
