@@ -27,7 +27,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import api, auth, errors, health, i18n, inbox, notices, office, security, tracked
+    from . import api, auth, errors, health, i18n, inbox, notices, office, reports, security, tracked
 
     i18n.init_app(app)
     security.init_app(app)
@@ -37,6 +37,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(office.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(tracked.bp)
     app.register_blueprint(api.bp)
     api.init_app(app)

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 
+from engine.errors import InvalidInput
+
 LANGUAGES = ("vi", "en")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -143,7 +145,59 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error_bad_request": {"vi": "Yêu cầu không hợp lệ", "en": "Bad request"},
     "error_forbidden": {"vi": "Không có quyền truy cập", "en": "Forbidden"},
     "error_form_invalid": {"vi": "Dữ liệu biểu mẫu không hợp lệ", "en": "Invalid form data"},
+    "reporting_rounds": {"vi": "Kỳ báo cáo tự kiểm tra", "en": "Self-inspection reporting rounds"},
+    "reporting_rounds_intro": {"vi": "Mở kỳ báo cáo sau ngày chốt số liệu: mỗi đơn vị nhận một nhiệm vụ báo cáo, số liệu được điền sẵn theo kỳ (Điều 17.1; Nghị định 09/2019/NĐ-CP, Điều 12).",
+                               "en": "Open a period's round after its data cut-off day: each unit gets a report task with its figures prefilled (Art. 17.1; Decree 09/2019, Art. 12)."},
+    "reporting_round": {"vi": "Kỳ báo cáo", "en": "Reporting round"},
+    "round_cadence": {"vi": "Loại kỳ báo cáo", "en": "Kind of period"},
+    "round_period_day": {"vi": "Một ngày trong kỳ", "en": "A day in the period"},
+    "round_units": {"vi": "Đơn vị báo cáo", "en": "Reporting units"},
+    "open_round": {"vi": "Mở kỳ báo cáo", "en": "Open the round"},
+    "round_opened": {"vi": "Đã mở kỳ báo cáo {label}: {n} đơn vị nhận nhiệm vụ báo cáo.", "en": "Round {label} opened: {n} units have a report to send."},
+    "rounds_opened": {"vi": "Các kỳ đã mở", "en": "Rounds opened"},
+    "round_period": {"vi": "Kỳ", "en": "Period"},
+    "round_window": {"vi": "Số liệu từ – đến", "en": "Data window"},
+    "round_due": {"vi": "Hạn gửi báo cáo", "en": "Reports due"},
+    "round_submitted": {"vi": "Đã gửi", "en": "Sent"},
+    "round_late": {"vi": "Chậm hoặc chưa gửi quá hạn", "en": "Late, or missing past the deadline"},
+    "round_consolidated": {"vi": "Tổng hợp", "en": "Consolidated"},
+    "round_opened_by": {"vi": "Người mở kỳ", "en": "Opened by"},
+    "round_summary": {"vi": "Báo cáo tổng hợp", "en": "Consolidated report"},
+    "round_reports": {"vi": "Báo cáo của các đơn vị", "en": "The units' reports"},
+    "round_sent_at": {"vi": "Gửi lúc", "en": "Sent at"},
+    "round_figures": {"vi": "Số liệu (chốt đến ngày cuối kỳ)", "en": "Figures (as of the cut-off)"},
+    "round_content": {"vi": "Nội dung báo cáo", "en": "Report"},
+    "not_yet": {"vi": "Chưa", "en": "Not yet"},
+    "report_state_submitted": {"vi": "Đã gửi đúng hạn", "en": "Sent on time"},
+    "report_state_submitted_late": {"vi": "Gửi chậm", "en": "Sent late"},
+    "report_state_overdue": {"vi": "Quá hạn, chưa gửi", "en": "Overdue, not sent"},
+    "report_state_pending": {"vi": "Chưa gửi", "en": "Not sent yet"},
+    "figures_total": {"vi": "Tổng", "en": "Total"},
+    "figures_on_time": {"vi": "xong đúng hạn", "en": "done on time"},
+    "figures_late": {"vi": "xong quá hạn", "en": "done late"},
+    "figures_overdue": {"vi": "quá hạn", "en": "overdue"},
+    "cadence_monthly": {"vi": "Tháng", "en": "Monthly"},
+    "cadence_quarterly": {"vi": "Quý", "en": "Quarterly"},
+    "cadence_half_yearly": {"vi": "6 tháng", "en": "6-month"},
+    "cadence_nine_months": {"vi": "9 tháng", "en": "9-month"},
+    "cadence_yearly": {"vi": "Năm", "en": "Annual"},
+    "unit_kind_department": {"vi": "Sở, ban, ngành", "en": "Departments"},
+    "unit_kind_district": {"vi": "UBND cấp huyện", "en": "Districts"},
+    "unit_kind_other_agency": {"vi": "Cơ quan khác", "en": "Other agencies"},
+    "unit_kind_commune": {"vi": "UBND cấp xã", "en": "Communes"},
 }
+
+
+def parse_date(text: str | None, field: str) -> date:
+    """A day typed as dd/mm/yyyy (as Vietnamese users write it) or yyyy-mm-dd (a date input)."""
+    value = (text or "").strip()
+    try:
+        if "/" in value:
+            day, month, year = value.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: ngày không hợp lệ (dd/mm/yyyy)") from None
 
 
 def init_app(app: Flask) -> None:

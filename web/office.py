@@ -2,8 +2,6 @@
 units' feedback page."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine import task_queries, tracking
@@ -11,7 +9,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.organisation import Role, UnitKind
 from engine.records import DocumentType, TaskStatus
 
-from .i18n import translate as _
+from .i18n import parse_date, translate as _
 from .security import login_required, roles_required
 
 bp = Blueprint("office", __name__)
@@ -27,13 +25,13 @@ def register():
     form = request.form
     try:
         document = tracking.DocumentInput(
-            number_symbol=form.get("number_symbol", ""), issued_on=_date(form.get("issued_on"), "issued_on"),
+            number_symbol=form.get("number_symbol", ""), issued_on=parse_date(form.get("issued_on"), "issued_on"),
             doc_type=form.get("doc_type", ""), issuer=form.get("issuer", ""), signer=form.get("signer", ""),
             summary=form.get("summary", ""), classification=form.get("classification", ""))
         tasks = [tracking.TaskInput(
             content=form.get(f"content_{i}", ""), lead_unit=form.get(f"lead_unit_{i}", "").strip(),
             expected_output=form.get(f"expected_output_{i}", "") or "Báo cáo kết quả",
-            deadline=_date(form.get(f"deadline_{i}"), f"deadline_{i}") if form.get(f"deadline_{i}") else None,
+            deadline=parse_date(form.get(f"deadline_{i}"), f"deadline_{i}") if form.get(f"deadline_{i}") else None,
             update_cadence=form.get(f"cadence_{i}") or None,
             coordinators=tuple(c.strip() for c in form.get(f"coordinators_{i}", "").split(",") if c.strip()))
             for i in range(TASK_ROWS) if form.get(f"content_{i}", "").strip()]
@@ -85,14 +83,3 @@ def file_feedback():
                                content=request.form.get("content", ""), error=str(error)), 422
     flash(_("feedback_filed"))
     return redirect(url_for("inbox.index"), 303)
-
-
-def _date(text: str | None, field: str) -> date:
-    value = (text or "").strip()
-    try:
-        if "/" in value:
-            day, month, year = value.split("/")
-            return date(int(year), int(month), int(day))
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{field}: ngày không hợp lệ (dd/mm/yyyy)") from None

@@ -1,10 +1,12 @@
 """What people do, in a real browser: a unit handles its task, a district files feedback."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from engine import tracking
 from engine.tracking import DocumentInput, TaskInput
+
+from tests.conftest import TZ
 
 from .conftest import shot, sign_in
 
@@ -77,3 +79,29 @@ def test_feedback_round_trip_from_a_district_to_the_office_and_back(page, live_a
     page.click("a[href='/notifications']")
     page.wait_for_selector("text=Văn bản đôn đốc 1520/VP-UBND")
     shot(page, "district-copied")
+
+
+def test_the_office_opens_a_reporting_round_and_sees_a_unit_report_come_in(page, live_app):
+    base, ctx = live_app
+    ctx.clock.set(datetime(2025, 6, 16, 9, 0, tzinfo=TZ))   # the Monday after the Q2 data cut-off
+    sign_in(page, base, "cv.hoa")
+    page.click("header >> text=Kỳ báo cáo tự kiểm tra")
+    page.select_option("#cadence", "quarterly")
+    page.fill("#period_day", "2025-05-20")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1:has-text('Kỳ báo cáo Quý II/2025')")
+    assert page.query_selector("tr[data-unit=so-tu-phap][data-state=pending]")
+    shot(page, "office-round-opened")
+    page.click("text=Đăng xuất")
+    sign_in(page, base, "dm.sotuphap")
+    page.click("text=Gửi báo cáo kết quả tự kiểm tra trong kỳ")
+    page.fill("#f-content", "Đã tự kiểm tra 4 nhiệm vụ; 1 nhiệm vụ quá hạn")
+    page.fill("#f-report_document", "52/BC-STP")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Đã hoàn thành: Gửi báo cáo kết quả tự kiểm tra")
+    page.click("text=Đăng xuất")
+    sign_in(page, base, "cv.hoa")
+    page.goto(f"{base}/office/reports/2025-Q2")
+    row = page.wait_for_selector("tr[data-unit=so-tu-phap][data-state=submitted]")
+    assert "52/BC-STP" in row.inner_text() and "Đã gửi đúng hạn" in row.inner_text()
+    shot(page, "office-round-report-in")
