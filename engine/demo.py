@@ -1,8 +1,9 @@
 """A living province for `make run`: about 200 tasks in mixed states, made through the real use cases.
 
 Nothing is inserted behind the engine's back: documents are registered, units accept or return
-tasks, report, get reminded, go overdue, districts file feedback and the Office urges, day by
-day on a fixed clock that walks from some months ago up to today. Deterministic for a seed.
+tasks, report, get reminded, go overdue, districts file feedback and the Office urges, reporting
+rounds open after each cut-off and units send their reports, day by day on a fixed clock that walks
+from some months ago up to today. Deterministic for a seed.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from . import instances, tracking
+from . import instances, reporting_plan, tracking
 from .calendar import TZ
 from .clock import FixedClock
 from .records import Document, TrackedTask
@@ -41,10 +42,13 @@ def build_demo(ctx, today: date, tasks: int = 200, days: int = 150, seed: int = 
     """Play `days` of the province's life up to `today`, registering about `tasks` tasks."""
     rng = random.Random(seed)
     real_clock, ctx.clock = ctx.clock, FixedClock(datetime.combine(today - timedelta(days=days), time(8), TZ))
-    made = {"documents": 0, "tasks": 0, "feedback": 0}
+    made = {"documents": 0, "tasks": 0, "feedback": 0, "reporting_rounds": 0}
+    # The Office has monthly and quarterly rounds open by themselves (Art. 17.1); it can change that.
+    reporting_plan.set_automatic_cadences(ctx, ["monthly", "quarterly"], actor="cv.hoa")
     try:
         for day in range(days + 1):
             ctx.clock.set(datetime.combine(today - timedelta(days=days - day), time(8), TZ))
+            made["reporting_rounds"] += len(reporting_plan.open_due_rounds(ctx))
             if ctx.clock.now().weekday() < 5 and made["tasks"] < tasks:
                 _register_some(ctx, rng, made, tasks - made["tasks"])
             ctx.clock.set(ctx.clock.now().replace(hour=15))
@@ -118,6 +122,11 @@ def _answer(rng: random.Random, bpmn_id: str, age: int, today: date) -> dict | N
         return {"notice_number": f"{rng.randint(100, 999)}/TB-VPUBND", "issued_on": today.isoformat()}
     if bpmn_id == "answer_unfounded" and keen < 0.5:
         return {"answer": "Đơn vị đang thực hiện đúng tiến độ"}
+    if bpmn_id == "submit_report" and keen < 0.3:
+        return {"content": "Đơn vị đã tự kiểm tra việc thực hiện các nhiệm vụ được giao trong kỳ",
+                "report_document": f"{rng.randint(1, 300)}/BC"}
+    if bpmn_id == "consolidate" and age >= 5 and keen < 0.5:
+        return {"summary": "Tổng hợp kết quả tự kiểm tra của các sở, ngành, địa phương trong kỳ"}
     if bpmn_id == "handle_overdue" and keen < 0.3:
         return {"instruction": "Chuyên viên hoàn thành việc kiểm tra trong ngày"}
     return None

@@ -144,6 +144,21 @@ def next_period(period: Period) -> Period:
     return _period(period.cadence, period.year + 1, 1)
 
 
+def previous_period(period: Period) -> Period:
+    """The period of the same cadence that precedes `period`."""
+    if period.index > 1:
+        return _period(period.cadence, period.year, period.index - 1)
+    return _period(period.cadence, period.year - 1, _PER_YEAR[period.cadence])
+
+
+def last_cut_off(cadence: Cadence | str, today: date) -> Period:
+    """The latest period of the cadence whose data cut-off day (data_to) is over by `today`."""
+    period = period_containing(cadence, today)
+    while period.data_to >= today:
+        period = previous_period(period)
+    return period
+
+
 def periods_between(cadence: Cadence | str, start: date, end: date) -> list[Period]:
     """The periods of the cadence whose last day falls in [start, end], in order (empty if end < start)."""
     result = []

@@ -207,6 +207,16 @@ class ReportingRound(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
+class ReportingPlan(Base):
+    """A cadence whose rounds the worker opens by itself once its data cut-off day is over."""
+
+    __tablename__ = "reporting_plans"
+
+    cadence: Mapped[str] = mapped_column(String(20), primary_key=True)   # periods.Cadence value
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Notification(Base):
     """An in-app notification to a user, or to every holder of a role in a unit."""
 

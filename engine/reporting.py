@@ -74,18 +74,18 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
         raise InvalidInput(f"kỳ {period.label} chốt số liệu hết ngày {period.data_to:%d/%m/%Y}; "
                            f"chưa thể mở kỳ báo cáo (the data cut-off day has not ended)")
     _refuse_reopening(session, period)
-    units = list(session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(kinds)).order_by(Unit.code)))
-    if not units:
-        raise InvalidInput("không có đơn vị nào thuộc các loại đã chọn (no active unit of those kinds)")
-    figures = statistics.count_by_unit(
-        session, [u.id for u in units], period.data_from, period.data_to, now, ctx.calendars.get(session),
-        timer_settings.get(session, NEARLY_DUE_SETTING).value)
     # The same function and setting as the diagram's dueDate, so the row and the task agree.
     due_at = datetime.fromisoformat(ctx.functions["after_date"](DUE_SETTING, period.data_to.isoformat()))
     if now >= due_at:
         raise InvalidInput(f"hạn gửi báo cáo kỳ {period.label} (hết ngày {_day(due_at):%d/%m/%Y}) đã qua; "
                            f"mở kỳ lúc này sẽ báo chậm mọi đơn vị (the units' deadline has passed; an "
                            f"admin may lengthen {DUE_SETTING} first)")
+    units = list(session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(kinds)).order_by(Unit.code)))
+    if not units:
+        raise InvalidInput("không có đơn vị nào thuộc các loại đã chọn (no active unit of those kinds)")
+    figures = statistics.count_by_unit(
+        session, [u.id for u in units], period.data_from, period.data_to, now, ctx.calendars.get(session),
+        timer_settings.get(session, NEARLY_DUE_SETTING).value)
     base = {"period_key": period.key, "period_label": period.label,
             "data_from": period.data_from.isoformat(), "data_to": period.data_to.isoformat()}
     round_row = ReportingRound(period_key=period.key, due_at=due_at, opened_by=actor, opened_at=now, summary="")

@@ -66,18 +66,21 @@ def fire_due_timers(ctx: EngineContext, limit: int = 200, actor: str = "timer") 
 
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 2.0) -> None:
-    """Fire due timers and start due schedule periods every `poll_seconds` until `stop` is set."""
+    """Fire due timers, start due schedule periods and open due reporting rounds every `poll_seconds`
+    until `stop` is set."""
     from .mailer import deliver_pending
+    from .reporting_plan import open_due_rounds
     from .schedules import fire_due_schedules
 
     while not stop.is_set():
         try:
             report = fire_due_timers(ctx)
             started = fire_due_schedules(ctx)
+            rounds = open_due_rounds(ctx)
             deliver_pending(ctx)  # off unless SMTP_HOST is set
-            if report.fired or report.failed or started:
-                log.info("timers fired=%d failed=%d; periods started=%d",
-                         len(report.fired), len(report.failed), len(started))
+            if report.fired or report.failed or started or rounds:
+                log.info("timers fired=%d failed=%d; periods started=%d; reporting rounds opened=%s",
+                         len(report.fired), len(report.failed), len(started), [r.period_key for r in rounds])
         except Exception:  # noqa: BLE001 - a worker must survive a bad pass (e.g. database restart)
             log.exception("timer pass failed")
         stop.wait(poll_seconds)

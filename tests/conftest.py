@@ -105,3 +105,20 @@ def pytest_sessionfinish(session, exitstatus):
         print(f"\nREQUIRE_POSTGRES=1 but PostgreSQL tests passed={_pg_outcomes['passed']} "
               f"skipped={_pg_outcomes['skipped']}")
         session.exitstatus = 1
+
+
+@pytest.fixture
+def app(ctx):
+    """The web app on the test database, with the shipped diagrams deployed."""
+    from engine.bootstrap import default_bpmn_files
+    from engine.definitions import deploy_files
+    from web import create_app
+
+    deploy_files(ctx, default_bpmn_files(ctx.config))
+    return create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the web app, signed in as nobody."""
+    return app.test_client()

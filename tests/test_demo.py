@@ -9,7 +9,7 @@ from engine import demo
 from engine.bootstrap import default_bpmn_files
 from engine.definitions import deploy_files
 from engine.models import AuditEntry, ProcessInstance
-from engine.records import TrackedTask
+from engine.records import PeriodicReport, TrackedTask
 
 
 def test_demo_plays_months_of_work_through_the_use_cases(ctx):
@@ -18,6 +18,7 @@ def test_demo_plays_months_of_work_through_the_use_cases(ctx):
     clock = ctx.clock
     made = demo.build_demo(ctx, date(2025, 6, 30), tasks=40, days=60)
     assert made["tasks"] == 40 and demo.has_records(ctx)
+    assert made["reporting_rounds"] >= 2     # 1 May - 30 Jun: at least May and June
     with ctx.unit_of_work(readonly=True) as session:
         statuses = {s.value for s in session.scalars(select(TrackedTask.status).distinct())}
         every_task_followed = session.scalar(select(func.count()).select_from(TrackedTask)
@@ -27,3 +28,6 @@ def test_demo_plays_months_of_work_through_the_use_cases(ctx):
     assert {"in_progress", "completed_on_time"} <= statuses and len(statuses) >= 4
     assert every_task_followed and steps > 40 and instances >= 40
     assert ctx.clock is clock  # the demo's own clock was handed back
+    with ctx.unit_of_work(readonly=True) as session:
+        reports = session.execute(select(func.count(), func.count(PeriodicReport.submitted_at))).one()
+    assert reports[0] >= 2 * 28 and reports[1] > 0      # two rounds of 28 units; reports were sent

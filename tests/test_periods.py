@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.calendar import TZ, WorkingCalendar, load_overrides
-from engine.periods import (Cadence, Period, next_period, period_containing, period_from_key, periods_between,
-                            update_due)
+from engine.periods import (Cadence, Period, last_cut_off, next_period, period_containing, period_from_key,
+                            periods_between, previous_period, update_due)
 
 SEED = Path(__file__).resolve().parents[1] / "processes" / "calendar" / "vn-public-service.json"
 D = date.fromisoformat
@@ -252,3 +252,25 @@ def test_every_period_key_names_its_period_and_nothing_else_does(cadence):
     for bad in ("2025-M6", "2025-Q02", "2025-Q5", "2025-M13", "2025-H2", "25-Q1", "2025", "x-Q1", "2025-Q", ""):
         with pytest.raises(ValueError):
             period_from_key(bad)
+
+
+@pytest.mark.parametrize("cadence", list(Cadence))
+def test_previous_period_undoes_next_period(cadence):
+    for period in periods_between(cadence, date(2024, 1, 1), date(2026, 12, 31)):
+        assert previous_period(next_period(period)) == period
+
+
+@pytest.mark.parametrize("cadence, today, key", [
+    ("monthly", date(2025, 6, 14), "2025-M05"),     # June's cut-off day is not over on the 14th
+    ("monthly", date(2025, 6, 15), "2025-M06"),
+    ("quarterly", date(2025, 6, 15), "2025-Q2"),
+    ("quarterly", date(2025, 8, 1), "2025-Q2"),
+    ("quarterly", date(2025, 1, 10), "2024-Q4"),
+    ("half_yearly", date(2025, 6, 15), "2025-H1"),
+    ("half_yearly", date(2025, 6, 14), "2024-H1"),
+    ("nine_months", date(2025, 12, 31), "2025-9M"),
+    ("yearly", date(2025, 12, 15), "2025-Y"),
+    ("yearly", date(2025, 12, 14), "2024-Y"),
+])
+def test_the_last_cut_off_is_the_latest_period_whose_cut_off_day_is_over(cadence, today, key):
+    assert last_cut_off(cadence, today).key == key

@@ -292,3 +292,34 @@ def test_the_office_follows_the_round_unit_by_unit(quarter):
         "cv.hoa", datetime(2025, 6, 23, 15, tzinfo=TZ), "Tổng hợp Quý II")
     with pytest.raises(NotFound):
         report_queries.round_reports(ctx, "2025-Q3")
+
+
+def test_the_worker_opens_the_rounds_of_the_chosen_cadences_once_after_the_cut_off(province):
+    from engine import reporting_plan
+    from engine.periods import Cadence
+
+    _at(province, 2025, 6, 16, 9)
+    assert reporting_plan.open_due_rounds(province) == []               # nothing chosen: nothing opens
+    with pytest.raises(InvalidInput):
+        reporting_plan.set_automatic_cadences(province, ["weekly"], actor="cv.hoa")
+    reporting_plan.set_automatic_cadences(province, ["quarterly", "monthly"], actor="cv.hoa")
+    assert reporting_plan.automatic_cadences(province) == {Cadence.MONTHLY, Cadence.QUARTERLY}
+    opened = reporting_plan.open_due_rounds(province)
+    assert sorted(r.period_key for r in opened) == ["2025-M06", "2025-Q2"]
+    assert reporting_plan.open_due_rounds(province) == []               # once
+    _at(province, 2025, 6, 25, 9)    # past June's deadline (19 Jun): the open rounds stay as they are
+    assert reporting_plan.open_due_rounds(province) == []
+    _at(province, 2025, 7, 15, 9)    # July's cut-off is over: July opens; Q3's cut-off is 14 Sep
+    assert [r.period_key for r in reporting_plan.open_due_rounds(province)] == ["2025-M07"]
+    with province.unit_of_work(readonly=True) as session:
+        changes = session.scalars(select(AuditEntry).where(AuditEntry.action == "reporting_plan_changed")).all()
+    assert [c.summary for c in changes] == [{"before": [], "after": ["monthly", "quarterly"]}]
+
+
+def test_a_round_the_worker_could_not_open_in_time_is_left_to_the_office(province):
+    from engine import reporting_plan
+
+    reporting_plan.set_automatic_cadences(province, ["quarterly"], actor="cv.hoa")
+    _at(province, 2025, 6, 25, 9)    # the worker was down from the cut-off past the units' deadline
+    assert reporting_plan.open_due_rounds(province) == []
+    assert _count(province, PeriodicReport) == 0

@@ -7,21 +7,7 @@ from datetime import date
 import pytest
 
 from engine import instances, tracking
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
 from engine.tracking import DocumentInput, TaskInput
-from web import create_app
-
-
-@pytest.fixture
-def app(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
-    return create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def _csrf(client, path="/login"):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from engine import instances
 from engine.records import PeriodicReport, ReportingRound
 from tests.conftest import TZ
-from tests.test_web import _csrf, app, client, sign_in  # noqa: F401 - app and client are fixtures
+from tests.test_web import _csrf, sign_in
 
 ROUND = {"cadence": "quarterly", "period_day": "2025-05-20", "kinds": ["department"]}
 
@@ -86,9 +86,27 @@ def test_units_cannot_open_rounds_nor_post_without_the_csrf_token(client, office
     unit = client.application.test_client()
     sign_in(unit, "dm.sotuphap")
     assert unit.post("/office/reports", data=dict(ROUND, csrf_token=_csrf(unit, "/inbox"))).status_code == 403
+    assert unit.post("/office/reports/plan", data={"auto": ["monthly"], "csrf_token": _csrf(unit, "/inbox")}).status_code == 403
     assert _count(ctx, ReportingRound) == 0
 
 
 def test_an_unknown_round_is_a_clear_not_found(office):
     response = office.get("/office/reports/2031-Q1")
     assert response.status_code == 404 and "chưa được mở" in response.get_data(as_text=True)
+
+
+def test_the_office_chooses_the_cadences_that_open_by_themselves(office, ctx):
+    from engine import reporting_plan
+    from engine.periods import Cadence
+
+    token = _csrf(office, "/office/reports")
+    response = office.post("/office/reports/plan", data={"auto": ["monthly", "quarterly"], "csrf_token": token})
+    assert response.status_code == 303
+    page = office.get("/office/reports").get_data(as_text=True)
+    assert 'name="auto" value="monthly" checked' in page and 'name="auto" value="yearly" checked' not in page
+    assert reporting_plan.automatic_cadences(ctx) == {Cadence.MONTHLY, Cadence.QUARTERLY}
+    refused = office.post("/office/reports/plan", data={"auto": ["weekly"], "csrf_token": token})
+    assert refused.status_code == 422 and "weekly" in refused.get_data(as_text=True)
+    assert reporting_plan.automatic_cadences(ctx) == {Cadence.MONTHLY, Cadence.QUARTERLY}
+    office.post("/office/reports/plan", data={"csrf_token": token})     # nothing ticked: all off
+    assert reporting_plan.automatic_cadences(ctx) == set()

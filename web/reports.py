@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import report_queries, reporting
+from engine import report_queries, reporting, reporting_plan
 from engine.errors import Conflict, InvalidInput
 from engine.organisation import Role, UnitKind
 from engine.periods import Cadence
@@ -41,6 +41,19 @@ def open_round():
     return redirect(url_for("reports.show", period_key=opened.period_key), 303)
 
 
+@bp.post("/office/reports/plan")
+@roles_required(*OFFICE)
+def plan():
+    """Choose the cadences whose rounds the worker opens by itself after each cut-off."""
+    try:
+        reporting_plan.set_automatic_cadences(current_app.extensions["engine"], request.form.getlist("auto"),
+                                              g.user.username)
+    except InvalidInput as error:
+        return _index_page({"kinds": [k.value for k in reporting.DEFAULT_KINDS]}, str(error)), status_of(error)
+    flash(_("plan_saved"))
+    return redirect(url_for("reports.index"), 303)
+
+
 @bp.get("/office/reports/<period_key>")
 @roles_required(*OFFICE)
 def show(period_key: str):
@@ -50,5 +63,6 @@ def show(period_key: str):
 
 
 def _index_page(form: dict, error: str | None = None) -> str:
-    return render_template("reports.html", rounds=report_queries.list_rounds(current_app.extensions["engine"]),
-                           cadences=list(Cadence), kinds=KINDS, form=form, error=error)
+    ctx = current_app.extensions["engine"]
+    return render_template("reports.html", rounds=report_queries.list_rounds(ctx), cadences=list(Cadence),
+                           automatic=reporting_plan.automatic_cadences(ctx), kinds=KINDS, form=form, error=error)

@@ -1,4 +1,4 @@
-"""reporting rounds and the units' report document
+"""reporting rounds, the cadences opened automatically, and the units' report document
 
 Revision ID: 0006
 Revises: 0005
@@ -27,6 +27,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['consolidation_instance_id'], ['process_instances.id'], ),
     sa.PrimaryKeyConstraint('period_key')
     )
+    op.create_table('reporting_plans',
+    sa.Column('cadence', sa.String(length=20), nullable=False),
+    sa.Column('changed_by', sa.String(length=200), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('cadence')
+    )
     with op.batch_alter_table('periodic_reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('report_document', sa.String(length=100), nullable=True))
 
@@ -46,4 +52,5 @@ def downgrade() -> None:
     with op.batch_alter_table('periodic_reports', schema=None) as batch_op:
         batch_op.drop_column('report_document')
 
+    op.drop_table('reporting_plans')
     op.drop_table('reporting_rounds')

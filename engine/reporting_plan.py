@@ -1,0 +1,65 @@
+"""Reporting rounds that open by themselves: the Office picks the cadences, the worker opens them.
+
+Units report monthly, quarterly, 6-monthly, 9-monthly and yearly (Art. 17.1). For each cadence the
+Office turned on, the timer worker opens the round of the latest period whose data cut-off day is
+over, once, for the default kinds of unit; it does so on its first pass after the cut-off, well
+within the units' deadline. A period the worker could not open in time (the deadline passed while
+it was down) is left to the Office, who sees it missing on the reports page.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from . import audit, periods
+from .calendar import TZ
+from .context import EngineContext
+from .errors import Conflict, InvalidInput
+from .records import ReportingPlan, ReportingRound
+from .reporting import DEFAULT_KINDS, RoundOpened, open_round_in
+
+log = logging.getLogger(__name__)
+
+
+def automatic_cadences(ctx: EngineContext) -> set[periods.Cadence]:
+    """The cadences whose rounds open by themselves."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return {periods.Cadence(c) for c in session.scalars(select(ReportingPlan.cadence))}
+
+
+def set_automatic_cadences(ctx: EngineContext, cadences, actor: str) -> set[periods.Cadence]:
+    """Choose the cadences whose rounds open by themselves (audited); InvalidInput for an unknown one."""
+    try:
+        chosen = {periods.Cadence(c) for c in cadences}
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    with ctx.unit_of_work() as session:
+        before = {periods.Cadence(c) for c in session.scalars(select(ReportingPlan.cadence))}
+        if chosen == before:
+            return chosen
+        session.execute(delete(ReportingPlan))
+        now = ctx.now()
+        session.add_all(ReportingPlan(cadence=c.value, changed_by=actor, changed_at=now) for c in sorted(chosen))
+        audit.record(session, at=now, actor=actor, action="reporting_plan_changed",
+                     summary={"before": sorted(c.value for c in before), "after": sorted(c.value for c in chosen)})
+    return chosen
+
+
+def open_due_rounds(ctx: EngineContext, actor: str = "scheduler") -> list[RoundOpened]:
+    """Open, each in its own transaction, the due round of every automatic cadence not opened yet."""
+    today = ctx.now().astimezone(TZ).date()
+    opened = []
+    for cadence in sorted(automatic_cadences(ctx)):
+        period = periods.last_cut_off(cadence, today)
+        try:
+            with ctx.unit_of_work() as session:
+                if session.get(ReportingRound, period.key) is not None:
+                    continue
+                opened.append(open_round_in(ctx, session, period, list(DEFAULT_KINDS), actor))
+        except (InvalidInput, Conflict, IntegrityError) as error:
+            # Too late (the deadline passed while the worker was down), or opened meanwhile: the
+            # Office sees the round on its page, or its absence, and can lengthen the deadline.
+            log.info("reporting round %s not opened: %s", period.key, error)
+    return opened
