@@ -74,8 +74,7 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
         raise InvalidInput(f"kỳ {period.label} chốt số liệu hết ngày {period.data_to:%d/%m/%Y}; "
                            f"chưa thể mở kỳ báo cáo (the data cut-off day has not ended)")
     _refuse_reopening(session, period)
-    # The same function and setting as the diagram's dueDate, so the row and the task agree.
-    due_at = datetime.fromisoformat(ctx.functions["after_date"](DUE_SETTING, period.data_to.isoformat()))
+    due_at = reports_due_at(ctx, period)
     if now >= due_at:
         raise InvalidInput(f"hạn gửi báo cáo kỳ {period.label} (hết ngày {_day(due_at):%d/%m/%Y}) đã qua; "
                            f"mở kỳ lúc này sẽ báo chậm mọi đơn vị (the units' deadline has passed; an "
@@ -108,6 +107,12 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
     audit.record(session, at=now, actor=actor, action="reporting_round_opened", instance_id=consolidation.id,
                  summary={"period_key": period.key, "units": len(units), "due_at": due_at.isoformat()})
     return RoundOpened(period.key, period.label, due_at, consolidation.id, reports)
+
+
+def reports_due_at(ctx: EngineContext, period: periods.Period) -> datetime:
+    """When the units' reports of a period are due (inside a unit of work: settings are read)."""
+    # The same function and setting as the diagram's dueDate, so the row and the task agree.
+    return datetime.fromisoformat(ctx.functions["after_date"](DUE_SETTING, period.data_to.isoformat()))
 
 
 def form_figures(counts: dict) -> dict[str, int]:

@@ -4,7 +4,7 @@ Units report monthly, quarterly, 6-monthly, 9-monthly and yearly (Art. 17.1). Fo
 Office turned on, the timer worker opens the round of the latest period whose data cut-off day is
 over, once, for the default kinds of unit; it does so on its first pass after the cut-off, well
 within the units' deadline. A period the worker could not open in time (the deadline passed while
-it was down) is left to the Office, who sees it missing on the reports page.
+it was down) is left to the Office: the worker only reads, and does not try again.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .calendar import TZ
 from .context import EngineContext
 from .errors import Conflict, InvalidInput
 from .records import ReportingPlan, ReportingRound
-from .reporting import DEFAULT_KINDS, RoundOpened, open_round_in
+from .reporting import DEFAULT_KINDS, RoundOpened, open_round_in, reports_due_at
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,13 @@ def open_due_rounds(ctx: EngineContext, actor: str = "scheduler") -> list[RoundO
     opened = []
     for cadence in sorted(automatic_cadences(ctx)):
         period = periods.last_cut_off(cadence, today)
+        # Read first: on most passes the round is open already, or too late to open (a 6-month
+        # period chosen in February), and a write transaction would block SQLite's writers.
+        with ctx.unit_of_work(readonly=True) as session:
+            if session.get(ReportingRound, period.key) is not None or ctx.now() >= reports_due_at(ctx, period):
+                continue
         try:
             with ctx.unit_of_work() as session:
-                if session.get(ReportingRound, period.key) is not None:
-                    continue
                 opened.append(open_round_in(ctx, session, period, list(DEFAULT_KINDS), actor))
         except (InvalidInput, Conflict, IntegrityError) as error:
             # Too late (the deadline passed while the worker was down), or opened meanwhile: the

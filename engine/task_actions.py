@@ -89,10 +89,17 @@ def deadline_reminder(a: ActionContext) -> None:
     """Remind the lead unit that the deadline is near, once per task."""
     # A completion report sent back re-arms the timers of the work task; the deadline has not
     # moved, so the unit is not reminded of it again.
-    if notifications.already_sent(a.session, a.instance_id, "deadline_reminder"):
+    if notifications.already_sent(a.session, a.instance_id, "deadline_reminder") or _deadline_over(a):
         return
     _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "deadline_reminder",
                  f"Sắp đến hạn: {a.data.get('content', '')}", f"Thời hạn: {a.data.get('due_date')}")
+
+
+def _deadline_over(a: ActionContext) -> bool:
+    # A report sent back after the deadline re-arms a reminder that never fired: "deadline near"
+    # would then arrive after the deadline, next to the overdue notice.
+    due = a.data.get("due_date")
+    return bool(due) and a.now >= a.ctx.calendars.get(a.session).deadline_end(date.fromisoformat(str(due)))
 
 
 def task_overdue(a: ActionContext) -> None:

@@ -49,6 +49,9 @@ class WorkflowCache:
         if self.capacity <= 0:
             return
         with self._lock:
+            held = self._entries.get(instance_id)
+            if held is not None and held.row_version > entry.row_version:
+                return  # a later step's commit got here first; its entry stays
             self._entries[instance_id] = entry
             self._entries.move_to_end(instance_id)
             while len(self._entries) > self.capacity:

@@ -1,13 +1,18 @@
 """The Alembic migrations build exactly the schema the models describe, and can be undone."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy.engine import make_url
 
 from engine.migrations import alembic_config
 from engine.schema import metadata
+from tests.conftest import PG_URL, _backends
 
 
 def test_migrations_match_the_models(database_url):
@@ -24,3 +29,58 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path):
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
+
+
+@pytest.fixture(params=_backends())
+def scratch_url(request, tmp_path):
+    """An empty database of its own on each backend (migrations are run down and up on it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "test_migration_scratch"'))
+        conn.execute(text('CREATE DATABASE "test_migration_scratch"'))
+    yield make_url(PG_URL).set(database="test_migration_scratch").render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "test_migration_scratch" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scratch_url):
+    command.upgrade(alembic_config(scratch_url), "0005")
+    engine = create_engine(scratch_url)
+    tables = MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    opened, done = datetime(2025, 6, 16, 2, tzinfo=timezone.utc), datetime(2025, 6, 23, 8, tzinfo=timezone.utc)
+    due = datetime(2025, 6, 19, 17, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(insert(t["units"]), [dict(id=1, code="so-tu-phap", name="Sở Tư pháp", kind="department", active=True),
+                                          dict(id=2, code="so-y-te", name="Sở Y tế", kind="department", active=True)])
+        conn.execute(insert(t["definition_versions"]), dict(
+            id=1, process_id="periodic_report_consolidation", version=1, content_hash="x" * 64, source_file="c.bpmn",
+            bpmn_xml=b"<x/>", spec_json="{}", deployed_at=opened, deployed_by="seed"))
+        conn.execute(insert(t["process_instances"]), [dict(
+            id=i, definition_id=1, process_id="periodic_report_consolidation", status="completed" if i == 7 else "running",
+            state_json="{}", started_by="cv.hoa", created_at=opened, updated_at=opened, row_version=1, business_key=key)
+            for i, key in ((7, "2025-Q2"), (8, "2025-M06"))])
+        conn.execute(insert(t["periodic_reports"]), [dict(unit_id=u, period_key=key, figures={}, content="", due_at=due)
+                                                     for u in (1, 2) for key in ("2025-Q2", "2025-M06")])
+        conn.execute(insert(t["audit_log"]), dict(at=done, actor="cv.minh", action="reports_consolidated", instance_id=7,
+                                                  summary={}))
+        conn.execute(insert(t["notifications"]), dict(kind="reports_consolidated", title="Đã tổng hợp", instance_id=7,
+                                                      body="Tổng hợp Quý II", created_at=done, role="office_leader"))
+    command.upgrade(alembic_config(scratch_url), "head")
+    with engine.connect() as conn:
+        rows = {r.period_key: r for r in conn.execute(text(
+            "SELECT period_key, consolidation_instance_id, opened_by, consolidated_by, consolidated_at, summary "
+            "FROM reporting_rounds"))}
+    engine.dispose()
+    assert set(rows) == {"2025-Q2", "2025-M06"}
+    q2, june = rows["2025-Q2"], rows["2025-M06"]
+    assert (q2.consolidation_instance_id, q2.opened_by, q2.consolidated_by, q2.summary) == (7, "cv.hoa", "cv.minh", "Tổng hợp Quý II")
+    assert q2.consolidated_at is not None
+    assert (june.consolidation_instance_id, june.consolidated_by, june.consolidated_at, june.summary) == (8, None, None, "")

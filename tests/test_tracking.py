@@ -188,6 +188,19 @@ def test_a_send_back_after_the_deadline_does_not_repeat_the_reminder_or_the_over
     assert "report_completion" in _ready(province, instance)
 
 
+def test_a_report_sent_back_after_the_deadline_gets_no_late_reminder(province):
+    registered = _register(province, WITH_DEADLINE)
+    instance = registered.instance_ids[0]
+    _do(province, instance, "review_receipt", {"decision": "accept"})
+    _do(province, instance, "report_completion", {"result": "Xong", "report_document": "91/BC-SGTVT",
+                                                  "completed_on": "2025-04-22"})   # before any reminder
+    province.clock.set(datetime(2025, 5, 6, 9, 0, tzinfo=TZ))   # the deadline (30 Apr, a holiday) ended with 5 May
+    _do(province, instance, "confirm_completion", {"decision": "send_back", "reason": "Thiếu số liệu"})
+    fire_due_timers(province)
+    assert _notes(province, "deadline_reminder") == []
+    assert "report_completion" in _ready(province, instance)
+
+
 def test_art_10_2_b_coordinating_units_supply_information_to_the_lead_unit(province):
     registered = _register(province, WITH_DEADLINE)
     _do(province, registered.instance_ids[0], "review_receipt", {"decision": "accept"})

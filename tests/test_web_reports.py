@@ -72,6 +72,8 @@ def test_a_round_opened_twice_is_refused_with_a_message_and_nothing_changes(offi
     ({"period_day": "31/02/2025"}, "ngày không hợp lệ"),
     ({"period_day": "2025-07-01"}, "chưa thể mở kỳ báo cáo"),          # Q3 2025: its cut-off is 14 Sep
     ({"kinds": ["planet"]}, "planet"),
+    ({"kinds": ["provincial_office"]}, "provincial_office"),     # a kind the form does not offer
+    ({"kinds": []}, "Chọn ít nhất một loại đơn vị"),
 ])
 def test_bad_input_is_refused_with_the_form_kept_and_nothing_created(office, ctx, changes, message):
     response = _open(office, **changes)

@@ -119,6 +119,9 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used():
     cache.put(4, CachedWorkflow(1, object(), store.EMPTY))
     assert [cache.has(i) for i in (2, 3, 4)] == [True, False, True]
     assert cache.take(2).row_version == 2 and not cache.has(2)
+    cache.put(4, CachedWorkflow(3, object(), store.EMPTY))
+    cache.put(4, CachedWorkflow(2, object(), store.EMPTY))   # a slower thread's older step
+    assert cache.take(4).row_version == 3
     off = WorkflowCache(0)
     off.put(1, CachedWorkflow(1, object(), store.EMPTY))
     assert len(off) == 0

@@ -158,6 +158,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "round_cadence": {"vi": "Loại kỳ báo cáo", "en": "Kind of period"},
     "round_period_day": {"vi": "Một ngày trong kỳ", "en": "A day in the period"},
     "round_units": {"vi": "Đơn vị báo cáo", "en": "Reporting units"},
+    "round_units_missing": {"vi": "Chọn ít nhất một loại đơn vị báo cáo", "en": "Choose at least one kind of reporting unit"},
     "open_round": {"vi": "Mở kỳ báo cáo", "en": "Open the round"},
     "round_opened": {"vi": "Đã mở kỳ báo cáo {label}: {n} đơn vị nhận nhiệm vụ báo cáo.", "en": "Round {label} opened: {n} units have a report to send."},
     "rounds_opened": {"vi": "Các kỳ đã mở", "en": "Rounds opened"},

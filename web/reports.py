@@ -33,7 +33,7 @@ def open_round():
     try:
         opened = reporting.open_reporting_round(
             current_app.extensions["engine"], form.get("cadence", ""), parse_date(form.get("period_day"), "period_day"),
-            unit_kinds=form.getlist("kinds") or reporting.DEFAULT_KINDS, actor=g.user.username)
+            unit_kinds=_kinds(form.getlist("kinds")), actor=g.user.username)
     except (InvalidInput, Conflict) as error:
         return _index_page({"cadence": form.get("cadence"), "period_day": form.get("period_day"),
                             "kinds": form.getlist("kinds")}, str(error)), status_of(error)
@@ -60,6 +60,17 @@ def show(period_key: str):
     """One round: each unit's report, in or not, on time or late, with its figures."""
     round_view, reports = report_queries.round_reports(current_app.extensions["engine"], period_key)
     return render_template("report_round.html", round=round_view, reports=reports)
+
+
+def _kinds(chosen: list[str]) -> list[str]:
+    # Only the kinds the form offers: the Office's own units or sub-units do not report upward.
+    offered = {k.value for k in KINDS}
+    if not chosen:
+        raise InvalidInput(_("round_units_missing"))
+    unknown = sorted(set(chosen) - offered)
+    if unknown:
+        raise InvalidInput(f"{_('round_units')}: {', '.join(unknown)}")
+    return chosen
 
 
 def _index_page(form: dict, error: str | None = None) -> str:

@@ -46,6 +46,16 @@ def upgrade() -> None:
           ON c.process_id = 'periodic_report_consolidation' AND c.business_key = r.period_key
         GROUP BY r.period_key, c.id, c.started_by, c.created_at
     """)
+    # Rounds already consolidated: who and when from the audit entry, the text from the leader's notice.
+    op.execute("""
+        UPDATE reporting_rounds SET
+          consolidated_by = (SELECT a.actor FROM audit_log a WHERE a.action = 'reports_consolidated'
+                             AND a.instance_id = reporting_rounds.consolidation_instance_id ORDER BY a.id DESC LIMIT 1),
+          consolidated_at = (SELECT a.at FROM audit_log a WHERE a.action = 'reports_consolidated'
+                             AND a.instance_id = reporting_rounds.consolidation_instance_id ORDER BY a.id DESC LIMIT 1),
+          summary = COALESCE((SELECT n.body FROM notifications n WHERE n.kind = 'reports_consolidated'
+                              AND n.instance_id = reporting_rounds.consolidation_instance_id ORDER BY n.id DESC LIMIT 1), '')
+    """)
 
 
 def downgrade() -> None:
