@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from . import audit, forms, runtime
 from . import instance_store as store
 from .context import EngineContext
-from .errors import ConcurrentUpdate, DiagramError, InstanceNotActive, InvalidInput, TaskNotReady
+from .errors import ConcurrentUpdate, DiagramError, EngineError, InstanceNotActive, InvalidInput, TaskNotReady
 from .models import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
-from .steps import (InstanceView, TaskView, after_step, load_workflow, row_for_step, save_new, save_step,
-                    specs_of, workflow_for_step)
+from .steps import (InstanceView, TaskView, after_step, give_back, load_workflow, row_for_step, save_new,
+                    save_step, specs_of, workflow_for_step)
 
 
 def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
@@ -60,10 +60,14 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
     try:
         with ctx.unit_of_work() as session:
             row, cached = row_for_step(ctx, session, instance_id)
-            _check_active(row, expected_version)
-            version, workflow, before = workflow_for_step(ctx, session, row, cached)
-            data = _validated(ctx, session, row, workflow, task_id, data)
-            _refuse_reserved(ctx, data)
+            try:
+                _check_active(row, expected_version)
+                version, workflow, before = workflow_for_step(ctx, session, row, cached)
+                data = _validated(ctx, session, row, workflow, task_id, data)
+                _refuse_reserved(ctx, data)
+            except EngineError:
+                give_back(ctx, row, cached)  # refused before the workflow moved (a form error, a stale form)
+                raise
             bpmn_id, reached = runtime.complete_user_task(workflow, task_id, data)
             now = ctx.now()
             view = save_step(ctx, session, row, version, workflow, before, now)

@@ -79,6 +79,12 @@ def row_for_step(ctx: EngineContext, session: Session,
     return store.load(session, instance_id, with_state=cached is None), cached
 
 
+def give_back(ctx: EngineContext, row: store.InstanceRow, cached: CachedWorkflow | None) -> None:
+    """Return a taken entry, still current and untouched, to the cache (the step was refused)."""
+    if cached is not None and cached.row_version == row.row_version:
+        ctx.workflows.put(row.id, cached)
+
+
 def workflow_for_step(ctx: EngineContext, session: Session, row: store.InstanceRow,
                       cached: CachedWorkflow | None):
     """(definition version number, workflow, query-table snapshot) to step an instance from."""

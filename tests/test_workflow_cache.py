@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from engine import instances, steps
+from engine import instances, runtime, steps
 from engine import instance_store as store
 from engine.bootstrap import open_context
 from engine.config import Config
@@ -69,13 +69,19 @@ def test_a_stale_form_is_refused_even_when_the_cache_holds_the_instance(ctx, dep
     assert instances.complete_task(ctx, view.id, task_id, {}, expected_version=view.row_version).row_version == 2
 
 
-def test_a_step_that_fails_leaves_no_entry_and_the_instance_goes_on_from_the_database(ctx, deploy):
+def test_a_step_refused_before_the_workflow_moved_keeps_the_entry(ctx, deploy):
     deploy("three_step.bpmn")
     view = instances.start_instance(ctx, "three_step", {"unit": "u1"})
     task_id = _task_id(ctx, view.id)
+    entry = ctx.workflows.take(view.id)
+    ctx.workflows.put(view.id, entry)
     with pytest.raises(InvalidInput, match="reserved"):
         instances.complete_task(ctx, view.id, task_id, {"deadline": "x"})  # a diagram function's name
-    assert not ctx.workflows.has(view.id)
+    with pytest.raises(ConcurrentUpdate):
+        instances.complete_task(ctx, view.id, task_id, {}, expected_version=7)
+    kept = ctx.workflows.take(view.id)
+    assert kept is entry and runtime.ready_user_task(kept.workflow, task_id) is not None   # untouched
+    ctx.workflows.put(view.id, kept)
     after = instances.complete_task(ctx, view.id, task_id, {})
     assert after.row_version == 2 and ctx.workflows.has(view.id)
 
