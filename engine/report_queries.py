@@ -74,7 +74,7 @@ def round_reports(ctx: EngineContext, period_key: str) -> tuple[RoundView, list[
     """A round and its units' reports (by unit name); NotFound for a period never opened."""
     now = ctx.now()
     with ctx.unit_of_work(readonly=True) as session:
-        row = session.execute(_rounds_stmt(now).where(ReportingRound.period_key == period_key)).first()
+        row = session.execute(_rounds_stmt(now, period_key)).first()
         if row is None:
             raise NotFound(f"kỳ báo cáo {period_key} chưa được mở (no reporting round for this period)")
         reports = session.execute(
@@ -86,14 +86,20 @@ def round_reports(ctx: EngineContext, period_key: str) -> tuple[RoundView, list[
             for report, code, name in reports]
 
 
-def _rounds_stmt(now: datetime):
+def _rounds_stmt(now: datetime, period_key: str | None = None):
+    """Rounds with their counts; only one round's reports are counted when `period_key` is given."""
     r = PeriodicReport
     late = or_(r.submitted_at > r.due_at, and_(r.submitted_at.is_(None), r.due_at <= now))
     counts = (select(r.period_key, func.count().label("units"), func.count(r.submitted_at).label("submitted"),
                      func.coalesce(func.sum(case((late, 1), else_=0)), 0).label("late"))
-              .group_by(r.period_key).subquery())
-    return (select(ReportingRound, func.coalesce(counts.c.units, 0), func.coalesce(counts.c.submitted, 0),
-                   func.coalesce(counts.c.late, 0))
+              .group_by(r.period_key))
+    rounds = select(ReportingRound)
+    if period_key is not None:
+        counts = counts.where(r.period_key == period_key)
+        rounds = rounds.where(ReportingRound.period_key == period_key)
+    counts = counts.subquery()
+    return (rounds.add_columns(func.coalesce(counts.c.units, 0), func.coalesce(counts.c.submitted, 0),
+                               func.coalesce(counts.c.late, 0))
             .outerjoin(counts, counts.c.period_key == ReportingRound.period_key))
 
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def automatic_cadences(ctx: EngineContext) -> set[periods.Cadence]:
     """The cadences whose rounds open by themselves."""
     with ctx.unit_of_work(readonly=True) as session:
-        return {periods.Cadence(c) for c in session.scalars(select(ReportingPlan.cadence))}
+        return _cadences(session)
 
 
 def set_automatic_cadences(ctx: EngineContext, cadences, actor: str) -> set[periods.Cadence]:
@@ -36,7 +36,7 @@ def set_automatic_cadences(ctx: EngineContext, cadences, actor: str) -> set[peri
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     with ctx.unit_of_work() as session:
-        before = {periods.Cadence(c) for c in session.scalars(select(ReportingPlan.cadence))}
+        before = _cadences(session)
         if chosen == before:
             return chosen
         session.execute(delete(ReportingPlan))
@@ -49,20 +49,27 @@ def set_automatic_cadences(ctx: EngineContext, cadences, actor: str) -> set[peri
 
 def open_due_rounds(ctx: EngineContext, actor: str = "scheduler") -> list[RoundOpened]:
     """Open, each in its own transaction, the due round of every automatic cadence not opened yet."""
-    today = ctx.now().astimezone(TZ).date()
     opened = []
-    for cadence in sorted(automatic_cadences(ctx)):
-        period = periods.last_cut_off(cadence, today)
-        # Read first: on most passes the round is open already, or too late to open (a 6-month
-        # period chosen in February), and a write transaction would block SQLite's writers.
-        with ctx.unit_of_work(readonly=True) as session:
-            if session.get(ReportingRound, period.key) is not None or ctx.now() >= reports_due_at(ctx, period):
-                continue
+    for period in _due_periods(ctx):
         try:
             with ctx.unit_of_work() as session:
                 opened.append(open_round_in(ctx, session, period, list(DEFAULT_KINDS), actor))
         except (InvalidInput, Conflict, IntegrityError) as error:
-            # Too late (the deadline passed while the worker was down), or opened meanwhile: the
-            # Office sees the round on its page, or its absence, and can lengthen the deadline.
+            # No active unit of the default kinds, or opened meanwhile by the Office or another worker.
             log.info("reporting round %s not opened: %s", period.key, error)
     return opened
+
+
+def _due_periods(ctx: EngineContext) -> list[periods.Period]:
+    # One read-only transaction per pass: on most passes every round is open already, or too late
+    # to open (a 6-month period chosen in February), and a write transaction would block SQLite's
+    # writers every couple of seconds.
+    with ctx.unit_of_work(readonly=True) as session:
+        now = ctx.now()
+        latest = [periods.last_cut_off(cadence, now.astimezone(TZ).date()) for cadence in sorted(_cadences(session))]
+        return [period for period in latest
+                if session.get(ReportingRound, period.key) is None and now < reports_due_at(ctx, period)]
+
+
+def _cadences(session) -> set[periods.Cadence]:
+    return {periods.Cadence(c) for c in session.scalars(select(ReportingPlan.cadence))}
