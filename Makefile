@@ -2,18 +2,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per install set, so `make test` after `make run` adds the test tools.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL := $(BIN)/pip install --quiet
 
 VENDOR := web/static/vendor
 ASSETS_STAMP := $(VENDOR)/.installed
 
-.PHONY: run test setup assets migrate deploy bench clean
+# uv only writes the locks, so it lives in a throwaway venv, not in the project's.
+LOCK_TOOL := /tmp/engine-lock-tool
+UV_COMPILE := $(LOCK_TOOL)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-$(STAMP): requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	touch $(STAMP)
+.PHONY: run test lint setup dev-setup assets migrate deploy bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --upgrade pip
+
+# requirements*.txt say what to install; the locks pin it and every indirect package, so a pin
+# changed without `make lock` fails here instead of installing something untested.
+$(RUN_STAMP): requirements.txt requirements.lock | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt -c requirements.lock
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt requirements-dev.lock | $(BIN)/python
+	$(PIP_INSTALL) -r requirements-dev.txt -c requirements-dev.lock
+	touch $@
 
 # Browser assets come from npm (pinned in package-lock.json) and keep their licence files.
 $(ASSETS_STAMP): package.json package-lock.json
@@ -25,7 +40,9 @@ $(ASSETS_STAMP): package.json package-lock.json
 
 assets: $(ASSETS_STAMP)
 
-setup: $(STAMP) $(ASSETS_STAMP)
+setup: $(RUN_STAMP) $(ASSETS_STAMP)
+
+dev-setup: $(DEV_STAMP) $(ASSETS_STAMP)
 
 migrate: setup
 	$(BIN)/python -m engine migrate
@@ -37,12 +54,24 @@ deploy: migrate
 run: deploy
 	DEMO_DATA=$${DEMO_DATA:-1} $(BIN)/python -m web
 
+# Style (ruff.toml) and the engine's layering (.importlinter) fail fast, before the slow tests.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (see .ci/run).
-test: setup
+test: dev-setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/engine.py
 
+# After editing requirements*.txt. Keeps existing pins unless the .txt asks otherwise;
+# the dev lock is solved against the runtime lock so both install the same runtime versions.
+lock:
+	test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/pip install --quiet uv==0.13.9; }
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+
 clean:
-	rm -rf $(VENV) var node_modules $(VENDOR)
+	rm -rf $(VENV) var node_modules $(VENDOR) .ruff_cache .import_linter_cache
