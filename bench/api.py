@@ -27,30 +27,30 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common import own_database, reset_postgres  # noqa: E402
-
 from sqlalchemy import make_url  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
-from engine import api_tokens, instances  # noqa: E402
-from engine.bootstrap import open_context, seed_reference_data  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.definitions import deploy_bytes  # noqa: E402
-from engine.migrations import upgrade  # noqa: E402
+from engine.app.bootstrap import open_context, seed_reference_data  # noqa: E402
+from engine.app.migrations import upgrade  # noqa: E402
+from engine.core.clock import FixedClock  # noqa: E402
+from engine.core.config import Config  # noqa: E402
+from engine.process import instances  # noqa: E402
+from engine.process.definitions import deploy_bytes  # noqa: E402
+from engine.regulation import api_tokens  # noqa: E402
 from web import create_app  # noqa: E402
 
 DIAGRAM = ROOT / "bench" / "bpmn" / "three_step_api.bpmn"
 PROCESS = "three_step_api"
 STEPS = ({}, {"approved": True}, {"comment": "ok"})
 DB_NAME = "bench_api"
-NOW = datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 4, 25, 2, 0, tzinfo=UTC)
 
 
 class Handler(WSGIRequestHandler):

@@ -15,7 +15,7 @@ import os
 import statistics
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,18 +23,18 @@ sys.path.insert(0, str(ROOT))
 
 from common import own_database, reset_postgres, timings  # noqa: E402
 from floor import PostgresFloor, SqliteFloor  # noqa: E402
-
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from engine import clock as clocks  # noqa: E402
-from engine import instances  # noqa: E402
-from engine.bootstrap import open_context  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.definitions import deploy_bytes  # noqa: E402
-from engine.migrations import upgrade  # noqa: E402
-from engine.serialization import WorkflowCodec  # noqa: E402
+from engine.app.bootstrap import open_context  # noqa: E402
+from engine.app.migrations import upgrade  # noqa: E402
+from engine.bpmn import timer_clock  # noqa: E402
+from engine.bpmn.serialization import WorkflowCodec  # noqa: E402
+from engine.core import clock as clocks  # noqa: E402
+from engine.core.config import Config  # noqa: E402
+from engine.process import instances  # noqa: E402
+from engine.process.definitions import deploy_bytes  # noqa: E402
 
 DIAGRAM = ROOT / "tests" / "bpmn" / "three_step.bpmn"
 STEPS = ({}, {"approved": True}, {"comment": "ok"})
@@ -85,7 +85,7 @@ def measure(run, n: int, warmup: int) -> float:
 def engine_context(url: str):
     upgrade(url)
     ctx = open_context(Config(database_url=url, deploy_on_start=False),
-                       clocks.FixedClock(datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)))
+                       clocks.FixedClock(datetime(2025, 4, 25, 2, 0, tzinfo=UTC)))
     deploy_bytes(ctx, DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
     return ctx
 
@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="instances per measurement")
     args = parser.parse_args()
-    clocks.install()
+    timer_clock.install()
     spiff = SpiffBpmnParser(validator=VALIDATOR)
     spiff.add_bpmn_file(str(DIAGRAM))
     spec, subprocess_specs = spiff.get_spec("three_step"), spiff.get_subprocess_specs("three_step")

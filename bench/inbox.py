@@ -24,28 +24,27 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common import own_database, reset_postgres, timings  # noqa: E402
-
 from sqlalchemy import bindparam, make_url, text  # noqa: E402
 
-from engine import organisation, tracking  # noqa: E402
-from engine.bootstrap import default_bpmn_files, open_context, seed_reference_data  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.definitions import deploy_files  # noqa: E402
-from engine.inbox import inbox  # noqa: E402
-from engine.migrations import upgrade  # noqa: E402
-from engine.task_queries import list_tasks  # noqa: E402
+from engine.app.bootstrap import default_bpmn_files, open_context, seed_reference_data  # noqa: E402
+from engine.app.migrations import upgrade  # noqa: E402
+from engine.core.clock import FixedClock  # noqa: E402
+from engine.core.config import Config  # noqa: E402
+from engine.process.definitions import deploy_files  # noqa: E402
+from engine.read.inbox import inbox  # noqa: E402
+from engine.read.task_queries import list_tasks  # noqa: E402
+from engine.regulation import organisation, tracking  # noqa: E402
 from web.security import OFFICE_ROOT, actor_for  # noqa: E402
 
 DB_NAME = "bench_inbox"
-NOW = datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)  # a Friday, 09:00 in Vietnam
+NOW = datetime(2025, 4, 25, 2, 0, tzinfo=UTC)  # a Friday, 09:00 in Vietnam
 SERIES = {  # the integers 1..k as a FROM item named s(n)
     "postgresql": "(SELECT generate_series(1, :k) AS n) s",
     "sqlite": "(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < :k) "

@@ -21,14 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import clock as clocks  # noqa: E402
-from engine import instances, schedules, tracking  # noqa: E402
-from engine.bootstrap import default_bpmn_files, open_context, seed_reference_data  # noqa: E402
-from engine.calendar import TZ  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.definitions import deploy_files  # noqa: E402
-from engine.migrations import upgrade  # noqa: E402
-from engine.models import ProcessInstance  # noqa: E402
+from engine.app.bootstrap import default_bpmn_files, open_context, seed_reference_data  # noqa: E402
+from engine.app.migrations import upgrade  # noqa: E402
+from engine.core import clock as clocks  # noqa: E402
+from engine.core.config import Config  # noqa: E402
+from engine.process import instances, schedules  # noqa: E402
+from engine.process.definitions import deploy_files  # noqa: E402
+from engine.process.tables import ProcessInstance  # noqa: E402
+from engine.regulation import tracking  # noqa: E402
+from engine.worktime.calendar import TZ  # noqa: E402
 
 SAMPLE = 20  # cycles averaged at each end
 

@@ -17,27 +17,26 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common import own_database  # noqa: E402
-
 from sqlalchemy import make_url, text  # noqa: E402
 
-from engine import instances  # noqa: E402
-from engine.bootstrap import open_context  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.definitions import deploy_bytes  # noqa: E402
-from engine.migrations import upgrade  # noqa: E402
-from engine.timers import due_instances, fire_due_timers  # noqa: E402
+from engine.app.bootstrap import open_context  # noqa: E402
+from engine.app.migrations import upgrade  # noqa: E402
+from engine.core.clock import FixedClock  # noqa: E402
+from engine.core.config import Config  # noqa: E402
+from engine.process import instances  # noqa: E402
+from engine.process.definitions import deploy_bytes  # noqa: E402
+from engine.process.timers import due_instances, fire_due_timers  # noqa: E402
 
 DIAGRAM = ROOT / "tests" / "bpmn" / "three_step.bpmn"
 DB_NAME = "bench_timers"
-ARMED_AT = datetime(2025, 4, 25, 2, 0, tzinfo=timezone.utc)
+ARMED_AT = datetime(2025, 4, 25, 2, 0, tzinfo=UTC)
 FIRE_AT = ARMED_AT + timedelta(hours=3)  # the timer is due at ARMED_AT + 2 h
 LIMIT = 500
 

@@ -1,6 +1,6 @@
-"""`python -m engine ...`: see engine/cli.py."""
+"""`python -m engine ...`: see engine/app/cli.py."""
 import sys
 
-from .cli import main
+from engine.app.cli import main
 
 sys.exit(main())

@@ -2,8 +2,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.config import Config
-from engine.schema import metadata as target_metadata
+from engine.app.schema import metadata as target_metadata
+from engine.core.config import Config
 
 config = context.config
 url = config.attributes.get("database_url") or Config.from_env().database_url

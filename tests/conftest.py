@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import clock as clocks
-from engine.bootstrap import open_context, seed_reference_data
-from engine.config import Config
-from engine.migrations import upgrade
-from engine.schema import metadata
+from engine.app.bootstrap import open_context, seed_reference_data
+from engine.app.migrations import upgrade
+from engine.app.schema import metadata
+from engine.core import clock as clocks
+from engine.core.config import Config
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TESTS = Path(__file__).resolve().parent
@@ -81,7 +81,7 @@ def ctx(database_url, clock):
 @pytest.fixture
 def deploy(ctx):
     """Deploy a test diagram from tests/bpmn by file name; returns the Deployed results."""
-    from engine.definitions import deploy_bytes
+    from engine.process.definitions import deploy_bytes
 
     def _deploy(name: str, actor: str = "tester"):
         path = BPMN / name
@@ -110,8 +110,8 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture
 def app(ctx):
     """The web app on the test database, with the shipped diagrams deployed."""
-    from engine.bootstrap import default_bpmn_files
-    from engine.definitions import deploy_files
+    from engine.app.bootstrap import default_bpmn_files
+    from engine.process.definitions import deploy_files
     from web import create_app
 
     deploy_files(ctx, default_bpmn_files(ctx.config))

@@ -5,10 +5,11 @@ from datetime import date
 
 import pytest
 
-from engine import instances, tracking
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.tracking import DocumentInput, TaskInput
+from engine.app.bootstrap import default_bpmn_files
+from engine.process import instances
+from engine.process.definitions import deploy_files
+from engine.regulation import tracking
+from engine.regulation.tracking import DocumentInput, TaskInput
 from tests.test_web import sign_in
 from web import create_app
 

@@ -9,11 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine import attachments
-from engine.attachments import AttachmentRefused
-from engine.errors import InvalidInput, NotFound
-from engine.models import AuditEntry
-from engine.records import Attachment, Document, DocumentType
+from engine.core.audit import AuditEntry
+from engine.core.errors import InvalidInput, NotFound
+from engine.regulation import attachments
+from engine.regulation.attachments import AttachmentRefused
+from engine.regulation.records import Attachment, Document, DocumentType
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 LIMIT = 10_000

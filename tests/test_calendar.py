@@ -1,7 +1,7 @@
 """Working-day calendar of Vietnamese public servants, checked on the announced schedules 2023-2026."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import holidays
@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from engine.calendar import (
+from engine.worktime.calendar import (
     STATUTORY_NAMES,
     STATUTORY_SOURCE,
     TZ,
@@ -100,7 +100,7 @@ def test_receipt_hour_does_not_matter_and_naive_times_are_local(calendar):
 def test_aware_event_is_counted_from_its_local_date(calendar):
     # 20:00 UTC on Fri 25 Apr 2025 is 03:00 on Sat 26 Apr in Vietnam: counting starts after the Saturday
     # (counting from the UTC date would give the make-up Saturday itself).
-    event = datetime(2025, 4, 25, 20, 0, tzinfo=timezone.utc)
+    event = datetime(2025, 4, 25, 20, 0, tzinfo=UTC)
     assert calendar.working_day_deadline(event, 1) == date(2025, 4, 28)
 
 

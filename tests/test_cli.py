@@ -102,10 +102,10 @@ def test_timers_fire_due_at_an_instant_fires_what_is_due(migrated_url):
     run("deploy", database_url=url)
     from datetime import datetime
 
-    from engine import instances
-    from engine.bootstrap import open_context
-    from engine.clock import FixedClock
-    from engine.config import Config
+    from engine.app.bootstrap import open_context
+    from engine.core.clock import FixedClock
+    from engine.core.config import Config
+    from engine.process import instances
     from tests.conftest import TZ
 
     ctx = open_context(Config(database_url=url), FixedClock(datetime(2025, 4, 25, 16, 0, tzinfo=TZ)))

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
-from engine import instances, runtime
-from engine.errors import Conflict, ConcurrentUpdate
+from engine.bpmn import runtime
+from engine.core.errors import ConcurrentUpdate, Conflict
+from engine.process import instances
 
 
 def _race(ctx, monkeypatch, instance_id, task_ids, barrier_parties):

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from engine import db as dbmod
-from engine import instances
+from engine.core import db as dbmod
+from engine.process import instances
 
 
 def _backend_pid(ctx) -> int:

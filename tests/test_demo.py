@@ -5,11 +5,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from engine import demo
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.models import AuditEntry, ProcessInstance
-from engine.records import PeriodicReport, TrackedTask
+from engine.app import demo
+from engine.app.bootstrap import default_bpmn_files
+from engine.core.audit import AuditEntry
+from engine.process.definitions import deploy_files
+from engine.process.tables import ProcessInstance
+from engine.regulation.records import PeriodicReport, TrackedTask
 
 
 def test_demo_plays_months_of_work_through_the_use_cases(ctx):

@@ -6,10 +6,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine import instances
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.models import WaitingTimer
+from engine.app.bootstrap import default_bpmn_files
+from engine.process import instances
+from engine.process.definitions import deploy_files
+from engine.process.tables import WaitingTimer
 from tests.conftest import TZ
 
 
@@ -38,7 +38,7 @@ def test_no_shipped_diagram_writes_a_duration_into_a_timer():
     """Every timer of processes/*.bpmn reads a named setting (issue 3): no ISO literal in a timer."""
     import re
 
-    from engine.config import Config
+    from engine.core.config import Config
 
     for path in default_bpmn_files(Config()):
         for text in re.findall(r"<bpmn:time(?:Date|Duration|Cycle)[^>]*>(.*?)</bpmn:time", path.read_text()):
@@ -49,7 +49,7 @@ def test_no_shipped_diagram_writes_a_duration_into_a_timer():
 
 def test_every_user_task_of_the_shipped_diagrams_has_a_deployed_form(ctx):
     """Issue 4: each user task has a form, a JSON Schema next to the diagrams, validated on the server."""
-    from engine.definitions import latest_version
+    from engine.process.definitions import latest_version
 
     deploy_files(ctx, default_bpmn_files(ctx.config))
     missing = []

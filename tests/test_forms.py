@@ -8,8 +8,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
-from engine.errors import InvalidInput
-from engine.forms import Field, Form, FormInvalid, coerce, form_from_json, load_form, validate
+from engine.bpmn.forms import Field, Form, FormInvalid, coerce, form_from_json, load_form, validate
+from engine.core.errors import InvalidInput
 
 FORMS = Path(__file__).resolve().parent.parent / "processes" / "forms"
 FORM_FILES = sorted(FORMS.glob("*.schema.json"))

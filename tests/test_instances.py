@@ -6,10 +6,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from engine import audit, instances
-from engine.errors import (ConcurrentUpdate, DefinitionNotFound, DiagramError, InstanceNotActive,
-                           InstanceNotFound, InvalidInput, TaskNotFound, TaskNotReady)
-from engine.models import InstanceStatus, ProcessInstance, WaitingTimer
+from engine.core import audit
+from engine.core.errors import (
+    ConcurrentUpdate,
+    DefinitionNotFound,
+    DiagramError,
+    InstanceNotActive,
+    InstanceNotFound,
+    InvalidInput,
+    TaskNotFound,
+    TaskNotReady,
+)
+from engine.process import instances
+from engine.process.tables import InstanceStatus, ProcessInstance, WaitingTimer
 
 
 def _only_task(ctx, instance_id):
@@ -75,12 +84,10 @@ def test_every_step_is_audited_with_actor_and_data_summary(ctx, deploy):
 
 def test_audit_log_refuses_updates_and_deletes(ctx, deploy):
     deploy("three_step.bpmn")
-    with pytest.raises(Exception, match="append-only"):
-        with ctx.unit_of_work() as session:
-            session.execute(text("UPDATE audit_log SET actor = 'mallory'"))
-    with pytest.raises(Exception, match="append-only"):
-        with ctx.unit_of_work() as session:
-            session.execute(text("DELETE FROM audit_log"))
+    with pytest.raises(Exception, match="append-only"), ctx.unit_of_work() as session:
+        session.execute(text("UPDATE audit_log SET actor = 'mallory'"))
+    with pytest.raises(Exception, match="append-only"), ctx.unit_of_work() as session:
+        session.execute(text("DELETE FROM audit_log"))
 
 
 def test_completing_a_task_twice_is_a_clear_conflict_and_changes_nothing(ctx, deploy):
@@ -175,7 +182,7 @@ def test_instances_reference_the_stored_spec_instead_of_embedding_it(ctx, deploy
 
 
 def _specs(ctx, process_id):
-    from engine.definitions import latest_version
+    from engine.process.definitions import latest_version
 
     with ctx.unit_of_work(readonly=True) as session:
         definition = latest_version(session, process_id)

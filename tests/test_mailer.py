@@ -12,11 +12,11 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from engine import mailer, notifications
-from engine.config import Config
-from engine.mailer import DeliveryReport, deliver_pending
-from engine.organisation import User
-from engine.records import Notification
+from engine.core.config import Config
+from engine.regulation import mailer, notifications
+from engine.regulation.mailer import DeliveryReport, deliver_pending
+from engine.regulation.organisation import User
+from engine.regulation.records import Notification
 
 TITLE = "Nhiệm vụ mới: Rà soát văn bản quy phạm pháp luật năm 2025"
 

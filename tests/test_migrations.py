@@ -1,7 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, and can be undone."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from engine.migrations import alembic_config
-from engine.schema import metadata
+from engine.app.migrations import alembic_config
+from engine.app.schema import metadata
 from tests.conftest import PG_URL, _backends
 
 
@@ -55,8 +55,8 @@ def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scrat
     tables = MetaData()
     tables.reflect(engine)
     t = tables.tables
-    opened, done = datetime(2025, 6, 16, 2, tzinfo=timezone.utc), datetime(2025, 6, 23, 8, tzinfo=timezone.utc)
-    due = datetime(2025, 6, 19, 17, tzinfo=timezone.utc)
+    opened, done = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 23, 8, tzinfo=UTC)
+    due = datetime(2025, 6, 19, 17, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(insert(t["units"]), [dict(id=1, code="so-tu-phap", name="Sở Tư pháp", kind="department", active=True),
                                           dict(id=2, code="so-y-te", name="Sở Y tế", kind="department", active=True)])

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import organisation as org
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import AuditEntry
-from engine.organisation import Role, Unit, UnitKind, User
+from engine.core.audit import AuditEntry
+from engine.core.errors import Conflict, InvalidInput, NotFound
+from engine.regulation import organisation as org
+from engine.regulation.organisation import Role, Unit, UnitKind, User
 
 SEED = Path(__file__).resolve().parent.parent / "processes" / "org" / "ben-tre-2023.json"
 DISTRICTS_2023 = {"UBND thành phố Bến Tre", "UBND huyện Châu Thành", "UBND huyện Chợ Lách",

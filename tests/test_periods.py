@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import calendar as gregorian
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from engine.calendar import TZ, WorkingCalendar, load_overrides
-from engine.periods import (Cadence, Period, last_cut_off, next_period, period_containing, period_from_key,
-                            periods_between, previous_period, update_due)
+from engine.worktime.calendar import TZ, WorkingCalendar, load_overrides
+from engine.worktime.periods import (
+    Cadence,
+    Period,
+    last_cut_off,
+    next_period,
+    period_containing,
+    period_from_key,
+    periods_between,
+    previous_period,
+    update_due,
+)
 
 SEED = Path(__file__).resolve().parents[1] / "processes" / "calendar" / "vn-public-service.json"
 D = date.fromisoformat
@@ -124,9 +133,8 @@ def test_a_day_after_30_september_belongs_to_next_years_nine_month_report():
 
 def test_an_aware_datetime_is_placed_by_its_local_date():
     # 31 Mar 2025 20:00 UTC is already 1 Apr 03:00 in Vietnam: April, Q2.
-    from datetime import timezone
 
-    moment = datetime(2025, 3, 31, 20, 0, tzinfo=timezone.utc)
+    moment = datetime(2025, 3, 31, 20, 0, tzinfo=UTC)
     assert period_containing(Cadence.MONTHLY, moment).key == "2025-M04"
     assert period_containing(Cadence.QUARTERLY, moment).key == "2025-Q2"
 

@@ -11,16 +11,19 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine import instance_store, instances, reporting, runtime, tracking
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.errors import Conflict, InvalidInput
-from engine.forms import FormInvalid
-from engine.models import AuditEntry, ProcessInstance, WaitingTimer
-from engine.organisation import Unit
-from engine.records import Notification, PeriodicReport, TaskStatus, TrackedTask
-from engine.timers import fire_due_timers
-from engine.tracking import DocumentInput, TaskInput
+from engine.app.bootstrap import default_bpmn_files
+from engine.bpmn import runtime
+from engine.bpmn.forms import FormInvalid
+from engine.core.audit import AuditEntry
+from engine.core.errors import Conflict, InvalidInput
+from engine.process import instance_store, instances
+from engine.process.definitions import deploy_files
+from engine.process.tables import ProcessInstance, WaitingTimer
+from engine.process.timers import fire_due_timers
+from engine.regulation import reporting, tracking
+from engine.regulation.organisation import Unit
+from engine.regulation.records import Notification, PeriodicReport, TaskStatus, TrackedTask
+from engine.regulation.tracking import DocumentInput, TaskInput
 from tests.conftest import TZ
 
 GT, XD = "so-giao-thong-van-tai", "so-xay-dung"
@@ -261,9 +264,9 @@ def test_a_round_is_refused_once_the_units_deadline_has_passed(province):
 
 
 def test_the_office_follows_the_round_unit_by_unit(quarter):
-    from engine import report_queries
-    from engine.errors import NotFound
-    from engine.report_queries import ReportState
+    from engine.core.errors import NotFound
+    from engine.read import report_queries
+    from engine.read.report_queries import ReportState
 
     ctx, opened, _ = quarter
     [round_view] = report_queries.list_rounds(ctx)
@@ -295,8 +298,8 @@ def test_the_office_follows_the_round_unit_by_unit(quarter):
 
 
 def test_the_worker_opens_the_rounds_of_the_chosen_cadences_once_after_the_cut_off(province):
-    from engine import reporting_plan
-    from engine.periods import Cadence
+    from engine.regulation import reporting_plan
+    from engine.worktime.periods import Cadence
 
     _at(province, 2025, 6, 16, 9)
     assert reporting_plan.open_due_rounds(province) == []               # nothing chosen: nothing opens
@@ -319,7 +322,7 @@ def test_the_worker_opens_the_rounds_of_the_chosen_cadences_once_after_the_cut_o
 def test_a_round_the_worker_could_not_open_in_time_is_left_to_the_office(province, caplog):
     from sqlalchemy import event
 
-    from engine import reporting_plan
+    from engine.regulation import reporting_plan
 
     reporting_plan.set_automatic_cadences(province, ["quarterly", "half_yearly"], actor="cv.hoa")
     _at(province, 2025, 6, 25, 9)    # the worker was down from the cut-off past the units' deadline

@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine import clock as clocks
-from engine import instances, runtime
-from engine.errors import DiagramError
-from engine.models import DefinitionVersion, InstanceStatus
-from engine.sandbox import make_script_engine
-from engine.serialization import WorkflowCodec
+from engine.bpmn import runtime, timer_clock
+from engine.bpmn.sandbox import make_script_engine
+from engine.bpmn.serialization import WorkflowCodec
+from engine.core import clock as clocks
+from engine.core.errors import DiagramError
+from engine.process import instances
+from engine.process.tables import DefinitionVersion, InstanceStatus
 from tests.conftest import BPMN, TZ
 
 SCENARIOS = {
@@ -35,6 +36,7 @@ def test_scenario_runs_to_completion(process_id, roundtrip):
     codec, engine = WorkflowCodec(), make_script_engine()
     specs = _specs(codec, process_id)
     start, *steps = SCENARIOS[process_id]
+    timer_clock.install()
     with clocks.in_effect(clocks.FixedClock(datetime(2025, 4, 25, 9, tzinfo=TZ))):
         workflow, _ = runtime.new_workflow(specs, engine, start)
         for data in steps:
@@ -51,6 +53,7 @@ def test_scenario_runs_to_completion(process_id, roundtrip):
 def test_timer_due_survives_save_restore():
     codec, engine = WorkflowCodec(), make_script_engine()
     specs = _specs(codec, "three_step")
+    timer_clock.install()
     with clocks.in_effect(clocks.FixedClock(datetime(2025, 4, 25, 9, tzinfo=TZ))):
         workflow, _ = runtime.new_workflow(specs, engine, {"unit": "u1"})
         runtime.complete_user_task(workflow, runtime.open_work(workflow)[0][0].task_id, {})

@@ -9,9 +9,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine import sandbox
-from engine.sandbox import (ALLOWED_BUILTINS, SandboxEnvironment, UnsafeScript, check_source,
-                            make_script_engine)
+from engine.bpmn import sandbox
+from engine.bpmn.sandbox import ALLOWED_BUILTINS, SandboxEnvironment, UnsafeScript, check_source, make_script_engine
 
 
 def parse_date(text):

@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import instances, schedules, tracking
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.errors import Conflict, InvalidInput
-from engine.models import InstanceStatus, ProcessInstance
-from engine.records import ProgressUpdate
-from engine.tracking import DocumentInput, TaskInput
+from engine.app.bootstrap import default_bpmn_files
+from engine.core.errors import Conflict, InvalidInput
+from engine.process import instances, schedules
+from engine.process.definitions import deploy_files
+from engine.process.tables import InstanceStatus, ProcessInstance
+from engine.regulation import tracking
+from engine.regulation.records import ProgressUpdate
+from engine.regulation.tracking import DocumentInput, TaskInput
 from tests.conftest import TZ
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from engine.calendar import TZ, WorkingCalendar, load_overrides
-from engine.organisation import Unit
-from engine.records import Document, DocumentType, TaskStatus, TrackedTask
-from engine.statistics import CATEGORIES, category, count_by_unit, thresholds
+from engine.regulation.organisation import Unit
+from engine.regulation.records import Document, DocumentType, TaskStatus, TrackedTask
+from engine.regulation.statistics import CATEGORIES, category, count_by_unit, thresholds
+from engine.worktime.calendar import TZ, WorkingCalendar, load_overrides
 
 CALENDAR = WorkingCalendar(load_overrides(Path(__file__).resolve().parent.parent / "processes" / "calendar"
                                           / "vn-public-service.json"))

@@ -6,12 +6,14 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from engine import calendar_overrides, instances, rearm, timer_settings
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_bytes, deploy_files
-from engine.errors import Conflict, DeployRefused, InvalidInput, NotFound
-from engine.models import AuditEntry, WaitingTimer
-from engine.timers import fire_due_timers
+from engine.app.bootstrap import default_bpmn_files
+from engine.core.audit import AuditEntry
+from engine.core.errors import Conflict, DeployRefused, InvalidInput, NotFound
+from engine.process import instances, rearm
+from engine.process.definitions import deploy_bytes, deploy_files
+from engine.process.tables import WaitingTimer
+from engine.process.timers import fire_due_timers
+from engine.worktime import calendar_overrides, timer_settings
 from tests.conftest import BPMN, TZ
 
 

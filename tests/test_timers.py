@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import audit, instances
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.models import AuditEntry, InstanceStatus
-from engine.timers import fire_due_timers
+from engine.app.bootstrap import default_bpmn_files
+from engine.core import audit
+from engine.core.audit import AuditEntry
+from engine.process import instances
+from engine.process.definitions import deploy_files
+from engine.process.tables import InstanceStatus
+from engine.process.timers import fire_due_timers
 from tests.conftest import TZ
 
 
@@ -119,10 +121,10 @@ def test_the_running_worker_fires_a_timer_within_its_poll_interval(database_url)
     """Real time, real thread: the worker as `make run` embeds it, with a 0.5 s poll."""
     import time as wallclock
 
-    from engine.bootstrap import open_context, seed_reference_data
-    from engine.config import Config
-    from engine.definitions import deploy_bytes
-    from engine.timers import run_worker
+    from engine.app.bootstrap import open_context, seed_reference_data
+    from engine.app.worker import run_worker
+    from engine.core.config import Config
+    from engine.process.definitions import deploy_bytes
     from tests.conftest import BPMN
 
     ctx = open_context(Config(database_url=database_url, deploy_on_start=False))  # the system clock

@@ -11,16 +11,26 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine import instances, tracking
-from engine.bootstrap import default_bpmn_files
-from engine.definitions import deploy_files
-from engine.forms import FormInvalid
-from engine.models import AuditEntry, ProcessInstance, Schedule
-from engine.records import (Direction, Document, Feedback, Notification, ProgressUpdate, TaskStatus,
-                            TrackedTask, UrgingDocument)
-from engine.schedules import fire_due_schedules
-from engine.timers import fire_due_timers
-from engine.tracking import ClassifiedDocumentRefused, DocumentInput, TaskInput
+from engine.app.bootstrap import default_bpmn_files
+from engine.bpmn.forms import FormInvalid
+from engine.core.audit import AuditEntry
+from engine.process import instances
+from engine.process.definitions import deploy_files
+from engine.process.schedules import fire_due_schedules
+from engine.process.tables import ProcessInstance, Schedule
+from engine.process.timers import fire_due_timers
+from engine.regulation import tracking
+from engine.regulation.records import (
+    Direction,
+    Document,
+    Feedback,
+    Notification,
+    ProgressUpdate,
+    TaskStatus,
+    TrackedTask,
+    UrgingDocument,
+)
+from engine.regulation.tracking import ClassifiedDocumentRefused, DocumentInput, TaskInput
 from tests.conftest import TZ
 
 DOC = DocumentInput(number_symbol="215/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh",
@@ -119,7 +129,7 @@ def test_art_8_2_a_return_needs_a_reason_and_the_office_reroutes(province):
     task = _task(province, registered.task_ids[0])
     assert task.status is TaskStatus.IN_PROGRESS
     with province.unit_of_work(readonly=True) as session:
-        from engine.organisation import Unit
+        from engine.regulation.organisation import Unit
         assert session.get(Unit, task.lead_unit_id).code == "so-xay-dung"
 
 
@@ -315,8 +325,8 @@ def test_the_office_limit_passing_escalates_to_the_office_leader(province):
 
 
 def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
-    from engine import notifications, organisation
-    from engine.tracking import DelegatedPart
+    from engine.regulation import access, notifications, organisation
+    from engine.regulation.tracking import DelegatedPart
 
     district_task = TaskInput(content="Rà soát hộ nghèo năm 2025", lead_unit="huyen-ba-tri",
                               expected_output="Danh sách hộ nghèo", deadline=date(2025, 6, 30))
@@ -338,7 +348,7 @@ def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
         commune = organisation.user_by_username(session, "dm.ttbatri")
         district = organisation.user_by_username(session, "dm.batri")
     assert _ready(province, child_instance)["review_receipt"].assignee == "tt-ba-tri"
-    mine = notifications.for_user(province, commune.id, {"tt-ba-tri"}, organisation.effective_roles(commune))
+    mine = notifications.for_actor(province, access.actor_named(province, commune.username))
     assert [n.kind for n in mine] == ["task_ready"]
     _do(province, child_instance, "review_receipt", {"decision": "accept"})
     _do(province, child_instance, "report_completion",
@@ -347,13 +357,14 @@ def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
     assert confirm.assignee == "huyen-ba-tri"  # the district follows its commune's part, not the Office
     district_roles = organisation.effective_roles(district)
     assert "tracking_specialist" in district_roles
-    unread = notifications.unread_count(province, district.id, {"huyen-ba-tri"}, district_roles)
+    district_actor = access.actor_named(province, district.username)
+    unread = notifications.unread_count(province, district_actor)
     assert unread >= 1
     _do(province, child_instance, "confirm_completion", {"decision": "confirm"})
     assert tracking.rollup(province, task_id) == {"completed_on_time": 1, "in_progress": 1}
-    ids = [n.id for n in notifications.for_user(province, district.id, {"huyen-ba-tri"}, district_roles)]
-    assert notifications.mark_read(province, district.id, {"huyen-ba-tri"}, district_roles, ids + [10**6]) == len(ids)
-    assert notifications.unread_count(province, district.id, {"huyen-ba-tri"}, district_roles) == 0
+    ids = [n.id for n in notifications.for_actor(province, district_actor)]
+    assert notifications.mark_read(province, district_actor, ids + [10**6]) == len(ids)
+    assert notifications.unread_count(province, district_actor) == 0
     with province.unit_of_work(readonly=True) as session:
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.instance_id == instance)))
     assert "task_delegated" in actions

@@ -10,8 +10,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.validation import ParsedDefinition, Problem, validate_bpmn
-from engine.xmlsafe import MalformedXml, UnsafeXml, parse_xml
+from engine.bpmn.validation import ParsedDefinition, Problem, validate_bpmn
+from engine.bpmn.xmlsafe import MalformedXml, UnsafeXml, parse_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN_DIR = Path(__file__).resolve().parent / "bpmn"

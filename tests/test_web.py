@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from engine import instances, tracking
-from engine.tracking import DocumentInput, TaskInput
+from engine.process import instances
+from engine.regulation import tracking
+from engine.regulation.tracking import DocumentInput, TaskInput
 
 
 def _csrf(client, path="/login"):
@@ -168,8 +169,9 @@ def test_units_see_only_their_own_tasks_in_the_task_list(client, app, assigned):
 
 
 def test_a_district_files_feedback_and_the_office_gets_the_check_task(client, app, ctx, assigned):
-    from engine.records import TrackedTask
     from sqlalchemy import select
+
+    from engine.regulation.records import TrackedTask
 
     with ctx.unit_of_work(readonly=True) as session:
         task_id = session.scalar(select(TrackedTask.id))
@@ -204,7 +206,7 @@ def test_claim_and_release_show_who_handles_a_task(client, app, assigned):
 def _task_id(ctx):
     from sqlalchemy import select
 
-    from engine.records import TrackedTask
+    from engine.regulation.records import TrackedTask
 
     with ctx.unit_of_work(readonly=True) as session:
         return session.scalar(select(TrackedTask.id))
@@ -254,7 +256,7 @@ def test_the_feedback_register_shows_the_urging_issued(client, app, ctx, assigne
 
     task_id = _task_id(ctx)
     feedback_id = tracking.file_feedback(ctx, task_id, "huyen-ba-tri", "Chậm rà soát", actor="dm.batri")
-    from engine.records import Feedback
+    from engine.regulation.records import Feedback
 
     with ctx.unit_of_work(readonly=True) as session:
         instance = session.get(Feedback, feedback_id).instance_id

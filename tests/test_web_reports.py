@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine import instances
-from engine.records import PeriodicReport, ReportingRound
+from engine.process import instances
+from engine.regulation.records import PeriodicReport, ReportingRound
 from tests.conftest import TZ
 from tests.test_web import _csrf, sign_in
 
@@ -98,8 +98,8 @@ def test_an_unknown_round_is_a_clear_not_found(office):
 
 
 def test_the_office_chooses_the_cadences_that_open_by_themselves(office, ctx):
-    from engine import reporting_plan
-    from engine.periods import Cadence
+    from engine.regulation import reporting_plan
+    from engine.worktime.periods import Cadence
 
     token = _csrf(office, "/office/reports")
     response = office.post("/office/reports/plan", data={"auto": ["monthly", "quarterly"], "csrf_token": token})

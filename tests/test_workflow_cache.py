@@ -9,12 +9,13 @@ import json
 
 import pytest
 
-from engine import instances, runtime, steps
-from engine import instance_store as store
-from engine.bootstrap import open_context
-from engine.config import Config
-from engine.errors import ConcurrentUpdate, InvalidInput
-from engine.workflow_cache import CachedWorkflow, WorkflowCache
+from engine.app.bootstrap import open_context
+from engine.bpmn import runtime
+from engine.core.config import Config
+from engine.core.errors import ConcurrentUpdate, InvalidInput
+from engine.process import instance_store as store
+from engine.process import instances, steps
+from engine.process.workflow_cache import CachedWorkflow, WorkflowCache
 
 STEPS = ({}, {"approved": True}, {"comment": "ok"})
 
@@ -134,17 +135,16 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used():
 
 
 def test_after_commit_callbacks_run_only_when_the_transaction_commits(ctx):
-    from engine.db import after_commit
+    from engine.core.db import after_commit
 
     ran = []
     with ctx.unit_of_work() as session:
         after_commit(session, lambda: ran.append("committed"))
         assert ran == []
     assert ran == ["committed"]
-    with pytest.raises(RuntimeError):
-        with ctx.unit_of_work() as session:
-            after_commit(session, lambda: ran.append("rolled back"))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ctx.unit_of_work() as session:
+        after_commit(session, lambda: ran.append("rolled back"))
+        raise RuntimeError("boom")
     assert ran == ["committed"]
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine.config import ROOT
-from engine.context import EngineContext
+from engine.core.config import ROOT
+from engine.process.context import EngineContext
 
 
 def create_app(ctx: EngineContext | None = None, test_config: dict | None = None) -> Flask:
     """Build the app around an engine context (prepared from the environment when not given)."""
-    from engine.bootstrap import prepare
+    from engine.app.bootstrap import prepare
 
     ctx = ctx or prepare()
     app = Flask(__name__)
@@ -39,7 +39,6 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(office.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tracked.bp)
-    app.register_blueprint(api.bp)
     api.init_app(app)
     notices.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}

@@ -2,7 +2,7 @@
 import os
 import threading
 
-from engine.timers import run_worker
+from engine.app.worker import run_worker
 
 from . import create_app
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from engine import audit, organisation
+from engine.regulation import access
 
 from .i18n import translate as _
 
@@ -23,11 +23,7 @@ def login():
     keys = (f"ip:{request.remote_addr}", f"user:{username}")
     if limiter.blocked(*keys):
         return render_template("login.html", error=_("login_rate_limited"), username=username), 429
-    ctx = current_app.extensions["engine"]
-    with ctx.unit_of_work() as db:
-        user = organisation.verify_password(db, username, password)
-        audit.record(db, at=ctx.now(), actor=username or "?", action="sign_in" if user else "sign_in_failed",
-                     summary={"ip": request.remote_addr})
+    user = access.sign_in(current_app.extensions["engine"], username, password, request.remote_addr)
     if user is None:
         limiter.failed(*keys)
         return render_template("login.html", error=_("login_failed"), username=username), 401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 
-from engine.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound
+from engine.core.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound
 
 STATUS = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422), (DiagramError, 500))
 

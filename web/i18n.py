@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 LANGUAGES = ("vi", "en")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

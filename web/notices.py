@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from engine import notifications
+from engine.regulation import notifications
 
 from .security import login_required
 
@@ -15,30 +15,16 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _unread():
-        if getattr(g, "user", None) is None:
+        if getattr(g, "actor", None) is None:
             return {}
-        return {"unread_count": notifications.unread_count(current_app.extensions["engine"], *_recipient())}
-
-
-def _recipient():
-    units = g.actor.unit_codes if g.actor.unit_codes is not None else _all_units()
-    return g.user.id, set(units), set(g.actor.roles)
-
-
-def _all_units() -> set[str]:
-    # The Office acts for every unit; its role-addressed notices name its own units or none.
-    from engine import organisation
-
-    ctx = current_app.extensions["engine"]
-    with ctx.unit_of_work(readonly=True) as db:
-        return set(organisation.subtree_codes(db, "vp-ubnd"))
+        return {"unread_count": notifications.unread_count(current_app.extensions["engine"], g.actor)}
 
 
 @bp.get("/notifications")
 @login_required
 def index():
     """My notifications, newest first."""
-    items = notifications.for_user(current_app.extensions["engine"], *_recipient(), limit=100)
+    items = notifications.for_actor(current_app.extensions["engine"], g.actor, limit=100)
     return render_template("notifications.html", items=items)
 
 
@@ -47,5 +33,5 @@ def index():
 def mark_read():
     """Mark the listed notifications (or all shown) read."""
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
-    notifications.mark_read(current_app.extensions["engine"], *_recipient(), ids)
+    notifications.mark_read(current_app.extensions["engine"], g.actor, ids)
     return redirect(url_for("notices.index"), 303)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import task_queries, tracking
-from engine.errors import InvalidInput, NotFound
-from engine.organisation import Role, UnitKind
-from engine.records import DocumentType, TaskStatus
+from engine.core.errors import InvalidInput, NotFound
+from engine.read import task_queries
+from engine.regulation import access, tracking
+from engine.regulation.records import DocumentType, TaskStatus
 
-from .i18n import parse_date, translate as _
-from .security import login_required, roles_required
+from .i18n import parse_date
+from .i18n import translate as _
+from .security import allowed_if, login_required
 
 bp = Blueprint("office", __name__)
 TASK_ROWS = 5  # blank task rows on the registration form
 
 
 @bp.route("/office/documents/new", methods=["GET", "POST"])
-@roles_required(Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER)
+@allowed_if(access.may_register_documents)
 def register():
     """Register an assigning document and its tasks; a classified one is refused, nothing kept."""
     if request.method == "GET":
@@ -35,7 +36,7 @@ def register():
             update_cadence=form.get(f"cadence_{i}") or None,
             coordinators=tuple(c.strip() for c in form.get(f"coordinators_{i}", "").split(",") if c.strip()))
             for i in range(TASK_ROWS) if form.get(f"content_{i}", "").strip()]
-        registered = tracking.register_document(current_app.extensions["engine"], document, tasks, g.user.username)
+        registered = tracking.register_document(current_app.extensions["engine"], document, tasks, g.actor.username)
     except tracking.ClassifiedDocumentRefused:
         # Nothing of the document is echoed back: the form comes back empty.
         return render_template("register.html", form={}, doc_types=list(DocumentType), rows=TASK_ROWS,
@@ -51,16 +52,16 @@ def register():
 @login_required
 def task_list():
     """Tracked tasks: the whole province for the Office, a unit's own subtree for a unit."""
-    args = request.args
+    args, statuses = request.args, {s.value for s in TaskStatus}
     tasks = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes,
                                     lead_unit=args.get("unit") or None, text=args.get("q") or None,
-                                    status=args.get("status") if args.get("status") in {s.value for s in TaskStatus} else None,
+                                    status=args.get("status") if args.get("status") in statuses else None,
                                     page=args.get("page", 1, type=int))
     return render_template("tasks.html", tasks=tasks, statuses=list(TaskStatus), filters=args)
 
 
 @bp.get("/office/feedback")
-@roles_required(Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER)
+@allowed_if(access.may_follow_province)
 def feedback_register():
     """The feedback register: what was reported, by whom, and what the Office did (urging, direction)."""
     rows = task_queries.feedback_register(current_app.extensions["engine"], open_only=request.args.get("open") == "1")
@@ -68,16 +69,16 @@ def feedback_register():
 
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
-@roles_required(Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER)
+@login_required
 def file_feedback():
     """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
-    if g.user.unit_kind not in (UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE, UnitKind.SUB_UNIT):
+    if not access.may_file_feedback(g.actor):
         return render_template("error.html", code="forbidden", message=_("feedback_who")), 403
     if request.method == "GET":
         return render_template("feedback.html", task_id=request.args.get("task_id", ""), content="")
     try:
         tracking.file_feedback(current_app.extensions["engine"], request.form.get("task_id", type=int) or 0,
-                               g.user.unit_code, request.form.get("content", ""), g.user.username)
+                               g.actor.unit_code, request.form.get("content", ""), g.actor.username)
     except (InvalidInput, NotFound) as error:
         return render_template("feedback.html", task_id=request.form.get("task_id", ""),
                                content=request.form.get("content", ""), error=str(error)), 422

@@ -10,12 +10,9 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from engine import organisation
-from engine.errors import NotFound
-from engine.inbox import Actor
-from engine.organisation import Role, UnitKind
+from engine.core.errors import NotFound
+from engine.regulation import access
 
-OFFICE_ROOT = "vp-ubnd"
 _UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -23,17 +20,15 @@ def init_app(app: Flask) -> None:
     """Load the signed-in user for every request and check CSRF on every unsafe one."""
     app.extensions["sign_in_limiter"] = SignInLimiter()
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["may"] = lambda question: g.actor is not None and getattr(access, f"may_{question}")(g.actor)
 
     @app.before_request
     def _load_user():
-        g.user, g.actor = None, None
+        g.actor = None  # who is asking: an access.Actor
         username = session.get("username")
         if username:
-            ctx = current_app.extensions["engine"]
             try:
-                with ctx.unit_of_work(readonly=True) as db:
-                    g.user = organisation.user_by_username(db, username)
-                    g.actor = actor_for(db, g.user)
+                g.actor = access.actor_named(current_app.extensions["engine"], username)
             except NotFound:
                 session.clear()  # the account was deactivated since sign-in
 
@@ -43,14 +38,6 @@ def init_app(app: Flask) -> None:
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
             if not hmac.compare_digest(sent, session.get("csrf_token", "")) or not sent:
                 abort(400, description="csrf")
-
-
-def actor_for(db, user) -> Actor:
-    """The roles a user acts in and the units they act for (the Office: all units)."""
-    roles = frozenset(organisation.effective_roles(user))
-    office = user.unit_kind in (UnitKind.PROVINCIAL_OFFICE, UnitKind.PROVINCIAL_PEOPLES_COMMITTEE) \
-        or user.unit_code in organisation.subtree_codes(db, OFFICE_ROOT) or Role.ADMIN in user.roles
-    return Actor(user.username, roles, None if office else frozenset(organisation.subtree_codes(db, user.unit_code)))
 
 
 def csrf_token() -> str:
@@ -65,23 +52,21 @@ def login_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if g.user is None:
+        if g.actor is None:
             return redirect(url_for("auth.login", next=request.full_path))
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def roles_required(*roles: Role):
-    """Refuse (403) users who hold none of `roles`."""
+def allowed_if(question):
+    """Refuse (403) a signed-in user for whom `question(actor)` (an access.may_* rule) is false."""
 
     def decorate(view):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            # The roles the user holds, not the ones they act in: a unit's focal point follows its
-            # delegated parts (effective_roles) but is no Office specialist for authorization.
-            if not g.user.roles & set(roles):
+            if not question(g.actor):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -1,39 +1,41 @@
 """The page of one tracked task and what people do there: the Office asks for an update, the lead
-unit updates progress (with attachments) or delegates parts to the units below it."""
+unit updates progress (with attachments) or delegates parts to the units below it. What each
+person may do there is `engine.regulation.access.abilities`, carried on the page read model."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import attachments, task_queries, tracking
-from engine.errors import InvalidInput, NotFound
-from engine.organisation import Role
+from engine.core.errors import InvalidInput, NotFound
+from engine.read import task_queries
+from engine.regulation import attachments, tracking
 
 from .i18n import translate as _
 from .security import login_required
 
 bp = Blueprint("tracked", __name__)
+PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
 
 
 @bp.get("/office/tasks/<int:task_id>")
 @login_required
 def show(task_id: int):
     """A task with its updates, attachments, delegated parts, and the actions this user may take."""
-    page = _visible(task_id)
+    page = _page(task_id)
     ctx = current_app.extensions["engine"]
     files = {u.id: attachments.list_for(ctx, "progress_update", u.id) for u in page.updates}
-    return render_template("tracked.html", page=page, files=files, can=_abilities(page))
+    return render_template("tracked.html", page=page, files=files, can=page.abilities)
 
 
 @bp.post("/office/tasks/<int:task_id>/request-update")
 @login_required
 def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b)."""
-    page = _visible(task_id)
-    if not _abilities(page)["request_update"]:
+    if not _page(task_id).abilities.request_update:
         abort(403)
-    tracking.request_update(current_app.extensions["engine"], task_id, request.form.get("note", ""), g.user.username)
+    tracking.request_update(current_app.extensions["engine"], task_id, request.form.get("note", ""), g.actor.username)
     flash(_("update_requested"))
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 
@@ -42,13 +44,12 @@ def request_update(task_id: int):
 @login_required
 def progress(task_id: int):
     """The lead unit records progress, with attachments checked for size and type."""
-    page = _visible(task_id)
-    if not _abilities(page)["update"]:
+    if not _page(task_id).abilities.update:
         abort(403)
     ctx = current_app.extensions["engine"]
-    fields = {k: request.form.get(k, "") for k in ("state", "work_done", "difficulties", "proposals", "report_document")}
+    fields = {k: request.form.get(k, "") for k in PROGRESS_FIELDS}
     try:
-        update_id = tracking.record_progress(ctx, task_id, page.task.lead_unit, fields, g.user.username)
+        update_id = tracking.record_progress(ctx, task_id, g.actor.unit_code, fields, g.actor.username)
     except InvalidInput as error:
         flash(str(error), "error")
         return redirect(url_for("tracked.show", task_id=task_id), 303)
@@ -56,7 +57,7 @@ def progress(task_id: int):
     for upload in request.files.getlist("files"):
         if upload and upload.filename:
             try:
-                attachments.store(ctx, "progress_update", update_id, upload.filename, upload.stream, g.user.username)
+                attachments.store(ctx, "progress_update", update_id, upload.filename, upload.stream, g.actor.username)
             except attachments.AttachmentRefused as error:
                 refused.append(f"{upload.filename}: {error.message if g.lang == 'vi' else error.message_en}")
     flash(_("progress_saved"))
@@ -69,13 +70,12 @@ def progress(task_id: int):
 @login_required
 def delegate(task_id: int):
     """The lead unit passes a part of the task to a unit below it."""
-    page = _visible(task_id)
-    if not _abilities(page)["delegate"]:
+    if not _page(task_id).abilities.delegate:
         abort(403)
     try:
         deadline = date.fromisoformat(request.form.get("deadline", "")) if request.form.get("deadline") else None
-        tracking.delegate(current_app.extensions["engine"], task_id, g.user.unit_code, [tracking.DelegatedPart(
-            request.form.get("unit", "").strip(), request.form.get("content", ""), deadline)], g.user.username)
+        tracking.delegate(current_app.extensions["engine"], task_id, g.actor.unit_code, [tracking.DelegatedPart(
+            request.form.get("unit", "").strip(), request.form.get("content", ""), deadline)], g.actor.username)
     except (InvalidInput, NotFound, ValueError) as error:
         flash(str(error), "error")
         return redirect(url_for("tracked.show", task_id=task_id), 303)
@@ -86,41 +86,16 @@ def delegate(task_id: int):
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download(attachment_id: int):
-    """An attachment, for those who may see its task."""
-    ctx = current_app.extensions["engine"]
-    view, stream = attachments.open_attachment(ctx, attachment_id)
+    """An attachment, for those who may see its task (checked before the file is read)."""
+    view, stream = attachments.open_attachment(current_app.extensions["engine"], attachment_id, g.actor)
     try:
         data = stream.read()
     finally:
         stream.close()
-    if view.owner_kind != "progress_update":
-        abort(404)
-    from engine.records import ProgressUpdate
-
-    with ctx.unit_of_work(readonly=True) as session:
-        update = session.get(ProgressUpdate, view.owner_id)
-    _visible(update.task_id)
     return Response(data, mimetype=view.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(view.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(view.filename, safe='')}",
         "X-Content-Type-Options": "nosniff"})
 
 
-def _visible(task_id: int):
-    page = task_queries.task_page(current_app.extensions["engine"], task_id)
-    if g.actor.unit_codes is not None and page.task.lead_unit not in g.actor.unit_codes:
-        abort(404)  # another unit's task: not even its existence is shown
-    return page
-
-
-def _abilities(page) -> dict[str, bool]:
-    roles = g.user.roles
-    lead = g.user.unit_code == page.task.lead_unit and Role.UNIT_FOCAL_POINT in roles
-    open_ = page.task.status in ("in_progress", "no_deadline", "awaiting_confirmation", "returned")
-    return {"request_update": open_ and Role.TRACKING_SPECIALIST in roles and g.actor.unit_codes is None,
-            "update": open_ and lead, "delegate": open_ and lead}
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
+def _page(task_id: int):
+    return task_queries.task_page_for(current_app.extensions["engine"], g.actor, task_id)

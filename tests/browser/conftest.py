@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.bootstrap import default_bpmn_files, open_context, seed_reference_data
-from engine.clock import FixedClock
-from engine.config import Config
-from engine.definitions import deploy_files
-from engine.migrations import upgrade
+from engine.app.bootstrap import default_bpmn_files, open_context, seed_reference_data
+from engine.app.migrations import upgrade
+from engine.core.clock import FixedClock
+from engine.core.config import Config
+from engine.process.definitions import deploy_files
 from tests.conftest import TZ
 from web import create_app
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from engine import tracking
-from engine.tracking import DocumentInput, TaskInput
-
+from engine.regulation import tracking
+from engine.regulation.tracking import DocumentInput, TaskInput
 from tests.conftest import TZ
 
 from .conftest import shot, sign_in

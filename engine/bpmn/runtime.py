@@ -1,0 +1,223 @@
+"""What the engine does to one SpiffWorkflow workflow, hidden behind plain functions.
+
+Nothing here touches the database: the use cases in `instances.py` load a workflow, call these,
+and save the result in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.serialization import ProcessSpecs
+from engine.core import clock
+from engine.core.errors import DiagramError, TaskNotFound, TaskNotReady
+
+
+@dataclass(frozen=True)
+class ReadyUserTask:
+    """A user task that can be completed now."""
+
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    lane: str | None
+    assignee: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    """A timer event waiting for its due time."""
+
+    task_id: str
+    bpmn_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A diagram element carrying an `action` property that completed during a step."""
+
+    bpmn_id: str
+    action: str
+    data: dict[str, Any]
+
+
+def new_workflow(specs: ProcessSpecs, script_engine, data: dict[str, Any]) -> tuple[BpmnWorkflow, list[Reached]]:
+    """Create a workflow, put `data` on its start, and run it to its first wait."""
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    workflow.get_next_task(spec_name="Start").data.update(data)
+    return workflow, advance(workflow)
+
+
+def advance(workflow: BpmnWorkflow) -> list[Reached]:
+    """Run engine steps and fire due timers until only people or future timers can move it."""
+    reached: list[Reached] = []
+
+    def note(task) -> None:
+        _note_action(task, reached)
+
+    _guard(workflow.do_engine_steps, None, note)
+    _guard(workflow.refresh_timers)
+    _guard(workflow.do_engine_steps, None, note)
+    return reached
+
+
+def ready_user_task(workflow: BpmnWorkflow, task_id: str):
+    """The user task with this id if someone can complete it now; else TaskNotFound/TaskNotReady."""
+    task = find_task(workflow, task_id)
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(task_id, TaskState.get_name(task.state))
+    return task
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> tuple[str, list[Reached]]:
+    """Complete a ready user task with `data` and advance; (its BPMN id, the actions reached)."""
+    task = ready_user_task(workflow, task_id)
+    task.set_data(**data)
+    _guard(task.run)
+    reached: list[Reached] = []
+    _note_action(task, reached)
+    return task.task_spec.bpmn_id, reached + advance(workflow)
+
+
+def form_of(task) -> str | None:
+    """The JSON Schema file name of a user task's form, if it has one."""
+    return task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+
+
+def _note_action(task, reached: list[Reached]) -> None:
+    # Elements name an allow-listed domain action (engine/actions.py) in a property; it runs in
+    # the same transaction as the step, with a copy of the element's data.
+    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+    action = properties.get("action")
+    if action:
+        reached.append(Reached(task.task_spec.bpmn_id, action, dict(task.data)))
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str):
+    """The task with this id, or TaskNotFound."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, TypeError, SpiffWorkflowException, KeyError):
+        task = None
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def rearm_timers(workflow: BpmnWorkflow, task_ids: list[str]) -> None:
+    """Forget the due time these waiting timers cached when armed (trap 4); the next `advance`
+    evaluates their text again, with today's settings and calendar."""
+    for task_id in task_ids:
+        task = find_task(workflow, task_id)
+        task.internal_data.pop("event_value", None)
+        task.internal_data.pop("event_fired", None)
+
+
+def cancel(workflow: BpmnWorkflow) -> None:
+    """Cancel every open task of the workflow."""
+    workflow.cancel()
+
+
+def open_work(workflow: BpmnWorkflow) -> tuple[list[ReadyUserTask], list[ArmedTimer]]:
+    """The user tasks someone can complete now and the timers waiting, in one pass over the tasks."""
+    ready, timers = [], []
+    # A flat scan of the task dictionaries: get_tasks() walks the tree, several times slower.
+    for task in _all_tasks(workflow):
+        if task.state == TaskState.READY and task.task_spec.manual:
+            spec = task.task_spec
+            ready.append(ReadyUserTask(
+                task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane,
+                assignee=_property(workflow, task, "assignee"), due_at=_due_date(workflow, task)))
+        elif task.state == TaskState.WAITING:
+            due = _timer_due(task)
+            if due is not None:
+                timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
+    return ready, timers
+
+
+def evaluate_due(workflow: BpmnWorkflow, task) -> datetime:
+    """The due time a waiting timer would get if it were armed again now (nothing is changed)."""
+    definition = task.task_spec.event_definition
+    value = _guard(workflow.script_engine.evaluate, task, definition.expression)
+    if isinstance(definition, (TimeDateEventDefinition,)):
+        return TimerEventDefinition.get_datetime(value)
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.parse_iso_recurring_interval(value)[1]
+    # A duration counts from the moment it is armed, so from now when re-armed.
+    parsed = TimerEventDefinition.parse_iso_duration(value)
+    start = clock.now()
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+def _all_tasks(workflow: BpmnWorkflow):
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def _timer_due(task) -> datetime | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.get_datetime(value["next"])
+    return TimerEventDefinition.get_datetime(value)
+
+
+def _due_date(workflow: BpmnWorkflow, task) -> datetime | None:
+    # An explicit `dueDate` property (an expression giving an ISO date-time) wins; otherwise the
+    # earliest interrupting boundary timer, the moment the task is taken away from its holder.
+    # Non-interrupting timers are reminders or escalations, not the task's own deadline.
+    explicit = _property(workflow, task, "dueDate")
+    if explicit is not None:
+        return _parse_due(explicit, task)
+    parent = task.parent
+    dues = [
+        _timer_due(sibling) for sibling in (parent.children if parent else [])
+        if isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.cancel_activity
+        and sibling.state == TaskState.WAITING
+    ]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
+
+
+def _property(workflow: BpmnWorkflow, task, name: str) -> str | None:
+    # User-task properties such as `assignee` (e.g. `lead_unit`) and `dueDate` are expressions
+    # over task data, evaluated in the sandbox like any other diagram expression.
+    expression = task.task_spec.extensions.get("properties", {}).get(name)
+    if not expression:
+        return None
+    value = _guard(workflow.script_engine.evaluate, task, expression)
+    return None if value is None else str(value)
+
+
+def _parse_due(value: str, task) -> datetime:
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except (ValueError, TypeError) as error:
+        raise DiagramError(f"element '{task.task_spec.bpmn_id}': dueDate is not an ISO date-time: "
+                           f"{value!r}", task.task_spec.bpmn_id) from error
+
+
+def _guard(call, *args):
+    try:
+        return call(*args)
+    except SpiffWorkflowException as error:
+        raise DiagramError.from_spiff(error) from error

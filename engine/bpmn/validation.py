@@ -1,0 +1,249 @@
+"""Deployability checks for one BPMN file: safe XML, XSD, SpiffWorkflow parse, unsupported elements, safe code."""
+from __future__ import annotations
+
+import ast
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as _Timer
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.bpmn.sandbox import check_source
+from engine.bpmn.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+_PREFIXES = {v: k for k, v in NS.items()} | {"http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi"}
+_CONTAINERS = {f"{{{BPMN}}}{t}" for t in ("definitions", "process", "subProcess", "transaction", "adHocSubProcess")}
+_XSD_LOCK = threading.Lock()
+TIMER_MESSAGE = "timer expression must be a quoted ISO 8601 string or a function call"
+_ISO_LIKE = re.compile(r"R\d*/.+|P(\d|T)[\w.,]*|\d{4}-\d\d-\d\d.*")  # unquoted, PT2H is a Python name
+_ISO_PARSERS = {"timeDuration": _Timer.parse_iso_duration, "timeCycle": _Timer.parse_iso_recurring_interval,
+                "timeDate": _Timer.parse_time_or_duration}
+
+# What SpiffWorkflow or this engine cannot run: (XPath, message[, attribute or "text", XPath of allowed ids]).
+# References are checked against a set of ids: the same test as an XPath predicate is quadratic (minutes on 3 MB).
+UNSUPPORTED = (
+    (".//bpmn:serviceTask", "service tasks are not supported: this engine has no service connectors"),
+    (".//bpmn:businessRuleTask", "business rule tasks (DMN decisions) are not supported"),
+    (".//bpmn:dataStoreReference", "data store references are not supported (no data store implementation)"),
+    (".//bpmn:compensateEventDefinition", "compensation events are not supported"),
+    (".//bpmn:linkEventDefinition", "link events are not supported"),
+    (".//bpmn:boundaryEvent[not(*[contains(local-name(), 'EventDefinition')])]",
+     "boundary event has no event definition"),
+    (".//bpmn:multiInstanceLoopCharacteristics[not(bpmn:loopCardinality) and not(bpmn:loopDataInputRef)]",
+     "multi-instance activity needs a loop cardinality or an input collection (loopDataInputRef)"),
+    ("self::*[not(bpmn:startEvent)]", "process has no start event"),
+    (".//*[self::bpmn:subProcess or self::bpmn:transaction][count(bpmn:startEvent) != 1 or not(bpmn:endEvent)]",
+     "an embedded subprocess needs exactly one start event and at least one end event"),
+    # SpiffWorkflow looks these two attributes up namespaced, so never sees them (measured: never armed).
+    (".//bpmn:subProcess[@triggeredByEvent='true']", "event subprocesses are not supported (they would never start)"),
+    (".//bpmn:adHocSubProcess[@ordering='Sequential']", "sequential ad hoc subprocesses are not supported"),
+    (".//bpmn:callActivity", "call activity calls '{calledElement}', which is not a process in this file",
+     "calledElement", "/bpmn:definitions/bpmn:process"),
+    (".//bpmn:sequenceFlow[bpmn:conditionExpression]",
+     "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored",
+     "sourceRef", "//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"),
+    (".//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef",
+     "data association refers to '{text}', which is not a data object reference",
+     "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
+    ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),  # SpiffWorkflow refuses the file
+)
+# (XPath, mode, label): every text SpiffWorkflow evaluates or executes as Python.
+EXPRESSIONS = (
+    (".//bpmn:conditionExpression | .//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
+    (".//bpmn:timeDate | .//bpmn:timeDuration | .//bpmn:timeCycle", "timer", "timer"),
+    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
+    (".//spiffworkflow:preScript | .//spiffworkflow:postScript", "exec", "pre/post script"),
+    (".//bpmn:loopCardinality | .//bpmn:completionCondition | .//bpmn:loopCondition", "eval", "loop expression"),
+    (".//spiffworkflow:messagePayload | .//spiffworkflow:payloadExpression | .//spiffworkflow:expression"
+     " | .//bpmn:correlationPropertyRetrievalExpression/*", "eval", "message expression"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a file cannot be deployed, located as precisely as we can."""
+    file: str
+    line: int | None
+    element_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        """'FILE:LINE: [ELEMENT_ID] message', leaving out the parts that are unknown."""
+        where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
+        return f"{where} [{self.element_id}] {self.message}" if self.element_id else f"{where} {self.message}"
+
+
+@dataclass
+class ParsedDefinition:
+    """One executable process of a valid file: what deploy needs."""
+    process_id: str
+    name: str | None
+    spec: BpmnProcessSpec
+    subprocess_specs: dict
+    xml: bytes
+
+
+def validate_bpmn(data: bytes, filename: str, *, functions: Iterable[str] = (),
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[ParsedDefinition], list[Problem]]:
+    """Validate one BPMN file; definitions are returned only when there are no problems. Never raises."""
+    try:
+        data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return _validate(data, str(filename), frozenset(functions), max_bytes)
+    except Exception as e:  # last resort: a diagram must never crash a page, an API call or the CLI
+        return [], [_exception_problem(e, None, str(filename))]
+
+
+def _validate(data, filename, functions, max_bytes):
+    try:
+        tree = parse_xml(data, max_bytes=max_bytes)
+    except XmlRejected as e:
+        return [], [Problem(filename, e.line, None, e.message)]
+    if problems := _xsd_problems(tree, filename):  # the later steps assume a schema-valid document
+        return [], problems
+    executable = tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS)
+    if not executable:
+        return [], [Problem(filename, tree.getroot().sourceline, None,
+                            'no executable process: set isExecutable="true" on the process to deploy')]
+    runnable = _runnable(tree, executable)
+    others = tree.xpath("/bpmn:definitions/*[not(self::bpmn:process)]", namespaces=NS)  # messages, signals...
+    problems = _unsupported(runnable, filename) + _expression_problems(runnable + others, filename, functions)
+    definitions, parse_problems = _spiff_parse(tree, executable, data, filename)
+    # SpiffWorkflow stops at its first error, usually one we located already; keep only new ones.
+    seen = {p.element_id for p in problems}
+    problems += [p for p in parse_problems if (p.element_id not in seen if p.element_id else not seen)]
+    return ([], sorted(dict.fromkeys(problems), key=lambda p: p.line or 0)) if problems else (definitions, [])
+
+
+def _runnable(tree, executable):
+    """The executable processes and every process they call, transitively: all of that code can run."""
+    by_id = {p.get("id"): p for p in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)}
+    found = list(executable)
+    for proc in found:  # grows while we walk it
+        called = proc.xpath(".//bpmn:callActivity/@calledElement", namespaces=NS)
+        found += [by_id[c] for c in dict.fromkeys(called) if c in by_id and by_id[c] not in found]
+    return found
+
+
+def _xsd_problems(tree, filename):
+    VALIDATOR.preprocess(tree)  # as SpiffWorkflow does: bpmn-js writes formalExpression for messagePath
+    with _XSD_LOCK:  # the shared schema keeps the error log of its last run, so runs must not overlap
+        entries = [] if VALIDATOR.validator.validate(tree) else list(VALIDATOR.validator.error_log)
+    # the first id on an error's line names the element (reversed, so the first one on a line wins)
+    elements = reversed(list(tree.iter(etree.Element))) if entries else ()
+    ids = {el.sourceline: el.get("id") for el in elements if el.get("id")}
+    return [Problem(filename, e.line or None, ids.get(e.line), _one_line(e.message) + " (XSD)") for e in entries]
+
+
+def _unsupported(processes, filename):
+    groups, targets = {}, {}  # one problem per element and rule: ten bad data inputs are one mistake
+    for proc in processes:
+        for xpath, msg, ref, allowed in ((*rule, None, None)[:4] for rule in UNSUPPORTED):
+            if allowed and allowed not in targets:
+                targets[allowed] = {t.get("id") for t in proc.xpath(allowed, namespaces=NS)}
+            for el in proc.xpath(xpath, namespaces=NS):  # a dict as ordered set: /-paths match per process
+                if not allowed or (el.text if ref == "text" else el.get(ref)) not in targets[allowed]:
+                    groups.setdefault((_owner_id(el), msg), {})[el] = None
+    problems = []
+    for (owner, msg), els in groups.items():
+        els = list(els)
+        text = msg.format_map(defaultdict(str, els[0].attrib, text=(els[0].text or "").strip()))
+        more = f" (and {len(els) - 1} more like it)" if len(els) > 1 else ""
+        problems.append(Problem(filename, els[0].sourceline, owner, _one_line(text + more)))
+    return problems
+
+
+def _expression_problems(elements, filename, functions):
+    problems = []
+    for top in elements:
+        for xpath, mode, label in EXPRESSIONS:
+            for node in top.xpath(xpath, namespaces=NS):
+                text = node.text or ""
+                if mode == "timer":
+                    found = _timer_problems(text, etree.QName(node).localname, functions)
+                else:  # an empty condition or script is SpiffWorkflow's to judge, not a safety issue
+                    found = check_source(text, mode, functions) if text.strip() else []
+                if found:  # one-line expressions are quoted back so the analyst sees what was read
+                    shown = f" `{_one_line(text)[:60]}`" if mode != "exec" and text.strip() else ""
+                    found = "; ".join(found).replace("(line ", "(script line ")  # Problem.line is the XML line
+                    problems.append(Problem(filename, node.sourceline, _owner_id(node),
+                                            _one_line(f"{label}{shown} rejected: {found}")))
+    return problems
+
+
+def _timer_problems(text, kind, functions):
+    """Trap 1: a timer is a Python expression that must give an ISO string; catch the usual slips."""
+    source = text.strip()
+    try:  # the length cap keeps ast.parse cheap; the sandbox caps everything else
+        body = ast.parse(source, mode="eval").body if 0 < len(source) <= 1000 else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        body = None  # still worth the ISO hint below: 2025-01-01 is not Python either
+    if isinstance(body, ast.Constant):
+        wrong = _iso_problem(body.value, kind) if isinstance(body.value, str) else "it is not a string"
+        return [f"{TIMER_MESSAGE}: {wrong}"] if wrong else []
+    if _ISO_LIKE.fullmatch(source):
+        return [f"{TIMER_MESSAGE}: write '{source}' with the quotes"]
+    if body is None or (isinstance(body, ast.Name) and body.id not in functions):
+        return [TIMER_MESSAGE]
+    return check_source(source, "eval", functions)
+
+
+def _iso_problem(value, kind):
+    """Why SpiffWorkflow would fail (trap 6) or hang (it adds months one by one) arming this timer, or None."""
+    parts = [p.split("T")[0] for p in value.upper().split("/") if p.startswith("P")]
+    months = sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p))
+    if months > 12_000:
+        return f"{value!r} is longer than 1000 years"
+    try:
+        result = _ISO_PARSERS[kind](value)
+    except Exception:
+        result = None
+    if not result or (kind == "timeDate" and isinstance(result, dict)):  # timeDate needs a date-time
+        return f"{value!r} is not a valid ISO 8601 {kind[4:].lower()}"
+
+
+def _spiff_parse(tree, executable, data, filename):
+    parser = SpiffBpmnParser()  # no validator: the same XSD ran above, under a lock, reporting every error
+    try:
+        parser.add_bpmn_xml(tree, filename=filename)  # a tree, never bytes: no second, unsafe parse
+    except Exception as e:
+        return [], [_exception_problem(e, tree, filename)]
+    definitions, problems = [], []
+    for proc in executable:
+        pid = proc.get("id")
+        try:
+            spec, subprocesses = parser.get_spec(pid), parser.get_subprocess_specs(pid)
+            definitions.append(ParsedDefinition(pid, proc.get("name"), spec, subprocesses, data))
+        except Exception as e:
+            problems.append(_exception_problem(e, tree, filename))
+    return definitions, problems
+
+
+def _exception_problem(exc, tree, filename):
+    if not isinstance(exc, ValidationException) or tree is None:
+        return Problem(filename, None, None, _one_line(f"internal error while parsing: {type(exc).__name__}: {exc}"))
+    element_id = getattr(exc, "id", "") or None
+    nodes = tree.xpath("//*[@id=$i]", i=element_id) if element_id else []  # its line_number is always ""
+    message = re.sub(r"<Element (\S+) at 0x[0-9a-fA-F]+>", r"\1", str(exc.args[0] if exc.args else exc))
+    return Problem(filename, nodes[0].sourceline if nodes else None, element_id, _one_line(message))
+
+
+def _owner_id(el):
+    """Id of the flow element or root element that holds el (what an analyst can find in the modeler)."""
+    with_id = [n for n in (el, *el.iterancestors()) if n.get("id")]
+    owners = [n for n in with_id if n.getparent() is None or n.getparent().tag in _CONTAINERS]
+    return (owners or with_id or [{}])[0].get("id")
+
+
+def _one_line(text):
+    """Plain one-line message: namespaces as prefixes, whitespace collapsed, length bounded."""
+    text = re.sub(r"\{([^{}]+)\}", lambda m: f"{_PREFIXES[m[1]]}:" if m[1] in _PREFIXES else m[0], text)
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:399] + "…"

@@ -1,0 +1,43 @@
+"""Domain actions that diagram elements name in an `action` property.
+
+A diagram cannot reach the database (its scripts run in the sandbox), yet completing "review
+receipt" must write the task's status and a notification. So an element names an action from
+this allow-list, deploy refuses unknown names, and the action runs in the step's transaction
+with a copy of the element's data. The registry itself is assembled in engine/bootstrap.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.core.errors import DiagramError
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action is handed: the transaction, the instance, the element and its data."""
+
+    ctx: Any
+    session: Session
+    instance_id: int
+    process_id: str
+    bpmn_id: str
+    data: dict[str, Any]
+    actor: str
+    now: datetime
+
+
+Action = Callable[[ActionContext], None]
+
+
+def run(ctx, session: Session, instance_id: int, process_id: str, reached, actor: str, now: datetime) -> None:
+    """Run the actions of the elements a step reached, in order, in the caller's transaction."""
+    for item in reached:
+        action = ctx.actions.get(item.action)
+        if action is None:  # deploy refuses these; a version deployed before an action was removed
+            raise DiagramError(f"element '{item.bpmn_id}': unknown action '{item.action}'", item.bpmn_id)
+        action(ActionContext(ctx, session, instance_id, process_id, item.bpmn_id, item.data, actor, now))

@@ -1,0 +1,290 @@
+"""Use cases on process instances: start, list ready tasks, complete a task, cancel.
+
+Each use case is one transaction: it commits when the workflow advanced cleanly and rolls back
+on any exception, so no half-advanced workflow is ever saved. When a diagram's own expression,
+script or timer fails, the instance is then marked in error in a second, separate transaction
+that keeps its last good state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import forms, runtime
+from engine.core import audit
+from engine.core.errors import (
+    ConcurrentUpdate,
+    DiagramError,
+    EngineError,
+    InstanceNotActive,
+    InvalidInput,
+    TaskNotReady,
+)
+from engine.process import instance_store as store
+from engine.process.context import EngineContext
+from engine.process.steps import (
+    InstanceView,
+    TaskView,
+    after_step,
+    give_back,
+    load_workflow,
+    row_for_step,
+    save_new,
+    save_step,
+    specs_of,
+    workflow_for_step,
+)
+from engine.process.tables import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
+
+
+def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
+                   actor: str = "system") -> InstanceView:
+    """Start the latest deployed version of a process and run it to its first wait."""
+    data = checked_data(data)
+    try:
+        with ctx.unit_of_work() as session:
+            return start_in(ctx, session, process_id, data, actor)
+    except DiagramError as error:
+        _record_failed_start(ctx, process_id, data, actor, error)
+        raise
+
+
+def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[str, Any], actor: str,
+             **links: Any) -> InstanceView:
+    """Start an instance inside the caller's unit of work (`links`: parent_id, schedule_id, business_key)."""
+    _refuse_reserved(ctx, data)
+    definition_id = store.latest_definition_id(session, process_id)
+    specs, version = specs_of(ctx, session, definition_id)
+    workflow, reached = runtime.new_workflow(specs, ctx.script_engine, data)
+    now = ctx.now()
+    view = save_new(ctx, session, definition_id, process_id, version, workflow, actor, now, links)
+    audit.record(session, at=now, actor=actor, action="start", instance_id=view.id,
+                 summary=audit.summarize(data))
+    after_step(ctx, session, view, reached, actor)
+    return view
+
+
+def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict[str, Any] | None = None,
+                  actor: str = "system", expected_version: int | None = None) -> InstanceView:
+    """Complete a ready user task with form data and advance the instance.
+
+    `expected_version` is the instance's row_version the user's form was built from: a stale
+    form is refused instead of silently applied to a changed instance.
+    """
+    data = checked_data(data)
+    try:
+        with ctx.unit_of_work() as session:
+            row, cached = row_for_step(ctx, session, instance_id)
+            try:
+                _check_active(row, expected_version)
+                version, workflow, before = workflow_for_step(ctx, session, row, cached)
+                data = _validated(ctx, session, row, workflow, task_id, data)
+                _refuse_reserved(ctx, data)
+            except EngineError:
+                give_back(ctx, row, cached)  # refused before the workflow moved (a form error, a stale form)
+                raise
+            bpmn_id, reached = runtime.complete_user_task(workflow, task_id, data)
+            now = ctx.now()
+            view = save_step(ctx, session, row, version, workflow, before, now)
+            audit.record(session, at=now, actor=actor, action="complete_task", instance_id=row.id,
+                         task_id=task_id, bpmn_id=bpmn_id, summary=audit.summarize(data))
+            after_step(ctx, session, view, reached, actor)
+            return view
+    except DiagramError as error:
+        mark_in_error(ctx, instance_id, error, actor, task_id=task_id, data=data)
+        raise
+
+
+def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
+                    reason: str = "") -> InstanceView:
+    """Cancel a running (or failed) instance: its open tasks and timers disappear."""
+    with ctx.unit_of_work() as session:
+        row = store.load(session, instance_id)
+        if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
+            raise InstanceNotActive(instance_id, row.status.value)
+        version, workflow = load_workflow(ctx, session, row)
+        runtime.cancel(workflow)
+        now = ctx.now()
+        new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
+                                            state_json=ctx.codec.dump_state(workflow))
+        store.clear_snapshot(session, row.id)
+        audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
+                     summary={"reason": reason} if reason else {})
+        return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
+                            row.error_message, row.created_at, now)
+
+
+def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> list[str] | None:
+    """Advance one instance past its timers due by now; return their BPMN ids.
+
+    Returns None when another worker holds the instance (PostgreSQL row lock, SKIP LOCKED).
+    """
+    with ctx.unit_of_work() as session:
+        if not store.claim(session, instance_id):
+            return None
+        row, cached = row_for_step(ctx, session, instance_id)
+        if row.status is not InstanceStatus.RUNNING:
+            return []
+        version, workflow, before = workflow_for_step(ctx, session, row, cached)
+        reached = runtime.advance(workflow)
+        now = ctx.now()
+        view = save_step(ctx, session, row, version, workflow, before, now)
+        fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
+        audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
+                     summary={"timers": fired})
+        after_step(ctx, session, view, reached, actor)
+        return fired
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    """What a task page shows: the ready task, its form, the data it starts from, the version."""
+
+    task: TaskView
+    process_id: str
+    form: Any            # engine.forms.Form or None
+    data: dict[str, Any]
+    row_version: int
+
+
+def task_details(ctx: EngineContext, instance_id: int, task_id: str) -> TaskDetails:
+    """A ready user task with its form and current data (loads the one workflow it belongs to)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        row = store.load(session, instance_id)
+        ready = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id,
+                                                        ReadyTask.task_id == task_id)).first()
+        if ready is None:
+            runtime.find_task(load_workflow(ctx, session, row)[1], task_id)  # TaskNotFound if unknown
+            raise TaskNotReady(task_id, "no longer waiting for anyone")
+        specs, _ = specs_of(ctx, session, row.definition_id)
+        _, workflow = load_workflow(ctx, session, row)
+        task = runtime.find_task(workflow, task_id)
+        filename = runtime.form_of(task)
+        view = TaskView(ready.instance_id, ready.task_id, ready.bpmn_id, ready.name, ready.lane, ready.assignee,
+                        ready.due_at, ready.created_at)
+        return TaskDetails(view, row.process_id, specs.forms.get(filename) if filename else None,
+                           dict(task.data), row.row_version)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an instance's history, from the audit log."""
+
+    at: datetime
+    actor: str
+    action: str
+    bpmn_id: str | None
+
+
+def history(ctx: EngineContext, instance_id: int) -> list[HistoryEntry]:
+    """Who did what to an instance, oldest first."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return [HistoryEntry(e.at, e.actor, e.action, e.bpmn_id) for e in audit.entries_for(session, instance_id)]
+
+
+def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:
+    """One instance by id."""
+    with ctx.unit_of_work(readonly=True) as session:
+        row = store.load(session, instance_id)
+        version, _ = store.definition(session, row.definition_id)
+        return InstanceView(row.id, row.process_id, version, row.status, row.row_version,
+                            row.error_message, row.created_at, row.updated_at)
+
+
+def list_instances(ctx: EngineContext, limit: int = 100) -> list[InstanceView]:
+    """The most recent instances, newest first."""
+    with ctx.unit_of_work(readonly=True) as session:
+        stmt = (select(ProcessInstance, DefinitionVersion.version)
+                .join(DefinitionVersion, DefinitionVersion.id == ProcessInstance.definition_id)
+                .order_by(ProcessInstance.id.desc()).limit(limit))
+        return [InstanceView(r.id, r.process_id, version, r.status, r.row_version, r.error_message,
+                             r.created_at, r.updated_at) for r, version in session.execute(stmt)]
+
+
+def list_ready_tasks(ctx: EngineContext, instance_id: int | None = None, lane: str | None = None,
+                     assignee: str | None = None, limit: int = 500) -> list[TaskView]:
+    """Ready user tasks from the query table, soonest due first (no workflow is loaded)."""
+    table = ReadyTask.__table__
+    stmt = select(table.c.instance_id, table.c.task_id, table.c.bpmn_id, table.c.name, table.c.lane,
+                  table.c.assignee, table.c.due_at, table.c.created_at)
+    for column, value in ((table.c.instance_id, instance_id), (table.c.lane, lane),
+                          (table.c.assignee, assignee)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    stmt = stmt.order_by(table.c.due_at.is_(None), table.c.due_at, table.c.id).limit(limit)
+    with ctx.unit_of_work(readonly=True) as session:
+        return [TaskView(*row) for row in session.connection().execute(stmt)]
+
+
+def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor: str,
+                  task_id: str | None = None, data: dict[str, Any] | None = None) -> None:
+    """Record, in its own transaction, that a diagram failed in this instance.
+
+    The instance keeps its last good state; the data the user submitted is kept in the audit
+    entry so that nothing typed is lost.
+    """
+    with ctx.unit_of_work() as session:
+        row = store.load(session, instance_id)
+        if row.status is not InstanceStatus.RUNNING:
+            return
+        now = ctx.now()
+        store.update_instance(session, row, now=now, status=InstanceStatus.ERROR, error_message=str(error))
+        store.clear_snapshot(session, row.id)
+        audit.record(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
+                     bpmn_id=getattr(error, "bpmn_id", None),
+                     summary={"error": str(error), "data": audit.summarize(data or {})})
+
+
+def _record_failed_start(ctx: EngineContext, process_id: str, data: dict[str, Any], actor: str,
+                         error: DiagramError) -> None:
+    # Keep a trace of the attempt, and the data the user gave, without any workflow state.
+    with ctx.unit_of_work() as session:
+        audit.record(session, at=ctx.now(), actor=actor, action="start_failed", bpmn_id=error.bpmn_id,
+                     summary={"process_id": process_id, "error": str(error), "data": audit.summarize(data)})
+
+
+def checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
+    """Task data as given by a user, refused unless it is named fields (no `_` names)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("task data must be an object of named fields")
+    bad = [key for key in data if not isinstance(key, str) or not key.isidentifier() or key.startswith("_")]
+    if bad:
+        raise InvalidInput(f"invalid field names: {', '.join(map(str, bad))}")
+    return data
+
+
+def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
+    if expected_version is not None and row.row_version != expected_version:
+        raise ConcurrentUpdate(row.id)
+    if not row.status.is_active:
+        raise InstanceNotActive(row.id, row.status.value)
+
+
+def _refuse_reserved(ctx: EngineContext, data: dict[str, Any]) -> None:
+    # A data field named like a diagram function would hide the function from every later
+    # expression of the instance (trap 11): refuse it at the door, naming it.
+    clash = sorted(set(data) & set(ctx.functions))
+    if clash:
+        raise InvalidInput(f"field names reserved for diagram functions: {', '.join(clash)}")
+
+
+def _validated(ctx: EngineContext, session: Session, row: store.InstanceRow, workflow, task_id: str,
+               data: dict[str, Any]) -> dict[str, Any]:
+    # The task's own form decides what a user may put into task data; a task without a form
+    # takes the data as given (test diagrams, API clients of form-less tasks).
+    filename = runtime.form_of(runtime.ready_user_task(workflow, task_id))
+    if not filename:
+        return data
+    specs, _ = specs_of(ctx, session, row.definition_id)
+    form = specs.forms.get(filename)
+    if form is None:
+        raise DiagramError(f"form '{filename}' was not deployed with this version")
+    return forms.validate(form, data)  # FormInvalid carries per-field messages in vi and en
+
+

@@ -1,0 +1,61 @@
+"""The timer worker: find due timers in the query table and advance each instance on its own.
+
+SpiffWorkflow has no scheduler (trap 5): something must notice that a timer's time has come and
+call `refresh_timers()` on that workflow. Each instance advances in its own transaction, so one
+failing timer expression marks only its own instance in error. On PostgreSQL the instance row is
+locked with SKIP LOCKED, so several workers share the work and never fire one timer twice; the
+optimistic row_version check backs that up on every database.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine.core.errors import ConcurrentUpdate, DiagramError, InstanceNotFound
+from engine.process.context import EngineContext
+from engine.process.instances import fire_timers, mark_in_error
+from engine.process.tables import WaitingTimer
+
+
+@dataclass
+class FireReport:
+    """What one pass of the worker did."""
+
+    fired: list[tuple[int, str]] = field(default_factory=list)   # (instance id, timer BPMN id)
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (instance id, error message)
+    skipped: int = 0                                             # held by another worker
+
+
+def due_instances(ctx: EngineContext, at: datetime, limit: int = 200) -> list[int]:
+    """Instances with at least one timer due at `at`, the most overdue first."""
+    with ctx.unit_of_work(readonly=True) as session:
+        stmt = (select(WaitingTimer.instance_id).where(WaitingTimer.due_at <= at)
+                .group_by(WaitingTimer.instance_id).order_by(func.min(WaitingTimer.due_at)).limit(limit))
+        return list(session.scalars(stmt))
+
+
+def fire_due_timers(ctx: EngineContext, limit: int = 200, actor: str = "timer") -> FireReport:
+    """Fire every timer due by the context clock's "now" (catch-up included), instance by instance."""
+    report = FireReport()
+    due = due_instances(ctx, ctx.now(), limit)
+    # Every worker reads the same batch; walking it in its own order keeps workers from queueing
+    # on the same rows (they would skip each other one by one). All of it is due anyway.
+    random.shuffle(due)
+    for instance_id in due:
+        try:
+            fired = fire_timers(ctx, instance_id, actor)
+        except DiagramError as error:
+            mark_in_error(ctx, instance_id, error, actor)
+            report.failed.append((instance_id, str(error)))
+            continue
+        except (ConcurrentUpdate, InstanceNotFound):
+            report.skipped += 1
+            continue
+        if fired is None:
+            report.skipped += 1
+        else:
+            report.fired.extend((instance_id, bpmn_id) for bpmn_id in fired)
+    return report

@@ -1,0 +1,160 @@
+"""The inbox: ready tasks a person may act on, from the query table only (no workflow loaded).
+
+Who may act is decided in engine.regulation.access (`may_act_on`); `visible` is the same rule
+as SQL: the lane stands for a role the actor acts in, the assignee is a unit they act for.
+Due-date categories (overdue, nearly due) are computed against thresholds worked out once per
+query on the calendar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from engine.core.errors import Conflict, NotFound
+from engine.process import instances
+from engine.process.tables import ProcessInstance, ReadyTask
+from engine.regulation import access
+from engine.regulation.access import Actor, lanes_for
+from engine.worktime import periods, timer_settings
+from engine.worktime.calendar import TZ
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One row of the inbox."""
+
+    instance_id: int
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    process_id: str
+    lane: str | None
+    assignee: str | None
+    due_at: datetime | None
+    created_at: datetime
+    category: str          # overdue, nearly_due, within_deadline, no_deadline
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of the inbox with the totals per category of the whole filtered list."""
+
+    items: list[InboxItem]
+    total: int
+    counts: dict[str, int]
+    page: int
+    per_page: int
+
+
+def visible(actor: Actor):
+    """SQL condition: the ready task is this actor's to act on."""
+    condition = ReadyTask.lane.in_(lanes_for(actor.roles))
+    if actor.unit_codes is not None:
+        condition = and_(condition, ReadyTask.assignee.in_(actor.unit_codes))
+    return condition
+
+
+def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None = None, text: str | None = None,
+          category: str | None = None, mine: bool = False, period: str | None = None, due_from: datetime | None = None,
+          due_before: datetime | None = None, page: int = 1, per_page: int = 50) -> InboxPage:
+    """The actor's ready tasks, soonest due first, filtered, one page of them.
+
+    `period` is a month ("2025-05") or a quarter ("2025-Q2"): tasks due within it, Vietnam time;
+    a period that does not parse filters nothing.
+    """
+    page, per_page = max(1, page), min(max(1, per_page), 200)
+    if period:
+        due_from, due_before = due_window(period) or (due_from, due_before)
+    with ctx.unit_of_work(readonly=True) as session:
+        now = ctx.now()
+        nearly = _nearly_due_threshold(ctx, session, now)
+        category_expr = case((ReadyTask.due_at.is_(None), "no_deadline"), (ReadyTask.due_at < now, "overdue"),
+                             (ReadyTask.due_at < nearly, "nearly_due"), else_="within_deadline")
+        conditions = [visible(actor)]
+        if process_id:
+            # ready_tasks has no process id: only this filter needs the instances table.
+            conditions.append(ReadyTask.instance_id.in_(
+                select(ProcessInstance.id).where(ProcessInstance.process_id == process_id)))
+        if unit:
+            conditions.append(ReadyTask.assignee == unit)
+        if text:
+            conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
+        if mine:
+            conditions.append(ReadyTask.claimed_by == actor.username)
+        if due_from is not None:
+            conditions.append(ReadyTask.due_at >= due_from)
+        if due_before is not None:
+            conditions.append(ReadyTask.due_at < due_before)
+        counts = dict(session.execute(select(category_expr, func.count()).where(*conditions)
+                                      .group_by(category_expr)).all())
+        if category:
+            conditions.append(category_expr == category)
+        total = counts.get(category, 0) if category else sum(counts.values())
+        rows = session.execute(select(ReadyTask, category_expr).where(*conditions)
+                               .order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+        # The page's process ids in one small query, not a join over every visible task (whose
+        # instance rows carry the whole workflow state).
+        processes = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_id).where(
+            ProcessInstance.id.in_({r.instance_id for r, _ in rows}))).all()) if rows else {}
+        items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, processes[r.instance_id], r.lane, r.assignee,
+                           r.due_at, r.created_at, cat, r.claimed_by) for r, cat in rows]
+        return InboxPage(items, total, counts, page, per_page)
+
+
+def due_window(text: str) -> tuple[datetime, datetime] | None:
+    """[start, end) of a month ("2025-05") or quarter ("2025-Q2") in Vietnam time, or None."""
+    try:
+        if "-Q" in text.upper():
+            year, quarter = text.upper().split("-Q")
+            span = periods.period_containing("quarterly", date(int(year), 3 * int(quarter) - 2, 1))
+        else:
+            year, month = text.split("-")
+            span = periods.period_containing("monthly", date(int(year), int(month), 1))
+    except ValueError:
+        return None
+    return datetime.combine(span.start, time.min, TZ), datetime.combine(span.end + timedelta(days=1), time.min, TZ)
+
+
+def task_for(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.TaskDetails:
+    """A ready task with its form and data, if it is this actor's to act on; NotFound otherwise
+    (whether another unit's task exists is not their business)."""
+    details = instances.task_details(ctx, instance_id, task_id)
+    if not access.may_act_on(actor, details.task.lane, details.task.assignee):
+        raise NotFound("không có công việc này trong danh sách của bạn")
+    return details
+
+
+def _nearly_due_threshold(ctx, session, now: datetime) -> datetime:
+    # "Nearly due" is the same setting as the deadline reminder: N working days ahead.
+    setting = timer_settings.get(session, "deadline_reminder")
+    return setting.end_after(now, ctx.calendars.get(session))
+
+
+def claim(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
+    """Take a task on, so colleagues see it is being handled; Conflict if someone else has it."""
+    with ctx.unit_of_work() as session:
+        row = _visible_row(session, actor, instance_id, task_id)
+        if row.claimed_by not in (None, actor.username):
+            raise Conflict(f"công việc đang do {row.claimed_by} xử lý")
+        row.claimed_by, row.claimed_at = actor.username, ctx.now()
+
+
+def release(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
+    """Give a claimed task back to the unit."""
+    with ctx.unit_of_work() as session:
+        row = _visible_row(session, actor, instance_id, task_id)
+        if row.claimed_by != actor.username:
+            raise Conflict("chỉ người đã nhận mới trả lại được công việc")
+        row.claimed_by, row.claimed_at = None, None
+
+
+def _visible_row(session, actor: Actor, instance_id: int, task_id: str) -> ReadyTask:
+    row = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id, ReadyTask.task_id == task_id,
+                                                  visible(actor)).with_for_update()).first()
+    if row is None:
+        raise NotFound("không có công việc này trong danh sách của bạn")
+    return row

@@ -1,0 +1,163 @@
+"""Who may see and do what: the one module that pages, the JSON API and the engine ask.
+
+A request is made by an Actor, built once from the user's unit and roles. Two kinds of roles:
+the roles a user *holds* authorize (only an Office specialist registers a document), the roles a
+user *acts in* route work (a unit's focal point also follows the parts it delegated, so it acts in
+the follower's lane). Unit scope: the Provincial Office, the PPC and admins act for every unit;
+anyone else for their own unit and the units below it. The Office is the unit whose kind is
+`provincial_office` in the organisation data, not a code in the program: after a reorganisation
+its unit changes with the data.
+
+Every question here is a plain function of the actor and what is asked about, so a page and the
+API route that does the same thing give the same answer (tests/test_access_matrix.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.core import audit
+from engine.core.errors import NotFound
+from engine.regulation import api_tokens, organisation
+from engine.regulation.organisation import LANE_ROLES, Role, Unit, UnitKind, UserView
+
+OFFICE_ROLES = frozenset({Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER})
+# Who may read the deployed diagrams and recent instances.
+PROCESS_READERS = frozenset({Role.ADMIN, Role.PROCESS_ANALYST, *OFFICE_ROLES})
+# Districts and agencies report a late department (Art. 16.4), and so may the units below them.
+FEEDBACK_UNIT_KINDS = frozenset({UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE, UnitKind.SUB_UNIT})
+FEEDBACK_ROLES = frozenset({Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER})
+_PROVINCE_WIDE_KINDS = (UnitKind.PROVINCIAL_OFFICE, UnitKind.PROVINCIAL_PEOPLES_COMMITTEE)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, as every access question needs it."""
+
+    user_id: int
+    username: str
+    full_name: str
+    unit_code: str
+    unit_name: str
+    unit_kind: UnitKind
+    held: frozenset[Role]                # the roles the user holds: these authorize
+    roles: frozenset[str]                # the roles the user acts in: these route tasks (lanes)
+    unit_codes: frozenset[str] | None    # the units acted for; None: every unit
+    notice_units: frozenset[str]         # the units whose role-addressed notifications reach them
+
+    @property
+    def province_wide(self) -> bool:
+        """True for the Office, the PPC and admins, who act for every unit."""
+        return self.unit_codes is None
+
+
+@dataclass(frozen=True)
+class TrackedTaskAbilities:
+    """What an actor may do on a tracked task's page."""
+
+    request_update: bool
+    update: bool
+    delegate: bool
+
+
+# --- who is asking ---------------------------------------------------------------------------
+
+def actor_for(session: Session, user: UserView) -> Actor:
+    """The Actor of a signed-in or token-bearing user."""
+    office = office_units(session)
+    province_wide = user.unit_kind in _PROVINCE_WIDE_KINDS or user.unit_code in office or Role.ADMIN in user.roles
+    own = frozenset(organisation.subtree_codes(session, user.unit_code))
+    unit_name = organisation.unit_by_code(session, user.unit_code).name
+    return Actor(user.id, user.username, user.full_name, user.unit_code, unit_name, user.unit_kind,
+                 frozenset(user.roles),
+                 frozenset(organisation.effective_roles(user)), None if province_wide else own,
+                 # The Office's role-addressed notices name one of its units (or none: see notifications).
+                 frozenset(office) if province_wide else own)
+
+
+def actor_named(ctx, username: str) -> Actor:
+    """The Actor of an active user, or NotFound (deactivated since they signed in)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return actor_for(session, organisation.user_by_username(session, username))
+
+
+def actor_for_token(ctx, token: str) -> Actor | None:
+    """The Actor an API bearer token stands for, or None when it is unknown or revoked."""
+    with ctx.unit_of_work(readonly=True) as session:
+        user = api_tokens.user_for(session, token) if token else None
+        return actor_for(session, user) if user is not None else None
+
+
+def sign_in(ctx, username: str, password: str, address: str | None) -> Actor | None:
+    """Check a password, audit the attempt either way; the Actor on success, else None."""
+    with ctx.unit_of_work() as session:
+        user = organisation.verify_password(session, username, password)
+        audit.record(session, at=ctx.now(), actor=username or "?", action="sign_in" if user else "sign_in_failed",
+                     summary={"ip": address})
+        return actor_for(session, user) if user is not None else None
+
+
+def office_units(session: Session) -> list[str]:
+    """The Provincial Office (the unit of kind provincial_office) and the units below it."""
+    codes = session.scalars(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE).order_by(Unit.id))
+    return [code for top in codes for code in organisation.subtree_codes(session, top)]
+
+
+def office_unit(session: Session) -> str:
+    """The code of the Provincial Office, which follows the top-level tasks (Art. 3.4)."""
+    code = session.scalar(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE, Unit.active.is_(True))
+                          .order_by(Unit.id).limit(1))
+    if code is None:
+        raise NotFound("the organisation has no active unit of kind provincial_office")
+    return code
+
+
+# --- ready tasks (the inbox) -----------------------------------------------------------------
+
+def lanes_for(roles: frozenset[str]) -> list[str]:
+    """The diagram lanes whose tasks people acting in these roles may act on."""
+    return [lane for lane, role in LANE_ROLES.items() if role.value in roles]
+
+
+def may_act_on(actor: Actor, lane: str | None, assignee: str | None) -> bool:
+    """Whether a ready task (its lane and assignee unit) is this actor's (the inbox's SQL rule)."""
+    return lane in lanes_for(actor.roles) and (actor.unit_codes is None or assignee in actor.unit_codes)
+
+
+# --- tracked tasks ---------------------------------------------------------------------------
+
+def may_see_unit(actor: Actor, unit_code: str) -> bool:
+    """Whether the actor may see a unit's tasks (their existence included)."""
+    return actor.unit_codes is None or unit_code in actor.unit_codes
+
+
+def abilities(actor: Actor, lead_unit: str, task_open: bool) -> TrackedTaskAbilities:
+    """What the actor may do on a tracked task led by `lead_unit`, open or closed."""
+    lead = actor.unit_code == lead_unit and Role.UNIT_FOCAL_POINT in actor.held
+    return TrackedTaskAbilities(
+        request_update=task_open and Role.TRACKING_SPECIALIST in actor.held and actor.province_wide,
+        update=task_open and lead, delegate=task_open and lead)
+
+
+# --- the Office's registers and the units' feedback -------------------------------------------
+
+def may_register_documents(actor: Actor) -> bool:
+    """The Provincial Office registers assigning documents."""
+    return bool(actor.held & OFFICE_ROLES)
+
+
+def may_follow_province(actor: Actor) -> bool:
+    """The Office's own registers: feedback received, reporting rounds."""
+    return bool(actor.held & OFFICE_ROLES)
+
+
+def may_file_feedback(actor: Actor) -> bool:
+    """A district, agency or a unit below one reports a late department (Art. 16.4)."""
+    return actor.unit_kind in FEEDBACK_UNIT_KINDS and bool(actor.held & FEEDBACK_ROLES)
+
+
+def may_read_processes(actor: Actor) -> bool:
+    """The deployed diagrams and recent instances."""
+    return bool(actor.held & PROCESS_READERS)

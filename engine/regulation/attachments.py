@@ -1,0 +1,256 @@
+"""Files attached to records (progress updates, feedback, ...), stored with size and type limits.
+
+The bytes live on disk under their SHA-256 (<attachments_dir>/<ab>/<abcdef...>); the database row
+names the file as the user gave it. The type is decided by the extension *and* checked against the
+content, so a renamed executable or archive is refused whatever it is called.
+"""
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from engine.core import audit
+from engine.core.errors import InvalidInput, NotFound
+from engine.regulation import access
+from engine.regulation.access import Actor
+from engine.regulation.organisation import Unit
+from engine.regulation.records import Attachment, Document, Feedback, PeriodicReport, ProgressUpdate, TrackedTask
+
+_OOXML, _ODF = "application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument."
+ALLOWED: dict[str, str] = {
+    ".pdf": "application/pdf", ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+    ".docx": _OOXML + "wordprocessingml.document", ".xlsx": _OOXML + "spreadsheetml.sheet",
+    ".odt": _ODF + "text", ".ods": _ODF + "spreadsheet",
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".txt": "text/plain",
+}
+_OLE2, _ZIP, _JPEG = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"PK\x03\x04", b"\xff\xd8\xff"
+_MAGIC = {".pdf": b"%PDF-", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": _JPEG, ".jpeg": _JPEG, ".doc": _OLE2,
+          ".xls": _OLE2, ".docx": _ZIP, ".xlsx": _ZIP, ".odt": _ZIP, ".ods": _ZIP}
+# A plain .zip also starts with PK: an office file must also hold the part that makes it one.
+_OOXML_PART = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
+_MAX_NAME_CHARS = 200
+_CHUNK = 64 * 1024
+
+
+class OwnerKind(str, enum.Enum):
+    """Records that may carry attachments."""
+
+    PROGRESS_UPDATE = "progress_update"
+    DOCUMENT = "document"
+    FEEDBACK = "feedback"
+    PERIODIC_REPORT = "periodic_report"
+
+
+_OWNER_TABLES = {OwnerKind.PROGRESS_UPDATE: ProgressUpdate, OwnerKind.DOCUMENT: Document,
+                 OwnerKind.FEEDBACK: Feedback, OwnerKind.PERIODIC_REPORT: PeriodicReport}
+_MESSAGES = {  # reason: (Vietnamese, English)
+    "unsafe_name": ("Tên tệp “{name}” không hợp lệ.", "The file name '{name}' is not acceptable."),
+    "type_not_allowed": ("Không nhận loại tệp “{ext}”. Chỉ nhận các loại: {allowed}.",
+                         "File type '{ext}' is not allowed. Allowed types: {allowed}."),
+    "empty": ("Tệp “{name}” rỗng (0 byte).", "File '{name}' is empty (0 bytes)."),
+    "too_large": ("Tệp “{name}” vượt quá dung lượng tối đa {mb_vi} MB.",
+                  "File '{name}' is larger than the {mb} MB limit."),
+    "content_mismatch": ("Nội dung tệp “{name}” không phải tệp {ext} thật (có thể tệp đã bị đổi tên).",
+                         "The content of '{name}' is not a real {ext} file (it may have been renamed)."),
+}
+
+
+class AttachmentRefused(InvalidInput):
+    """A file was not stored; `reason` is a key of _MESSAGES, `message` Vietnamese, `message_en` English."""
+
+    code = "attachment_refused"
+
+    def __init__(self, reason: str, **values):
+        vi, en = _MESSAGES[reason]
+        values["allowed"] = ", ".join(ALLOWED)
+        self.reason, self.message, self.message_en = reason, vi.format(**values), en.format(**values)
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """An attachment as screens and use cases see it."""
+
+    id: int
+    owner_kind: str
+    owner_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+def store(ctx, owner_kind: str, owner_id: int, filename: str, stream: BinaryIO, actor: str) -> AttachmentView:
+    """Check a file, keep its bytes on disk and record it against its owner; AttachmentRefused says why not."""
+    kind, name = _owner_kind(owner_kind), safe_filename(filename)
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in ALLOWED:
+        raise AttachmentRefused("type_not_allowed", ext=ext or name)
+    data = _read_at_most(stream, ctx.config.max_attachment_bytes + 1)
+    _check(name, ext, data, ctx.config.max_attachment_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    # The file is written before the transaction, so that (1) a slow disk never holds the database's
+    # write lock and (2) a committed row always names a file already on disk. If the transaction then
+    # fails, the file stays as an orphan: harmless, as a later upload of the same bytes reuses it and
+    # a garbage collector may delete files that no row names and that were not touched for longer
+    # than an upload can take (see _write_blob).
+    _write_blob(ctx.config.attachments_dir, digest, data)
+    with ctx.unit_of_work() as session:
+        if session.get(_OWNER_TABLES[kind], owner_id) is None:
+            raise NotFound(f"no {kind.value} {owner_id}")
+        row = Attachment(owner_kind=kind.value, owner_id=owner_id, filename=name, content_type=ALLOWED[ext],
+                         size=len(data), sha256=digest, uploaded_by=actor, uploaded_at=ctx.now())
+        session.add(row)
+        session.flush()
+        audit.record(session, at=row.uploaded_at, actor=actor, action="attachment_added",
+                     summary={"attachment_id": row.id, "owner": f"{kind.value}:{owner_id}", "filename": name,
+                              "size": row.size, "sha256": digest})
+        return _view(row)
+
+
+def open_attachment(ctx, attachment_id: int, actor: Actor | None = None) -> tuple[AttachmentView, BinaryIO]:
+    """An attachment and its bytes opened for reading (the caller closes the file).
+
+    With an actor, only one that may see the task it belongs to gets it: the check comes before
+    the file is touched, and an attachment they may not see is NotFound, like an unknown one.
+    """
+    with ctx.unit_of_work(readonly=True) as session:
+        row = session.get(Attachment, attachment_id)
+        if row is None or (actor is not None and not _visible(session, actor, row)):
+            raise NotFound(f"no attachment {attachment_id}")
+        view = _view(row)
+    return view, open(_blob_path(ctx.config.attachments_dir, view.sha256), "rb")
+
+
+def _visible(session, actor: Actor, row: Attachment) -> bool:
+    # Only progress updates' files are offered for download so far; they are seen with their task.
+    if row.owner_kind != OwnerKind.PROGRESS_UPDATE.value:
+        return False
+    lead = session.execute(select(Unit.code).join(TrackedTask, TrackedTask.lead_unit_id == Unit.id)
+                           .join(ProgressUpdate, ProgressUpdate.task_id == TrackedTask.id)
+                           .where(ProgressUpdate.id == row.owner_id)).scalar()
+    return lead is not None and access.may_see_unit(actor, lead)
+
+
+def list_for(ctx, owner_kind: str, owner_id: int) -> list[AttachmentView]:
+    """The attachments of one record, in upload order."""
+    with ctx.unit_of_work(readonly=True) as session:
+        rows = session.scalars(select(Attachment).order_by(Attachment.id).where(
+            Attachment.owner_kind == _owner_kind(owner_kind).value, Attachment.owner_id == owner_id))
+        return [_view(row) for row in rows]
+
+
+def safe_filename(filename: str) -> str:
+    """The name to keep: last path part only, no control or reserved characters, at most 200 characters."""
+    name = unicodedata.normalize("NFC", filename or "")   # Vietnamese letters composed, as typed
+    name = re.split(r"[\\/]", name)[-1]                   # browsers on Windows may send C:\...\name
+    # Category C: control, format (e.g. U+202E that shows "exe.pdf" as "fdp.exe"), surrogates, private use.
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = re.sub(r'[<>:"|?*]', "_", name)               # reserved on Windows, where files get saved
+    name = " ".join(name.split()).strip(" .")            # no hidden ".x", "..", or Windows' trailing dots
+    stem, ext = os.path.splitext(name)
+    if len(name) > _MAX_NAME_CHARS:
+        stem = stem[:_MAX_NAME_CHARS - len(ext)].rstrip(" .")
+        name = stem + ext
+    if not stem:
+        raise AttachmentRefused("unsafe_name", name=filename)
+    return name
+
+
+def _owner_kind(value) -> OwnerKind:
+    try:
+        return OwnerKind(value)
+    except ValueError:
+        kinds = ", ".join(kind.value for kind in OwnerKind)
+        raise InvalidInput(f"attachments belong to one of: {kinds}; not '{value}'") from None
+
+
+def _read_at_most(stream: BinaryIO, count: int) -> bytes:
+    # Never read past count: an oversized upload is refused after limit+1 bytes, not after all of it.
+    buffer = bytearray()
+    while len(buffer) < count:
+        chunk = stream.read(min(_CHUNK, count - len(buffer)))
+        if not chunk:
+            break
+        buffer += chunk
+    return bytes(buffer)
+
+
+def _check(name: str, ext: str, data: bytes, limit: int) -> None:
+    if not data:
+        raise AttachmentRefused("empty", name=name)
+    if len(data) > limit:
+        mb = f"{limit / 1_000_000:.3g}"
+        raise AttachmentRefused("too_large", name=name, mb=mb, mb_vi=mb.replace(".", ","))
+    if ext == ".txt":
+        try:
+            valid = "\x00" not in data.decode("utf-8")
+        except UnicodeDecodeError:
+            valid = False
+    else:
+        valid = data.startswith(_MAGIC[ext]) and (_MAGIC[ext] != _ZIP or _is_office_zip(ext, data))
+    if not valid:
+        raise AttachmentRefused("content_mismatch", name=name, ext=ext)
+
+
+def _is_office_zip(ext: str, data: bytes) -> bool:
+    # Reads the zip's directory and one tiny stored member only: nothing is decompressed in bulk.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if ext in _OOXML_PART:
+                return _OOXML_PART[ext] in archive.namelist()
+            with archive.open("mimetype") as member:
+                return member.read(100).decode("ascii", "replace").strip() == ALLOWED[ext]
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError):
+        return False
+
+
+def _blob_path(root: Path, digest: str) -> Path:
+    return Path(root) / digest[:2] / digest
+
+
+def _write_blob(root: Path, digest: str, data: bytes) -> None:
+    path = _blob_path(root, digest)
+    if path.exists():  # same name, same bytes: never rewritten, only touched (see below)
+        # A collector deletes unnamed files whose mtime is older than an upload takes; touching keeps
+        # an orphan that this upload is about to name from looking old.
+        os.utime(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # complete on disk before it gets its final name
+        # Two uploads of the same bytes may race here: both renames put identical content in place.
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    if os.name == "posix":  # the rename too must survive a crash before a row names the file
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _view(row: Attachment) -> AttachmentView:
+    return AttachmentView(**{field.name: getattr(row, field.name) for field in fields(AttachmentView)})

@@ -1,0 +1,212 @@
+"""Procedure C: periodic self-inspection reports (Art. 17.1 of Decision 08/2023/QĐ-UBND).
+
+A reporting round covers one period (monthly, quarterly, 6-month, 9-month, annual) and its data window
+(chốt số liệu, Decree 09/2019 Art. 12; engine/periods.py). Opening it, in one transaction:
+- one `periodic_report_consolidation` instance for the Office (business key = the period key);
+- for each active unit of the chosen kinds, its task figures as of the cut-off (engine/statistics.py,
+  in SQL), a `PeriodicReport` row (unique per unit and period) and a `periodic_report` instance with
+  the figures prefilled, linked to the consolidation instance as its parent.
+The actions below are what the two diagrams' end events run.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.core import audit
+from engine.core.errors import Conflict, DiagramError, InvalidInput
+from engine.process.actions import ActionContext
+from engine.process.context import EngineContext
+from engine.process.instances import start_in
+from engine.regulation import notifications, statistics
+from engine.regulation.organisation import Role, Unit, UnitKind
+from engine.regulation.records import PeriodicReport, ReportingRound
+from engine.worktime import periods, timer_settings
+from engine.worktime.calendar import TZ
+
+REPORT_PROCESS = "periodic_report"
+CONSOLIDATION_PROCESS = "periodic_report_consolidation"
+DUE_SETTING = "report_internal_deadline"       # working days after the cut-off date (data_to)
+NEARLY_DUE_SETTING = "deadline_reminder"       # also the "nearly due" threshold (BRIEF)
+DEFAULT_KINDS = (UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.OTHER_AGENCY)
+# The kinds of unit a round may address: the Office's own units and sub-units do not report upward.
+REPORTING_KINDS = (UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE)
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    """What opening a round created."""
+
+    period_key: str
+    period_label: str
+    due_at: datetime                    # the units' internal deadline (end of its last day)
+    consolidation_instance_id: int
+    reports: dict[str, int]             # unit code -> its periodic_report instance id
+
+
+def open_reporting_round(ctx: EngineContext, cadence: str, period_day: date,
+                         unit_kinds: Iterable[UnitKind | str] = DEFAULT_KINDS,
+                         actor: str = "system") -> RoundOpened:
+    """Open the round of the `cadence` period containing `period_day`; once per period, else Conflict.
+
+    Refused (InvalidInput) before the data cut-off day (data_to) has ended: the figures are a picture
+    as of the cut-off and are never recomputed; and once the units' deadline (`report_internal_deadline`
+    working days after data_to) has passed: every report would be flagged late the moment it opens.
+    """
+    try:
+        period = periods.period_containing(cadence, period_day)
+        kinds = [UnitKind(kind) for kind in unit_kinds]
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if not kinds:
+        raise InvalidInput("Chọn ít nhất một loại đơn vị báo cáo")
+    if not set(kinds) <= set(REPORTING_KINDS):
+        raise InvalidInput("Loại đơn vị không báo cáo theo đợt: "
+                           + ", ".join(sorted(k.value for k in set(kinds) - set(REPORTING_KINDS))))
+    try:
+        with ctx.unit_of_work() as session:
+            return open_round_in(ctx, session, period, kinds, actor)
+    except IntegrityError as error:
+        raise Conflict(_already_open(period)) from error
+
+
+def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: list[UnitKind],
+                  actor: str) -> RoundOpened:
+    """Open a round inside the caller's unit of work (as `start_in` does for one instance)."""
+    now = ctx.now()
+    _, cutoff_end = statistics.window_instants(period.data_from, period.data_to)
+    if now < cutoff_end:
+        raise InvalidInput(f"kỳ {period.label} chốt số liệu hết ngày {period.data_to:%d/%m/%Y}; "
+                           f"chưa thể mở kỳ báo cáo (the data cut-off day has not ended)")
+    _refuse_reopening(session, period)
+    due_at = reports_due_at(ctx, period)
+    if now >= due_at:
+        raise InvalidInput(f"hạn gửi báo cáo kỳ {period.label} (hết ngày {_day(due_at):%d/%m/%Y}) đã qua; "
+                           f"mở kỳ lúc này sẽ báo chậm mọi đơn vị (the units' deadline has passed; an "
+                           f"admin may lengthen {DUE_SETTING} first)")
+    units = list(session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(kinds)).order_by(Unit.code)))
+    if not units:
+        raise InvalidInput("không có đơn vị nào thuộc các loại đã chọn (no active unit of those kinds)")
+    figures = statistics.count_by_unit(
+        session, [u.id for u in units], period.data_from, period.data_to, now, ctx.calendars.get(session),
+        timer_settings.get(session, NEARLY_DUE_SETTING).value)
+    base = {"period_key": period.key, "period_label": period.label,
+            "data_from": period.data_from.isoformat(), "data_to": period.data_to.isoformat()}
+    round_row = ReportingRound(period_key=period.key, due_at=due_at, opened_by=actor, opened_at=now, summary="")
+    session.add(round_row)
+    session.flush()  # the period key is the primary key: a concurrent opening stops here
+    consolidation = start_in(ctx, session, CONSOLIDATION_PROCESS,
+                             dict(base, reports_due_on=_day(due_at).isoformat(), unit_count=len(units)),
+                             actor, business_key=period.key)
+    round_row.consolidation_instance_id = consolidation.id
+    reports = {}
+    for unit in units:
+        row = PeriodicReport(unit_id=unit.id, period_key=period.key, figures=figures[unit.id], content="",
+                             due_at=due_at)
+        session.add(row)
+        session.flush()  # the unique (unit, period) constraint speaks here in a race
+        view = start_in(ctx, session, REPORT_PROCESS,
+                        dict(base, unit=unit.code, unit_name=unit.name, figures=form_figures(figures[unit.id])),
+                        actor, parent_id=consolidation.id, business_key=period.key)
+        row.instance_id = reports[unit.code] = view.id
+    audit.record(session, at=now, actor=actor, action="reporting_round_opened", instance_id=consolidation.id,
+                 summary={"period_key": period.key, "units": len(units), "due_at": due_at.isoformat()})
+    return RoundOpened(period.key, period.label, due_at, consolidation.id, reports)
+
+
+def reports_due_at(ctx: EngineContext, period: periods.Period) -> datetime:
+    """When the units' reports of a period are due (inside a unit of work: settings are read)."""
+    # The same function and setting as the diagram's dueDate, so the row and the task agree.
+    return datetime.fromisoformat(ctx.functions["after_date"](DUE_SETTING, period.data_to.isoformat()))
+
+
+def form_figures(counts: dict) -> dict[str, int]:
+    """The six figures of the submit_report form from the full categories, adding up to `total`.
+
+    in_progress ("đang thực hiện trong hạn") is within_deadline + nearly_due, plus the tasks awaiting the
+    Office's confirmation or returned to it, whatever their deadline (the form has no field for them);
+    no_deadline is open and completed tasks without a deadline. The full categories and the on-time
+    rate stay in PeriodicReport.figures.
+    """
+    return {"total": counts["total"], "completed_on_time": counts["completed_on_time"],
+            "completed_late": counts["completed_late"],
+            "in_progress": counts["within_deadline"] + counts["nearly_due"] + counts["awaiting_confirmation"]
+            + counts["returned"],
+            "overdue": counts["overdue"], "no_deadline": counts["no_deadline"] + counts["completed_no_deadline"]}
+
+
+def _day(end: datetime) -> date:
+    # A deadline instant is 24:00 of its last day, stored as 00:00 of the next.
+    return (end.astimezone(TZ) - timedelta(microseconds=1)).date()
+
+
+def _refuse_reopening(session, period: periods.Period) -> None:
+    if session.get(ReportingRound, period.key) is not None:
+        raise Conflict(_already_open(period))
+
+
+def _already_open(period: periods.Period) -> str:
+    return (f"kỳ báo cáo {period.label} ({period.key}) đã được mở; không thay đổi gì "
+            f"(the reporting round of this period is already open; nothing was changed)")
+
+
+def _report(a: ActionContext) -> PeriodicReport:
+    # By unit and period, not by instance id: a timer already due fires while the instance starts,
+    # before the row knows its instance.
+    row = a.session.scalar(select(PeriodicReport).join(Unit, Unit.id == PeriodicReport.unit_id).where(
+        Unit.code == a.data.get("unit"), PeriodicReport.period_key == a.data.get("period_key")))
+    if row is None:
+        raise DiagramError(f"element '{a.bpmn_id}': no periodic report for this instance", a.bpmn_id)
+    return row
+
+
+def _notify(a: ActionContext, kind: str, title: str, body: str = "", unit_code: str | None = None,
+            role: Role = Role.TRACKING_SPECIALIST) -> None:
+    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, unit_code=unit_code,
+                         role=role.value, instance_id=a.instance_id)
+
+
+def report_submitted(a: ActionContext) -> None:
+    """The unit sent its report: record when and what; the figures stay the system's. The Office is told."""
+    row = _report(a)
+    row.content, row.submitted_at = str(a.data.get("content") or ""), a.now
+    row.report_document = str(a.data.get("report_document") or "")[:100] or None
+    late = " (chậm hạn)" if a.now > row.due_at else ""
+    _notify(a, "report_submitted", f"{a.data.get('unit_name', a.data.get('unit'))} đã gửi báo cáo "
+            f"{a.data.get('period_label', '')}{late}", str(a.data.get("report_document") or ""))
+
+
+def report_late(a: ActionContext) -> None:
+    """The internal deadline passed without the report: tell the unit and the Office (it may still send)."""
+    row = _report(a)
+    due = f"Hạn gửi: hết ngày {_day(row.due_at):%d/%m/%Y}"
+    _notify(a, "report_late", f"Quá hạn gửi báo cáo {a.data.get('period_label', '')}", due,
+            unit_code=a.data.get("unit"), role=Role.UNIT_FOCAL_POINT)
+    _notify(a, "report_late", f"{a.data.get('unit_name', a.data.get('unit'))} chưa gửi báo cáo "
+            f"{a.data.get('period_label', '')}", due)
+
+
+def reports_consolidated(a: ActionContext) -> None:
+    """The Office consolidated the period: the Office leader gets the summary and who reported, late or not."""
+    r = PeriodicReport
+    total, sent, late = a.session.execute(
+        select(func.count(), func.count(r.submitted_at),
+               func.coalesce(func.sum(case((or_(r.submitted_at.is_(None), r.submitted_at > r.due_at), 1), else_=0)), 0))
+        .where(r.period_key == a.data["period_key"])).one()
+    summary = {"period_key": a.data["period_key"], "units": total, "submitted": sent, "late_or_missing": late}
+    round_row = a.session.get(ReportingRound, a.data["period_key"])
+    if round_row is None:
+        raise DiagramError(f"element '{a.bpmn_id}': no reporting round {a.data['period_key']}", a.bpmn_id)
+    round_row.consolidated_by, round_row.consolidated_at = a.actor, a.now
+    round_row.summary = str(a.data.get("summary") or "")
+    audit.record(a.session, at=a.now, actor=a.actor, action="reports_consolidated", instance_id=a.instance_id,
+                 bpmn_id=a.bpmn_id, summary=summary)
+    _notify(a, "reports_consolidated", f"Đã tổng hợp báo cáo {a.data.get('period_label', '')}: {sent}/{total} "
+            f"đơn vị đã gửi, {late} chậm hoặc chưa gửi", str(a.data.get("summary") or ""), role=Role.OFFICE_LEADER)
+
+
+ACTIONS = {f.__name__: f for f in (report_submitted, report_late, reports_consolidated)}

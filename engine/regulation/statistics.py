@@ -1,0 +1,177 @@
+"""Status categories of tracked tasks (BRIEF, "Task status categories"), counted in SQL.
+
+Not completed: within deadline (trong hạn), nearly due (sắp đến hạn), overdue (quá hạn), no deadline
+(không thời hạn); completed: on time, late, no deadline; also returned to the Office, cancelled and
+awaiting the Office's confirmation. Reports (Art. 17.1) count them per unit and period with the on-time
+rate. Nothing here loads a workflow: the `tracked_tasks` rows carry status, deadline and the instants.
+
+Time follows the Civil Code: a deadline fixed as a date ends at 24:00 of it, or of the next working day
+when it is a day off (Art. 148.5, `WorkingCalendar.deadline_end`). "Nearly due" starts when the
+`deadline_reminder` timer of task_followup fires (`before_date`): at 00:00 of the working day from which
+N working days remain, that day and the deadline's last day included.
+
+Both tests are monotonic in the deadline date, so for one instant they reduce to two threshold dates,
+computed once in Python (`thresholds`); the database then compares each row's deadline with them in a
+`CASE`. `category` (one task) and `count_by_unit` (many) share that code, so they cannot disagree.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import String, and_, func, literal, or_, select, type_coerce
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import case
+
+from engine.regulation.records import TaskStatus, TrackedTask
+from engine.worktime.calendar import TZ, WorkingCalendar
+
+OPEN_CATEGORIES = ("within_deadline", "nearly_due", "overdue", "no_deadline")
+CATEGORIES = OPEN_CATEGORIES + ("awaiting_confirmation", "returned", "completed_on_time", "completed_late",
+                                "completed_no_deadline", "cancelled")
+# Closed statuses: they end the task at `completed_at` (the Office's confirmation or cancellation).
+CLOSED = (TaskStatus.COMPLETED_ON_TIME, TaskStatus.COMPLETED_LATE, TaskStatus.COMPLETED_NO_DEADLINE,
+          TaskStatus.CANCELLED)
+# Open statuses that are a category of their own, whatever the deadline.
+AS_SUCH = (TaskStatus.AWAITING_CONFIRMATION, TaskStatus.RETURNED)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_MAX_STEPS = 1000  # a guard: the longest run of days off (Tết) is about ten days
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """For one instant: deadlines on or before `overdue_through` have expired; those after it and on or
+    before `nearly_due_through` are nearly due (None: no task is nearly due, the setting is 0)."""
+
+    at: datetime
+    overdue_through: date
+    nearly_due_through: date | None
+
+
+def thresholds(calendar: WorkingCalendar, at: datetime, nearly_due_days: int) -> Thresholds:
+    """The threshold dates of the deadline categories at instant `at` (aware)."""
+    if at.tzinfo is None:
+        raise ValueError("an aware datetime is needed")
+    day = at.astimezone(TZ).date()
+    # The end of a deadline on `day` is 00:00 of the next day at the earliest, so after `at`: walk back
+    # to the last deadline date that has ended (a run of days off before `day` moves to `day` or later).
+    overdue = day
+    for _ in range(_MAX_STEPS):
+        if calendar.deadline_end(overdue) <= at:
+            break
+        overdue -= timedelta(days=1)
+    else:  # pragma: no cover - a calendar without working days
+        raise ValueError("no working day found before the instant")
+    if nearly_due_days <= 0:
+        return Thresholds(at, overdue, None)
+    nearly = overdue  # an expired deadline has certainly reached its reminder; walk forward from it
+    for _ in range(_MAX_STEPS):
+        if _reminder_start(calendar, nearly + timedelta(days=1), nearly_due_days) > at:
+            break
+        nearly += timedelta(days=1)
+    return Thresholds(at, overdue, nearly)
+
+
+def _reminder_start(calendar: WorkingCalendar, deadline: date, days: int) -> datetime:
+    # As diagram_functions.before_date: 00:00 of the working day from which `days` working days remain.
+    last_day = (calendar.deadline_end(deadline).astimezone(TZ) - _ONE_MICROSECOND).date()
+    return datetime.combine(calendar.subtract_working_days(last_day, days - 1), time.min, TZ)
+
+
+def deadline_category(deadline: date | None, limits: Thresholds) -> str:
+    """within_deadline / nearly_due / overdue / no_deadline for a task still open at `limits.at`."""
+    if deadline is None:
+        return "no_deadline"
+    if deadline <= limits.overdue_through:
+        return "overdue"
+    if limits.nearly_due_through is not None and deadline <= limits.nearly_due_through:
+        return "nearly_due"
+    return "within_deadline"
+
+
+def category(status: TaskStatus | str, deadline: date | None, completed_at: datetime | None, now: datetime,
+             calendar: WorkingCalendar, nearly_due_days: int) -> str:
+    """The category of one task as it stood at `now` (one of CATEGORIES).
+
+    A closed task (completed or cancelled) counts as closed only if it closed before `now`: asked about
+    an earlier instant, a task completed since is judged as open, by its deadline. Returned and
+    awaiting-confirmation tasks are their own categories; other open tasks are judged by their deadline.
+    """
+    status = TaskStatus(status)
+    if status in CLOSED and (completed_at is None or completed_at < now):
+        return status.value
+    if status in AS_SUCH:
+        return status.value
+    return deadline_category(deadline, thresholds(calendar, now, nearly_due_days))
+
+
+def window_instants(window_from: date, window_to: date) -> tuple[datetime, datetime]:
+    """00:00 of the first day and 24:00 of the last day of a data window, Vietnam time."""
+    return (datetime.combine(window_from, time.min, TZ),
+            datetime.combine(window_to + timedelta(days=1), time.min, TZ))
+
+
+def count_by_unit(session: Session, unit_ids: Iterable[int], window_from: date, window_to: date,
+                  now: datetime, calendar: WorkingCalendar, nearly_due_days: int) -> dict[int, dict]:
+    """Per lead unit: how many tasks fall in each category for the data window [window_from, window_to].
+
+    The figures are as of `as_of`, the earlier of `now` and the end (24:00) of `window_to`: a report
+    opened after its cut-off day (chốt số liệu, Decree 09/2019 Art. 12) shows the tasks as they stood at
+    the cut-off, a dashboard mid-window shows them as they stand now. A task counts for its lead unit
+    (`lead_unit_id`; no roll-up of sub-units) when
+
+    - it was assigned before `as_of`, and
+    - it was still open at `as_of`, or closed (completed or cancelled) within the window, i.e. at or
+      after 00:00 of `window_from`; tasks closed before the window belong to earlier reports.
+
+    A task closed within the window counts under its closing status (completed_on_time, completed_late,
+    completed_no_deadline, cancelled). A task open at `as_of`, including one closed since, counts as
+    returned or awaiting_confirmation when that is its current status (no status history is kept, so
+    these two are read as they are now), otherwise by its deadline against `as_of`: overdue once the
+    deadline's end has passed (Art. 148.5), nearly_due from `nearly_due_days` working days before it
+    (the `deadline_reminder` setting), else within_deadline; no_deadline when it has none.
+
+    Each unit's dict has every category (0 when none), `total` (every counted task except cancelled
+    ones: a cancelled task is no longer the unit's to answer for) and `on_time_rate` (completed on time
+    / completed with a deadline, rounded to 4 places; None when no task with a deadline was completed).
+    One grouped query; the deadline tests are two dates computed once (no Python loop over the rows).
+    """
+    ids = sorted(set(unit_ids))
+    window_start, window_end = window_instants(window_from, window_to)
+    as_of = min(now, window_end)
+    limits = thresholds(calendar, as_of, nearly_due_days)
+    result = {unit_id: _empty() for unit_id in ids}
+    if not ids:
+        return result
+    t = TrackedTask
+    closed_by_then = and_(t.status.in_(CLOSED), or_(t.completed_at.is_(None), t.completed_at < as_of))
+    by_deadline = [(t.deadline.is_(None), literal("no_deadline", String)),
+                   (t.deadline <= limits.overdue_through, literal("overdue", String))]
+    if limits.nearly_due_through is not None:
+        by_deadline.append((t.deadline <= limits.nearly_due_through, literal("nearly_due", String)))
+    status_text = type_coerce(t.status, String)  # the stored value, not converted back to the enum
+    label = case((closed_by_then, status_text), (t.status.in_(AS_SUCH), status_text), *by_deadline,
+                 else_=literal("within_deadline", String)).label("category")
+    # Grouped in an outer query: PostgreSQL cannot match a CASE with bound parameters in SELECT and
+    # GROUP BY as the same expression.
+    rows = (select(t.lead_unit_id.label("unit_id"), label)
+            .where(t.lead_unit_id.in_(ids), t.assigned_at < as_of,
+                   or_(t.completed_at.is_(None), t.completed_at >= window_start))
+            .subquery())
+    stmt = select(rows.c.unit_id, rows.c.category, func.count()).group_by(rows.c.unit_id, rows.c.category)
+    for unit_id, name, count in session.execute(stmt):
+        result[unit_id][name] = count
+    for figures in result.values():
+        _totals(figures)
+    return result
+
+
+def _empty() -> dict:
+    return dict.fromkeys(CATEGORIES, 0)
+
+
+def _totals(figures: dict) -> None:
+    figures["total"] = sum(figures[name] for name in CATEGORIES if name != "cancelled")
+    with_deadline = figures["completed_on_time"] + figures["completed_late"]
+    figures["on_time_rate"] = round(figures["completed_on_time"] / with_deadline, 4) if with_deadline else None

@@ -1,0 +1,221 @@
+"""The domain actions that the shipped diagrams name in their `action` properties.
+
+Each runs in the transaction of the workflow step that reached its element, with a copy of that
+element's data, and keeps the tracked task's row, records and notifications in step.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+
+from engine.process import schedules
+from engine.process.actions import ActionContext
+from engine.process.instances import start_in
+from engine.process.tables import Schedule
+from engine.regulation import notifications
+from engine.regulation.organisation import Role
+from engine.regulation.records import Direction, Feedback, TaskStatus, TrackedTask, UrgingDocument
+from engine.regulation.tracking import active_unit, add_progress, get_task
+from engine.worktime import periods
+
+
+def _set_status(a: ActionContext, status: TaskStatus, **values: Any) -> TrackedTask:
+    task = get_task(a.session, int(a.data["tracked_task_id"]))
+    task.status = status
+    for name, value in values.items():
+        setattr(task, name, value)
+    return task
+
+
+def _notify_unit(a: ActionContext, unit_code: str, role: Role, kind: str, title: str, body: str = "") -> None:
+    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, unit_code=unit_code,
+                         role=role.value, instance_id=a.instance_id, task_id=a.data.get("tracked_task_id"))
+
+
+def _notify_office(a: ActionContext, kind: str, title: str, body: str = "", role: Role = Role.TRACKING_SPECIALIST) -> None:
+    # The follower of a task: the Office for a top-level task, the delegating unit for a part.
+    # Without one (feedback is the Office's own business) the Office role is addressed province-wide.
+    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, role=role.value,
+                         unit_code=a.data.get("follower_unit"), instance_id=a.instance_id,
+                         task_id=a.data.get("tracked_task_id"))
+
+
+def task_accepted(a: ActionContext) -> None:
+    """The lead unit accepted the task; a task without a deadline gets its periodic updates."""
+    task = _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE)
+    if not task.deadline and task.update_cadence:
+        a.session.add(_schedule_for(a, task))
+    for code in a.data.get("coordinators") or []:
+        start_in(a.ctx, a.session, "coordinator_input", {
+            "tracked_task_id": task.id, "coordinator": code, "lead_unit": a.data["lead_unit"],
+            "content": task.content, "assigned_at": a.now.isoformat()}, a.actor, parent_id=a.instance_id)
+
+
+def _schedule_for(a: ActionContext, task: TrackedTask) -> Schedule:
+    period = periods.period_containing(task.update_cadence, a.now.date())
+    return Schedule(process_id="periodic_update", cadence=task.update_cadence,
+                    data={"tracked_task_id": task.id, "lead_unit": a.data["lead_unit"], "task_title": task.content},
+                    parent_id=a.instance_id, next_period=period.start.isoformat(),
+                    next_run_at=schedules.run_at(period), grace_setting="update_grace", active=True,
+                    cycles_started=0, created_by=a.actor, created_at=a.now)
+
+
+def task_returned(a: ActionContext) -> None:
+    """The unit returned the task to the Office with a reason (Art. 8.2.a)."""
+    _set_status(a, TaskStatus.RETURNED)
+    _notify_office(a, "task_returned", f"Nhiệm vụ bị trả lại: {a.data.get('content', '')}", a.data.get("return_reason", ""))
+
+
+def task_rerouted(a: ActionContext) -> None:
+    """The Office sent the task to another lead unit."""
+    unit = active_unit(a.session, str(a.data.get("lead_unit")))
+    _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE,
+                lead_unit_id=unit.id)
+
+
+def task_corrected(a: ActionContext) -> None:
+    """The Office corrected the task's description and sent it back to the unit."""
+    _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE,
+                content=str(a.data.get("content", "")))
+
+
+def task_cancelled(a: ActionContext) -> None:
+    """The Office cancelled the task."""
+    task = _set_status(a, TaskStatus.CANCELLED, completed_at=a.now)
+    _stop_schedules(a, task)
+
+
+def deadline_reminder(a: ActionContext) -> None:
+    """Remind the lead unit that the deadline is near, once per task."""
+    # A completion report sent back re-arms the timers of the work task; the deadline has not
+    # moved, so the unit is not reminded of it again.
+    if notifications.already_sent(a.session, a.instance_id, "deadline_reminder") or _deadline_over(a):
+        return
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "deadline_reminder",
+                 f"Sắp đến hạn: {a.data.get('content', '')}", f"Thời hạn: {a.data.get('due_date')}")
+
+
+def _deadline_over(a: ActionContext) -> bool:
+    # A report sent back after the deadline re-arms a reminder that never fired: "deadline near"
+    # would then arrive after the deadline, next to the overdue notice.
+    due = a.data.get("due_date")
+    return bool(due) and a.now >= a.ctx.calendars.get(a.session).deadline_end(date.fromisoformat(str(due)))
+
+
+def task_overdue(a: ActionContext) -> None:
+    """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office, once."""
+    if notifications.already_sent(a.session, a.instance_id, "overdue"):  # re-armed by a send-back
+        return
+    title = f"Quá hạn cập nhật: {a.data.get('content', '')}"
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "overdue", title)
+    _notify_office(a, "overdue", title)
+
+
+def completion_reported(a: ActionContext) -> None:
+    """The unit reported completion: the Office must confirm (awaiting confirmation)."""
+    task = _set_status(a, TaskStatus.AWAITING_CONFIRMATION)
+    add_progress(a.session, task.id, task.lead_unit_id, {"state": "done", "work_done": a.data.get("result"),
+                 "report_document": a.data.get("report_document")}, None, a.actor, a.now)
+
+
+def completion_sent_back(a: ActionContext) -> None:
+    """The Office sent the completion report back."""
+    _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE)
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "sent_back",
+                 f"Báo cáo hoàn thành bị trả lại: {a.data.get('content', '')}", a.data.get("reason", ""))
+
+
+def completion_confirmed(a: ActionContext) -> None:
+    """The Office confirmed completion: on time, late, or without deadline."""
+    task = get_task(a.session, int(a.data["tracked_task_id"]))
+    done_on = date.fromisoformat(str(a.data.get("completed_on") or a.now.date().isoformat()))
+    if task.deadline is None:
+        status = TaskStatus.COMPLETED_NO_DEADLINE
+    else:
+        status = TaskStatus.COMPLETED_ON_TIME if done_on <= task.deadline else TaskStatus.COMPLETED_LATE
+    _set_status(a, status, completed_at=a.now)
+    _stop_schedules(a, task)
+
+
+def progress_recorded(a: ActionContext) -> None:
+    """A periodic or requested update was submitted."""
+    task = get_task(a.session, int(a.data["tracked_task_id"]))
+    add_progress(a.session, task.id, task.lead_unit_id, a.data, a.data.get("period_key"), a.actor, a.now)
+
+
+def feedback_urged(a: ActionContext) -> None:
+    """The Office issued an urging document; the department is urged, the provider copied (Art. 15.5)."""
+    feedback = _close_feedback(a, "urge")
+    a.session.add(UrgingDocument(task_id=feedback.task_id, feedback_id=feedback.id,
+                                 number_symbol=str(a.data.get("number_symbol", "")),
+                                 issued_on=date.fromisoformat(str(a.data.get("issued_on"))),
+                                 summary=str(a.data.get("summary", "")), issued_by=a.actor))
+    a.session.execute(update(TrackedTask).where(TrackedTask.id == feedback.task_id)
+                      .values(urge_count=TrackedTask.urge_count + 1))
+    _tell_department_and_provider(a, "urging", f"Văn bản đôn đốc {a.data.get('number_symbol')}",
+                                  str(a.data.get("summary", "")))
+
+
+def direction_notified(a: ActionContext) -> None:
+    """The Office notified the PPC's direction to the department, copying the provider (Art. 15.5)."""
+    feedback = _close_feedback(a, "ask_direction")
+    a.session.add(Direction(feedback_id=feedback.id, content=str(a.data.get("direction", "")),
+                            notice_number=str(a.data.get("notice_number", "")), given_at=a.now))
+    _tell_department_and_provider(a, "direction", f"Thông báo ý kiến chỉ đạo {a.data.get('notice_number')}",
+                                  str(a.data.get("direction", "")))
+
+
+def feedback_unfounded(a: ActionContext) -> None:
+    """The feedback had no basis; the provider is told why."""
+    _close_feedback(a, "unfounded")
+    notifications.notify(a.session, kind="feedback_answer", title="Trả lời thông tin phản hồi",
+                         body=str(a.data.get("answer", "")), now=a.now, unit_code=a.data.get("provider_unit"),
+                         role=Role.UNIT_FOCAL_POINT.value, instance_id=a.instance_id,
+                         task_id=a.data.get("tracked_task_id"))
+
+
+def feedback_reminder(a: ActionContext) -> None:
+    """Remind the tracking specialist that the 7-working-day limit is near."""
+    _notify_office(a, "feedback_reminder", "Sắp hết thời hạn xử lý thông tin phản hồi", a.data.get("content", ""))
+
+
+def feedback_overdue(a: ActionContext) -> None:
+    """The Office's limit passed: escalate to the Office leader."""
+    _notify_office(a, "feedback_overdue", "Quá thời hạn xử lý thông tin phản hồi", a.data.get("content", ""),
+                   role=Role.OFFICE_LEADER)
+
+
+def _close_feedback(a: ActionContext, outcome: str) -> Feedback:
+    feedback = a.session.get(Feedback, int(a.data["feedback_id"]))
+    feedback.outcome, feedback.closed_at = outcome, a.now
+    return feedback
+
+
+def _tell_department_and_provider(a: ActionContext, kind: str, title: str, body: str) -> None:
+    _notify_unit(a, a.data["department"], Role.UNIT_FOCAL_POINT, kind, title, body)
+    # "gửi đồng thời cho cơ quan, đơn vị phản hồi thông tin để biết"
+    _notify_unit(a, a.data["provider_unit"], Role.UNIT_FOCAL_POINT, f"{kind}_copy", title, body)
+
+
+def _stop_schedules(a: ActionContext, task: TrackedTask) -> None:
+    a.session.execute(update(Schedule).where(Schedule.parent_id == task.instance_id, Schedule.active)
+                      .values(active=False))
+
+
+def coordinator_input_given(a: ActionContext) -> None:
+    """A coordinating unit supplied its information (Art. 10.2.b); the lead unit is told."""
+    task = get_task(a.session, int(a.data["tracked_task_id"]))
+    unit = active_unit(a.session, str(a.data["coordinator"]))
+    add_progress(a.session, task.id, unit.id, {"state": "input", "work_done": a.data.get("content"),
+                 "report_document": a.data.get("report_document")}, None, a.actor, a.now)
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "coordinator_input",
+                 f"Đơn vị phối hợp đã cung cấp thông tin: {task.content}", str(a.data.get("content", "")))
+
+
+ACTIONS = {f.__name__: f for f in (
+    task_accepted, task_returned, task_rerouted, task_corrected, task_cancelled, deadline_reminder,
+    task_overdue, completion_reported, completion_sent_back, completion_confirmed, progress_recorded,
+    feedback_urged, direction_notified, feedback_unfounded, feedback_reminder, feedback_overdue,
+    coordinator_input_given)}

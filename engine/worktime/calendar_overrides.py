@@ -1,0 +1,117 @@
+"""The announced calendar overrides in the database: seed, list, add, remove; and the live calendar.
+
+The statutory holidays come from the `holidays` package; the swaps and extra days off that the
+Government announces each year are data that an admin keeps here (see engine/calendar.py).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from engine.core import audit
+from engine.core.errors import Conflict, InvalidInput, NotFound
+from engine.worktime.calendar import Override, OverrideKind, WorkingCalendar
+from engine.worktime.tables import CalendarOverrideRow
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    """An override as admins see it."""
+
+    day: date
+    kind: OverrideKind
+    reason: str
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+class CalendarCache:
+    """One WorkingCalendar per revision of the overrides table, shared by the use cases.
+
+    The web app and the timer worker may run in separate processes, so the cache asks the
+    database for the table's revision (row count and highest id) before each use: cheap, and a
+    change made anywhere is seen at once.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._revision: tuple | None = None
+        self._calendar: WorkingCalendar | None = None
+
+    def get(self, session: Session) -> WorkingCalendar:
+        """The calendar with the overrides as they stand in `session`'s database."""
+        revision = tuple(session.execute(
+            select(func.count(CalendarOverrideRow.id), func.max(CalendarOverrideRow.id))).one())
+        with self._lock:
+            if revision != self._revision or self._calendar is None:
+                rows = session.scalars(select(CalendarOverrideRow)).all()
+                self._calendar = WorkingCalendar(_override(row) for row in rows)
+                self._revision = revision
+            return self._calendar
+
+
+def seed(session: Session, overrides: list[Override], actor: str, now: datetime) -> int:
+    """Insert the shipped overrides whose day is not in the table yet; return how many."""
+    known = set(session.scalars(select(CalendarOverrideRow.day)))
+    new = [o for o in overrides if o.day not in known]
+    session.add_all(CalendarOverrideRow(day=o.day, kind=o.kind.value, reason=o.reason, source=o.source,
+                                        created_by=actor, created_at=now) for o in new)
+    return len(new)
+
+
+def list_overrides(ctx, year: int | None = None) -> list[OverrideView]:
+    """Overrides by date, optionally one year's."""
+    with ctx.unit_of_work(readonly=True) as session:
+        stmt = select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)
+        if year is not None:
+            stmt = stmt.where(CalendarOverrideRow.day.between(date(year, 1, 1), date(year, 12, 31)))
+        return [_view(row) for row in session.scalars(stmt)]
+
+
+def add_override(ctx, day: date, kind: str, reason: str, source: str, actor: str) -> OverrideView:
+    """Record an announced extra day off or make-up working day."""
+    try:
+        kind = OverrideKind(kind)
+    except ValueError:
+        raise InvalidInput(f"kind must be one of: {', '.join(k.value for k in OverrideKind)}") from None
+    if not reason.strip() or not source.strip():
+        raise InvalidInput("an override needs a reason and the document that announced it")
+    if kind is OverrideKind.WORKING_DAY and day.weekday() < 5:
+        raise InvalidInput(f"{day.isoformat()} is a weekday: a make-up working day is a Saturday or Sunday")
+    with ctx.unit_of_work() as session:
+        if session.scalar(select(CalendarOverrideRow.id).where(CalendarOverrideRow.day == day)):
+            raise Conflict(f"{day.isoformat()} already has an override; remove it first")
+        row = CalendarOverrideRow(day=day, kind=kind.value, reason=reason.strip(), source=source.strip(),
+                                  created_by=actor, created_at=ctx.now())
+        session.add(row)
+        session.flush()
+        audit.record(session, at=ctx.now(), actor=actor, action="calendar_override_added",
+                     summary={"day": day.isoformat(), "kind": kind.value, "reason": row.reason,
+                              "source": row.source})
+        return _view(row)
+
+
+def remove_override(ctx, day: date, actor: str) -> None:
+    """Remove the override of a day (the statutory rule applies again)."""
+    with ctx.unit_of_work() as session:
+        row = session.scalar(select(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
+        if row is None:
+            raise NotFound(f"no override on {day.isoformat()}")
+        session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.id == row.id))
+        audit.record(session, at=ctx.now(), actor=actor, action="calendar_override_removed",
+                     summary={"day": day.isoformat(), "kind": row.kind, "reason": row.reason,
+                              "source": row.source})
+
+
+def _override(row: CalendarOverrideRow) -> Override:
+    return Override(day=row.day, kind=OverrideKind(row.kind), reason=row.reason, source=row.source)
+
+
+def _view(row: CalendarOverrideRow) -> OverrideView:
+    return OverrideView(row.day, OverrideKind(row.kind), row.reason, row.source, row.created_by,
+                        row.created_at)

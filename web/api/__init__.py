@@ -1,0 +1,104 @@
+"""The JSON API: the same use cases and the same access questions as the pages, with bearer tokens.
+
+Errors always have one shape: {"error": {"code": ..., "message": ..., "fields": {...}?}}.
+Routes live in the modules of this package by area; this module authenticates and shapes errors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine.bpmn.forms import FormInvalid
+from engine.core.errors import EngineError, InvalidInput
+from engine.regulation import access
+
+from ..errors import status_of
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    g.actor = access.actor_for_token(current_app.extensions["engine"], token)
+    if g.actor is None:
+        return error(401, "unauthorized", "a valid bearer token is required")
+    return None
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    from .openapi import document
+
+    return jsonify(document())
+
+
+@bp.errorhandler(FormInvalid)
+def _form(failure: FormInvalid):
+    return error(422, failure.code, str(failure), fields=failure.messages(request.args.get("lang", "vi")))
+
+
+@bp.errorhandler(EngineError)
+def _engine(failure: EngineError):
+    return error(status_of(failure), failure.code, str(failure))
+
+
+def init_app(app) -> None:
+    """Register the routes; every error under /api/ is JSON of one shape, Flask's 404 and 405 included."""
+    from . import office, tasks, tracked  # noqa: F401 - importing registers their routes on bp
+
+    app.register_blueprint(bp)
+
+    @app.errorhandler(HTTPException)
+    def _http(failure):
+        if request.path.startswith("/api/"):
+            return error(failure.code, failure.name.lower().replace(" ", "_"), failure.description)
+        return failure
+
+
+def ctx():
+    """The engine context of this app."""
+    return current_app.extensions["engine"]
+
+
+def forbid_unless(allowed: bool, message: str):
+    """A 403 response when the access question said no, else None."""
+    return None if allowed else error(403, "forbidden", message)
+
+
+def body_object() -> dict:
+    """The request's JSON body, which must be an object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body
+
+
+def error(status: int, code: str, message: str, **extra):
+    """The one error shape of the API."""
+    return jsonify({"error": {"code": code, "message": message, **extra}}), status
+
+
+def to_json(value):
+    """Read models (dataclasses) as JSON: dates as ISO text, enums as their values."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,99 @@
+"""API: my notifications, the Office's feedback register and reporting rounds, deployed processes."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, jsonify, request
+
+from engine.core.errors import InvalidInput
+from engine.process import definitions, instances
+from engine.read import report_queries, task_queries
+from engine.regulation import access, notifications, reporting, reporting_plan
+
+from . import body_object, bp, ctx, forbid_unless, to_json
+
+_OFFICE_ONLY = "only the Provincial Office follows this"
+
+
+@bp.get("/notifications")
+def list_notifications():
+    """My notifications, newest first."""
+    items = notifications.for_actor(ctx(), g.actor, limit=request.args.get("limit", 50, type=int))
+    return jsonify(unread=notifications.unread_count(ctx(), g.actor), items=[{
+        "id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "read": n.read,
+        "created_at": n.created_at.isoformat()} for n in items])
+
+
+@bp.post("/notifications/read")
+def mark_notifications_read():
+    """Mark some of my notifications read: {"ids": [...]}; ids that are not mine are ignored."""
+    ids = body_object().get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidInput('"ids" must be a list of numbers')
+    return jsonify(marked=notifications.mark_read(ctx(), g.actor, ids))
+
+
+@bp.get("/feedback")
+def feedback_register():
+    """The Office's register of feedback received, with what it did (urging, direction)."""
+    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    return refused or jsonify(items=to_json(task_queries.feedback_register(
+        ctx(), open_only=request.args.get("open") == "1")))
+
+
+@bp.get("/reporting-rounds")
+def list_rounds():
+    """The reporting rounds opened, newest first, and the cadences that open by themselves."""
+    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    return refused or jsonify(items=to_json(report_queries.list_rounds(ctx())),
+                              automatic=sorted(c.value for c in reporting_plan.automatic_cadences(ctx())))
+
+
+@bp.post("/reporting-rounds")
+def open_round():
+    """Open the round of the period containing a day: {"cadence", "period_day", "kinds"?}."""
+    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    if refused:
+        return refused
+    body = body_object()
+    try:
+        day = date.fromisoformat(str(body.get("period_day")))
+    except ValueError:
+        raise InvalidInput("period_day must be a date (YYYY-MM-DD)") from None
+    kinds = body.get("kinds") or [k.value for k in reporting.DEFAULT_KINDS]
+    if not isinstance(kinds, list):
+        raise InvalidInput('"kinds" must be a list')
+    opened = reporting.open_reporting_round(ctx(), str(body.get("cadence", "")), day, unit_kinds=kinds,
+                                            actor=g.actor.username)
+    return jsonify(period_key=opened.period_key, period_label=opened.period_label, reports=len(opened.reports)), 201
+
+
+@bp.get("/reporting-rounds/<period_key>")
+def show_round(period_key: str):
+    """One round: each unit's report, in or not, on time or late."""
+    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    if refused:
+        return refused
+    round_view, reports = report_queries.round_reports(ctx(), period_key)
+    return jsonify(round=to_json(round_view), reports=to_json(reports))
+
+
+@bp.put("/reporting-plan")
+def set_plan():
+    """Choose the cadences whose rounds the worker opens by itself: {"automatic": [...]}."""
+    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    if refused:
+        return refused
+    chosen = body_object().get("automatic")
+    if not isinstance(chosen, list):
+        raise InvalidInput('"automatic" must be a list of cadences')
+    saved = reporting_plan.set_automatic_cadences(ctx(), chosen, g.actor.username)
+    return jsonify(automatic=sorted(c.value for c in saved))
+
+
+@bp.get("/processes")
+def list_processes():
+    """Deployed process versions and the most recent instances."""
+    refused = forbid_unless(access.may_read_processes(g.actor), "only analysts, admins and the Office read this")
+    return refused or jsonify(definitions=to_json(definitions.list_definitions(ctx())),
+                              instances=to_json(instances.list_instances(ctx(), limit=50)))

@@ -1,0 +1,75 @@
+"""API: my ready tasks (the inbox), one task with its form, completing, claiming."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from engine.core.errors import InvalidInput
+from engine.process import instances
+from engine.read import inbox as inbox_queries
+
+from . import bp, ctx
+
+
+@bp.get("/tasks")
+def list_tasks():
+    """My ready tasks, soonest due first."""
+    args = request.args
+    page = inbox_queries.inbox(ctx(), g.actor, process_id=args.get("process"), unit=args.get("unit"),
+                               text=args.get("q"), category=args.get("category"), mine=args.get("mine") == "1",
+                               period=args.get("period"), page=args.get("page", 1, type=int),
+                               per_page=args.get("per_page", 50, type=int))
+    return jsonify(total=page.total, counts=page.counts, page=page.page, per_page=page.per_page,
+                   items=[_item(i) for i in page.items])
+
+
+@bp.get("/tasks/<int:instance_id>/<task_id>")
+def get_task(instance_id: int, task_id: str):
+    """One task with its form schema and current data."""
+    details = inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
+    return jsonify(task=_task(details.task), process_id=details.process_id, row_version=details.row_version,
+                   form=details.form.schema if details.form else None, data=_json_safe(details.data))
+
+
+@bp.get("/tasks/<int:instance_id>/<task_id>/history")
+def task_history(instance_id: int, task_id: str):
+    """Who did what to the task's instance, oldest first (the task page's history)."""
+    inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
+    return jsonify(items=[{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "bpmn_id": e.bpmn_id}
+                          for e in instances.history(ctx(), instance_id)])
+
+
+@bp.post("/tasks/<int:instance_id>/<task_id>/complete")
+def complete(instance_id: int, task_id: str):
+    """Complete a task with {"data": {...}, "row_version": n}; the form validates on the server."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
+        raise InvalidInput('the body must be a JSON object {"data": {...}, "row_version": n}')
+    inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
+    view = instances.complete_task(ctx(), instance_id, task_id, body.get("data", {}),
+                                   actor=g.actor.username, expected_version=body.get("row_version"))
+    return jsonify(instance_id=view.id, status=view.status.value, row_version=view.row_version,
+                   next_tasks=[_task(t) for t in view.next_tasks])
+
+
+@bp.post("/tasks/<int:instance_id>/<task_id>/claim")
+def claim(instance_id: int, task_id: str):
+    """Take a task on; {"release": true} gives it back."""
+    body = request.get_json(silent=True) or {}
+    (inbox_queries.release if body.get("release") else inbox_queries.claim)(ctx(), g.actor, instance_id, task_id)
+    return jsonify(ok=True)
+
+
+def _item(i) -> dict:
+    return {"instance_id": i.instance_id, "task_id": i.task_id, "bpmn_id": i.bpmn_id, "name": i.name,
+            "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category,
+            "due_at": i.due_at.isoformat() if i.due_at else None, "created_at": i.created_at.isoformat(),
+            "claimed_by": i.claimed_by}
+
+
+def _task(t) -> dict:
+    return {"instance_id": t.instance_id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "name": t.name,
+            "lane": t.lane, "assignee": t.assignee, "due_at": t.due_at.isoformat() if t.due_at else None}
+
+
+def _json_safe(data: dict) -> dict:
+    return {k: v if isinstance(v, (str, int, float, bool, list, dict, type(None))) else str(v) for k, v in data.items()}

@@ -1,0 +1,121 @@
+"""API: tracked tasks (list, one task, progress, ad hoc update request, delegation), registering
+documents and filing feedback. Each action asks `engine.regulation.access` as its page does."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, jsonify, request
+
+from engine.core.errors import InvalidInput
+from engine.read import task_queries
+from engine.regulation import access, tracking
+
+from . import body_object, bp, ctx, forbid_unless, to_json
+
+PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
+
+
+@bp.get("/tracked-tasks")
+def tracked_tasks():
+    """Tracked tasks this user may see (the Office: all), newest first."""
+    args = request.args
+    page = task_queries.list_tasks(ctx(), g.actor.unit_codes, lead_unit=args.get("unit"),
+                                   text=args.get("q"), status=args.get("status"), page=args.get("page", 1, type=int),
+                                   per_page=args.get("per_page", 50, type=int))
+    return jsonify(total=page.total, page=page.page, items=[{
+        "id": t.id, "content": t.content, "document": t.document, "lead_unit": t.lead_unit,
+        "deadline": t.deadline.isoformat() if t.deadline else None, "status": t.status, "category": t.category,
+        "urge_count": t.urge_count} for t in page.rows])
+
+
+@bp.get("/tracked-tasks/<int:task_id>")
+def tracked_task(task_id: int):
+    """One tracked task: its updates, delegated parts, feedback count and what I may do on it."""
+    return jsonify(to_json(task_queries.task_page_for(ctx(), g.actor, task_id)))
+
+
+@bp.post("/tracked-tasks/<int:task_id>/progress")
+def record_progress(task_id: int):
+    """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
+    body = body_object()
+    page = task_queries.task_page_for(ctx(), g.actor, task_id)
+    refused = forbid_unless(page.abilities.update, "only the lead unit's focal point updates an open task")
+    if refused:
+        return refused
+    update_id = tracking.record_progress(ctx(), task_id, g.actor.unit_code,
+                                         {k: body.get(k) for k in PROGRESS_FIELDS}, g.actor.username)
+    return jsonify(progress_update_id=update_id), 201
+
+
+@bp.post("/tracked-tasks/<int:task_id>/request-update")
+def request_update(task_id: int):
+    """The Office asks the lead unit for an update now (Art. 8.1.b): {"note": "..."}."""
+    body = body_object()
+    page = task_queries.task_page_for(ctx(), g.actor, task_id)
+    refused = forbid_unless(page.abilities.request_update, "only the Office's specialist asks for an update")
+    if refused:
+        return refused
+    instance_id = tracking.request_update(ctx(), task_id, str(body.get("note") or ""), g.actor.username)
+    return jsonify(instance_id=instance_id), 201
+
+
+@bp.post("/tracked-tasks/<int:task_id>/delegate")
+def delegate(task_id: int):
+    """The lead unit passes parts to units below it: {"parts": [{"unit", "content", "deadline"?}]}."""
+    body = body_object()
+    page = task_queries.task_page_for(ctx(), g.actor, task_id)
+    refused = forbid_unless(page.abilities.delegate, "only the lead unit's focal point delegates an open task")
+    if refused:
+        return refused
+    try:
+        parts = [tracking.DelegatedPart(str(p.get("unit", "")).strip(), str(p.get("content", "")),
+                                        date.fromisoformat(p["deadline"]) if p.get("deadline") else None)
+                 for p in body.get("parts") or [] if isinstance(p, dict)]
+    except (TypeError, ValueError) as failure:
+        raise InvalidInput(f"invalid part: {failure}") from None
+    task_ids = tracking.delegate(ctx(), task_id, g.actor.unit_code, parts, g.actor.username)
+    return jsonify(task_ids=task_ids), 201
+
+
+@bp.post("/documents")
+def register_document():
+    """Register an assigning document with its tasks (the Office); a classified one is refused."""
+    refused = forbid_unless(access.may_register_documents(g.actor), "only the Provincial Office registers documents")
+    if refused:
+        return refused
+    body = body_object()
+    try:
+        document = tracking.DocumentInput(
+            number_symbol=str(body.get("number_symbol", "")), issued_on=date.fromisoformat(str(body.get("issued_on"))),
+            doc_type=str(body.get("doc_type", "")), issuer=str(body.get("issuer", "")),
+            signer=str(body.get("signer", "")),
+            summary=str(body.get("summary", "")), classification=str(body.get("classification") or ""))
+        tasks = [tracking.TaskInput(
+            content=str(t.get("content", "")), lead_unit=str(t.get("lead_unit", "")),
+            expected_output=str(t.get("expected_output") or "Báo cáo kết quả"),
+            deadline=date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
+            update_cadence=t.get("update_cadence"), coordinators=tuple(t.get("coordinators") or ()))
+            for t in body.get("tasks") or [] if isinstance(t, dict)]
+    except (ValueError, TypeError) as failure:
+        raise InvalidInput(f"invalid document: {failure}") from None
+    registered = tracking.register_document(ctx(), document, tasks, g.actor.username)
+    return jsonify(document_id=registered.document_id, task_ids=registered.task_ids), 201
+
+
+@bp.post("/feedback")
+def file_feedback():
+    """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
+    refused = forbid_unless(access.may_file_feedback(g.actor), "only district PCs and agencies file feedback")
+    if refused:
+        return refused
+    body = body_object()
+    feedback_id = tracking.file_feedback(ctx(), _int(body.get("task_id")), g.actor.unit_code,
+                                         str(body.get("content", "")), g.actor.username)
+    return jsonify(feedback_id=feedback_id), 201
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("task_id must be a number") from None
