@@ -1,4 +1,10 @@
-"""Every page route against every kind of user: roles and unit scope are enforced everywhere."""
+"""One table of access questions, asked of the pages and of the JSON API: both give the same answer.
+
+Each row is a question (see a task, record progress, register a document...) with the page request
+and the API request that ask it, and the answer each kind of user must get. Answers are compared as
+what the user learns, not raw codes: a page answers a form error with 422 or a redirect where the
+API says 422 or 201, and an anonymous visitor is sent to sign in where the API says 401.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -8,26 +14,84 @@ import pytest
 from engine.app.bootstrap import default_bpmn_files
 from engine.process import instances
 from engine.process.definitions import deploy_files
-from engine.regulation import tracking
+from engine.regulation import api_tokens, tracking
+from engine.regulation.records import TaskStatus, TrackedTask
 from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.test_web import sign_in
+from tests.test_web import _csrf, sign_in
 from web import create_app
 
-USERS = ["anonymous", "cv.hoa", "dm.sotuphap", "dm.sotaichinh", "dm.batri", "dm.ttbatri", "pt.lan"]
-# route -> expected status per user, in USERS order (302: sent to sign in; 404: not theirs to know)
-MATRIX = {
-    "/inbox":                  [302, 200, 200, 200, 200, 200, 200],
-    "/notifications":          [302, 200, 200, 200, 200, 200, 200],
-    "/office/tasks":           [302, 200, 200, 200, 200, 200, 200],
-    "/office/documents/new":   [302, 200, 403, 403, 403, 403, 403],
-    "/feedback/new":           [302, 403, 403, 403, 200, 200, 403],
-    "/processes":              [302, 200, 403, 403, 403, 403, 200],
-    "/office/feedback":        [302, 200, 403, 403, 403, 403, 403],
-    "/office/reports":         [302, 200, 403, 403, 403, 403, 403],
-    "/office/reports/2025-Q2": [302, 404, 403, 403, 403, 403, 403],
-    "/office/tasks/{task}":    [302, 200, 200, 404, 404, 404, 200],
-    "/tasks/{instance}/{step}": [302, 404, 200, 404, 404, 404, 404],
-    "/tasks/{instance}/{step}/diagram.xml": [302, 404, 200, 404, 404, 404, 404],
+USERS = ["anonymous", "cv.hoa", "dm.sotuphap", "dm.sotaichinh", "dm.batri", "dm.ttbatri", "pt.lan",
+         "ld.ubndtinh", "admin"]
+OK, FORBIDDEN, HIDDEN, SIGN_IN = "ok", "forbidden", "hidden", "sign in"
+PAGE_ANSWERS = {200: OK, 303: OK, 422: OK, 403: FORBIDDEN, 404: HIDDEN, 302: SIGN_IN}
+API_ANSWERS = {200: OK, 201: OK, 422: OK, 403: FORBIDDEN, 404: HIDDEN, 401: SIGN_IN}
+o, f, h = OK, FORBIDDEN, HIDDEN
+
+# question: (page request, API request, answers in USERS order after "anonymous", who always signs in).
+# A request is (method, path, body); page bodies are form fields, API bodies JSON.
+QUESTIONS = {
+    "my inbox": (("GET", "/inbox", None), ("GET", "/api/tasks", None),
+                 [o, o, o, o, o, o, o, o]),
+    "my notifications": (("GET", "/notifications", None), ("GET", "/api/notifications", None),
+                         [o, o, o, o, o, o, o, o]),
+    "mark my notifications read": (("POST", "/notifications/read", {}),
+                                   ("POST", "/api/notifications/read", {"ids": []}),
+                                   [o, o, o, o, o, o, o, o]),
+    "tracked tasks I may see": (("GET", "/office/tasks", None), ("GET", "/api/tracked-tasks", None),
+                                [o, o, o, o, o, o, o, o]),
+    "see a department's tracked task": (("GET", "/office/tasks/{task}", None),
+                                        ("GET", "/api/tracked-tasks/{task}", None),
+                                        [o, o, h, h, h, o, o, o]),
+    "open a ready task": (("GET", "/tasks/{instance}/{step}", None), ("GET", "/api/tasks/{instance}/{step}", None),
+                          [h, o, h, h, h, h, h, h]),
+    "see a ready task's history": (("GET", "/tasks/{instance}/{step}", None),
+                                   ("GET", "/api/tasks/{instance}/{step}/history", None),
+                                   [h, o, h, h, h, h, h, h]),
+    "claim a ready task": (("POST", "/tasks/{instance}/{step}/claim", {}),
+                           ("POST", "/api/tasks/{instance}/{step}/claim", {}),
+                           [h, o, h, h, h, h, h, h]),
+    "record progress": (("POST", "/office/tasks/{task}/progress", {"state": "in_progress", "work_done": "x"}),
+                        ("POST", "/api/tracked-tasks/{task}/progress", {"state": "in_progress", "work_done": "x"}),
+                        [f, o, h, h, h, f, f, f]),
+    "record progress on a closed task": (("POST", "/office/tasks/{closed}/progress", {"work_done": "x"}),
+                                         ("POST", "/api/tracked-tasks/{closed}/progress", {"work_done": "x"}),
+                                         [f, f, h, h, h, f, f, f]),
+    "delegate a part": (("POST", "/office/tasks/{task}/delegate", {"unit": "", "content": ""}),
+                        ("POST", "/api/tracked-tasks/{task}/delegate", {"parts": []}),
+                        [f, o, h, h, h, f, f, f]),
+    "ask for an update now": (("POST", "/office/tasks/{task}/request-update", {"note": "gấp"}),
+                              ("POST", "/api/tracked-tasks/{task}/request-update", {"note": "gấp"}),
+                              [o, f, h, h, h, f, f, f]),
+    "register a document": (("POST", "/office/documents/new", {"number_symbol": ""}), ("POST", "/api/documents", {}),
+                            [o, f, f, f, f, f, f, f]),
+    "file feedback on a late task": (("POST", "/feedback/new", {"task_id": "{task}", "content": ""}),
+                                     ("POST", "/api/feedback", {"task_id": "{task}", "content": ""}),
+                                     [f, f, f, o, o, f, f, f]),
+    "the feedback register": (("GET", "/office/feedback", None), ("GET", "/api/feedback", None),
+                              [o, f, f, f, f, f, f, f]),
+    "the reporting rounds": (("GET", "/office/reports", None), ("GET", "/api/reporting-rounds", None),
+                             [o, f, f, f, f, f, f, f]),
+    "a round never opened": (("GET", "/office/reports/2025-Q2", None), ("GET", "/api/reporting-rounds/2025-Q2", None),
+                             [h, f, f, f, f, f, f, f]),
+    "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
+                               [o, f, f, f, f, o, f, o]),
+    "choose the rounds that open by themselves": (("POST", "/office/reports/plan", {"auto": "weekly"}),
+                                                  ("PUT", "/api/reporting-plan", {"automatic": ["weekly"]}),
+                                                  [o, f, f, f, f, f, f, f]),
+    "open a reporting round": (("POST", "/office/reports", {"cadence": "weekly", "period_day": "2025-04-01"}),
+                               ("POST", "/api/reporting-rounds", {"cadence": "weekly", "period_day": "2025-04-01"}),
+                               [o, f, f, f, f, f, f, f]),
+    # Last: a form that is complete would move the task on for the questions after it.
+    "complete a ready task with a wrong form": (("POST", "/tasks/{instance}/{step}", {"decision": "maybe"}),
+                                                ("POST", "/api/tasks/{instance}/{step}/complete",
+                                                 {"data": {"decision": "maybe"}}),
+                                                [h, o, h, h, h, h, h, h]),
+}
+# Pages with no API counterpart (forms shown before a POST, the diagram for the viewer).
+PAGE_ONLY = {
+    "/office/documents/new":   [302, 200, 403, 403, 403, 403, 403, 403, 403],
+    "/feedback/new":           [302, 403, 403, 403, 200, 200, 403, 403, 403],
+    "/tasks/{instance}/{step}/diagram.xml": [302, 404, 200, 404, 404, 404, 404, 404, 404],
 }
 
 
@@ -36,32 +100,77 @@ def world(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
     registered = tracking.register_document(ctx, DocumentInput(
         number_symbol="44/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
-        signer="Chủ tịch", summary="Ma trận quyền"), [TaskInput(
-            content="Việc của Sở Tư pháp", lead_unit="so-tu-phap", expected_output="Báo cáo", deadline=date(2025, 6, 1))],
+        signer="Chủ tịch", summary="Ma trận quyền"), [
+            TaskInput(content="Việc của Sở Tư pháp", lead_unit="so-tu-phap", expected_output="Báo cáo",
+                      deadline=date(2025, 6, 1)),
+            TaskInput(content="Việc đã xong", lead_unit="so-tu-phap", expected_output="Báo cáo",
+                      deadline=date(2025, 6, 1))],
         actor="cv.hoa")
+    with ctx.unit_of_work() as session:  # the second task is finished: no more progress on it
+        session.get(TrackedTask, registered.task_ids[1]).status = TaskStatus.COMPLETED_ON_TIME
     instance = registered.instance_ids[0]
     step = instances.list_ready_tasks(ctx, instance_id=instance)[0].task_id
     app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "matrix"})
-    clients = {}
+    pages, tokens = {}, {}
     for user in USERS:
         client = app.test_client()
         if user != "anonymous":
             assert sign_in(client, user).status_code == 302, user
-        clients[user] = client
-    return clients, {"task": registered.task_ids[0], "instance": instance, "step": step}
+            tokens[user] = api_tokens.issue(ctx, user, "matrix", "admin").token
+        pages[user] = client
+    ids = {"task": registered.task_ids[0], "closed": registered.task_ids[1], "instance": instance, "step": step}
+    return app, pages, tokens, ids
 
 
-def test_every_route_answers_each_user_as_their_role_and_unit_allow(world):
-    clients, ids = world
-    got, want = {}, {}
-    for route, expected in MATRIX.items():
-        path = route.format(**ids)
-        for user, status in zip(USERS, expected):
-            got[(route, user)] = clients[user].get(path).status_code
-            want[(route, user)] = status
+def _page(client, request, ids):
+    method, path, body = request
+    path = path.format(**ids)
+    if method == "GET":
+        return client.get(path).status_code
+    form = {k: v.format(**ids) for k, v in body.items()}
+    form["csrf_token"] = _csrf(client)  # the sign-in page gives anyone the session's token
+    return client.post(path, data=form).status_code
+
+
+def _api(app, token, request, ids):
+    method, path, body = request
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        body = {k: int(v.format(**ids)) if v == "{task}" else v for k, v in body.items()}
+    return app.test_client().open(path.format(**ids), method=method, json=body, headers=headers).status_code
+
+
+def test_pages_and_api_give_each_user_the_same_answer_to_every_question(world):
+    app, pages, tokens, ids = world
+    got_pages, got_api, want = {}, {}, {}
+    for question, (page_request, api_request, answers) in QUESTIONS.items():
+        for user, answer in zip(USERS, [SIGN_IN, *answers], strict=True):
+            want[(question, user)] = answer
+            got_pages[(question, user)] = PAGE_ANSWERS.get(_page(pages[user], page_request, ids))
+            got_api[(question, user)] = API_ANSWERS.get(_api(app, tokens.get(user), api_request, ids))
+    assert got_pages == want
+    assert got_api == want
+
+
+def test_every_api_route_is_asked_in_the_table(world):
+    app, *_ = world
+    asked = {api[1] for _, api, _ in QUESTIONS.values()}
+    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
+    named = {path.replace("{task}", "{task_id}").replace("{closed}", "{task_id}")
+             .replace("{instance}", "{instance_id}").replace("{step}", "{task_id}").replace("2025-Q2", "{period_key}")
+             for path in asked}
+    assert not routes - named, f"API routes with no access question: {sorted(routes - named)}"
+
+
+def test_pages_without_an_api_answer_each_user_as_their_role_and_unit_allow(world):
+    _, pages, _, ids = world
+    got = {(route, user): pages[user].get(route.format(**ids)).status_code for route in PAGE_ONLY for user in USERS}
+    want = {(route, user): status for route, statuses in PAGE_ONLY.items()
+            for user, status in zip(USERS, statuses, strict=True)}
     assert got == want
 
 
 def test_the_api_refuses_cookies_without_a_token(world):
-    clients, _ = world
-    assert clients["cv.hoa"].get("/api/tasks").status_code == 401  # a session cookie is no API credential
+    _, pages, _, _ = world
+    assert pages["cv.hoa"].get("/api/tasks").status_code == 401  # a session cookie is no API credential
