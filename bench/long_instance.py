@@ -1,11 +1,11 @@
-"""A task followed for years: does the cost of a step grow with its history? (trap 7)
+"""A task followed for years: does the cost of a step grow with its history? (docs/spiffworkflow.md, trap 7)
 
 A task without a deadline is registered and accepted, which creates its monthly schedule; each
 month the scheduler starts one `periodic_update` instance linked to the task, and the unit submits
 its update through the form, one transaction each. We time
 the first and last cycles and weigh their stored state. For comparison, the same number of
 cycles drawn as a back-edge loop inside one workflow would be impossible past ~200 cycles
-(RecursionError, SPIFFWORKFLOW.md), so it is not run here. The last line is one JSON object.
+(RecursionError, docs/spiffworkflow.md trap 7), so it is not run here. The last line is one JSON object.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ EMPTY = {"within_deadline": 0, "nearly_due": 0, "overdue": 0, "no_deadline": 0, 
 
 @pytest.fixture
 def province(ctx):
-    ctx.actions.update(reporting.ACTIONS)  # engine/bootstrap.py registers them in the application
+    ctx.actions.update(reporting.ACTIONS)  # engine/app/bootstrap.py registers them in the application
     deploy_files(ctx, default_bpmn_files(ctx.config))
     return ctx
 

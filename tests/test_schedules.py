@@ -1,4 +1,4 @@
-"""Recurring periods: one short instance per month for years, flat in cost and size (trap 7)."""
+"""Recurring periods: one short instance per month for years, flat in cost and size (docs/spiffworkflow.md, trap 7)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

@@ -1,4 +1,4 @@
-"""Status categories of tracked tasks (BRIEF, "Task status categories") on the 2025 calendar.
+"""Status categories of tracked tasks (docs/regulation.md, "Status categories") on the 2025 calendar.
 
 `category` judges one task; `count_by_unit` counts many in one grouped query. The second half checks
 the window rule on rows written directly, and that the SQL agrees with `category` row by row.

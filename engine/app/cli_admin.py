@@ -1,6 +1,6 @@
 """Admin commands of `python -m engine`: timer settings, the working-day calendar, API tokens.
 
-Split from engine/cli.py, which keeps the engine's own commands (migrate, deploy, validate,
+Split from engine/app/cli.py, which keeps the engine's own commands (migrate, deploy, validate,
 timers, worker) and the error handling every command shares.
 """
 from __future__ import annotations

@@ -19,6 +19,6 @@ def properties(task_spec) -> dict:
 
 
 def timer_expression(task_spec) -> str | None:
-    """The text of the element's timer (a Python expression, trap 1), or None if it has none."""
+    """The text of the element's timer (a Python expression, docs/spiffworkflow.md trap 1), or None if it has none."""
     event = getattr(task_spec, "event_definition", None)
     return event.expression if isinstance(event, TimerEventDefinition) else None

@@ -99,7 +99,7 @@ def form_of(task) -> str | None:
 
 
 def _note_action(task, reached: list[Reached]) -> None:
-    # Elements name an allow-listed domain action (engine/actions.py) in a property; it runs in
+    # Elements name an allow-listed domain action (engine/process/actions.py) in a property; it runs in
     # the same transaction as the step, with a copy of the element's data.
     properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
     action = properties.get("action")
@@ -119,7 +119,7 @@ def find_task(workflow: BpmnWorkflow, task_id: str):
 
 
 def rearm_timers(workflow: BpmnWorkflow, task_ids: list[str]) -> None:
-    """Forget the due time these waiting timers cached when armed (trap 4); the next `advance`
+    """Forget the due time these waiting timers cached when armed (docs/spiffworkflow.md, trap 4); the next `advance`
     evaluates their text again, with today's settings and calendar."""
     for task_id in task_ids:
         task = find_task(workflow, task_id)

@@ -2,8 +2,9 @@
 
 SpiffWorkflow's default serializer embeds the whole spec in every saved instance; storing it
 once and handing it back at load time roughly halves the cost of a persisted step
-(SPIFFWORKFLOW.md, speed table). Restored specs are cached per definition version: they are
-never mutated by running workflows, so one object can serve every instance of a version.
+(docs/spiffworkflow.md, "Cost, and why specs are stored once"). Restored specs are cached per
+definition version: they are never mutated by running workflows, so one object can serve every
+instance of a version.
 """
 from __future__ import annotations
 

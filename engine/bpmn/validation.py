@@ -179,7 +179,8 @@ def _expression_problems(elements, filename, functions):
 
 
 def _timer_problems(text, kind, functions):
-    """Trap 1: a timer is a Python expression that must give an ISO string; catch the usual slips."""
+    """A timer is a Python expression that must give an ISO string (docs/spiffworkflow.md, trap 1):
+    catch the usual slips."""
     source = text.strip()
     try:  # the length cap keeps ast.parse cheap; the sandbox caps everything else
         body = ast.parse(source, mode="eval").body if 0 < len(source) <= 1000 else None
@@ -196,7 +197,8 @@ def _timer_problems(text, kind, functions):
 
 
 def _iso_problem(value, kind):
-    """Why SpiffWorkflow would fail (trap 6) or hang (it adds months one by one) arming this timer, or None."""
+    """Why SpiffWorkflow would fail (docs/spiffworkflow.md, trap 6) or hang (it adds months one by
+    one) arming this timer, or None."""
     parts = [p.split("T")[0] for p in value.upper().split("/") if p.startswith("P")]
     months = sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p))
     if months > 12_000:

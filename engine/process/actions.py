@@ -3,7 +3,7 @@
 A diagram cannot reach the database (its scripts run in the sandbox), yet completing "review
 receipt" must write the task's status and a notification. So an element names an action from
 this allow-list, deploy refuses unknown names, and the action runs in the step's transaction
-with a copy of the element's data. The registry itself is assembled in engine/bootstrap.py.
+with a copy of the element's data. The registry itself is assembled in engine/app/bootstrap.py.
 """
 from __future__ import annotations
 

@@ -268,7 +268,7 @@ def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
 
 def _refuse_reserved(ctx: EngineContext, data: dict[str, Any]) -> None:
     # A data field named like a diagram function would hide the function from every later
-    # expression of the instance (trap 11): refuse it at the door, naming it.
+    # expression of the instance (docs/spiffworkflow.md, trap 11): refuse it at the door, naming it.
     clash = sorted(set(data) & set(ctx.functions))
     if clash:
         raise InvalidInput(f"field names reserved for diagram functions: {', '.join(clash)}")

@@ -1,6 +1,6 @@
 """Apply a changed timer setting to timers already waiting in running instances.
 
-An armed timer caches its due time in `internal_data['event_value']` (trap 4), so a changed
+An armed timer caches its due time in `internal_data['event_value']` (docs/spiffworkflow.md, trap 4), so a changed
 setting moves only timers armed afterwards. On request, an admin previews which waiting timers
 read the setting, with old and new due times, and then re-arms them all in one transaction.
 Timers count from the event time kept in task data, so a re-armed timer ends where it would

@@ -2,9 +2,9 @@
 
 Periodic updates of a task without a deadline (Art. 8.1.b) and periodic reports (Art. 17.1) recur
 for years. Drawn as a loop inside one workflow they would deepen its task tree and grow its state
-with every cycle (trap 7); here the schedule row remembers only the next period, each period gets
+with every cycle (docs/spiffworkflow.md, trap 7); here the schedule row remembers only the next period, each period gets
 its own small instance linked to the parent, and past periods are those instances' rows. Period
-boundaries come from engine/periods.py, never from ISO `R/P1M` (trap 8).
+boundaries come from engine/worktime/periods.py, never from ISO `R/P1M` (docs/spiffworkflow.md, trap 8).
 """
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ def load_workflow(ctx: EngineContext, session: Session, row: store.InstanceRow):
     if row.state_json is None:
         row.state_json = store.state_json(session, row.id)
     workflow = ctx.codec.load_state(row.state_json, specs)
-    workflow.script_engine = ctx.script_engine  # a restored workflow has the default engine (trap 2)
+    # A restored workflow comes back with the default engine (docs/spiffworkflow.md, trap 2).
+    workflow.script_engine = ctx.script_engine
     return version, workflow
 
 

@@ -110,7 +110,7 @@ class WaitingTimer(Base):
 
 
 class Schedule(Base):
-    """A recurring start of a short process, one instance per calendar period (trap 7).
+    """A recurring start of a short process, one instance per calendar period (docs/spiffworkflow.md, trap 7).
 
     A task updated monthly for years is not a loop inside one workflow, whose history would grow
     with every cycle: each period gets its own small instance, linked to the parent, and the

@@ -1,6 +1,6 @@
 """The timer worker: find due timers in the query table and advance each instance on its own.
 
-SpiffWorkflow has no scheduler (trap 5): something must notice that a timer's time has come and
+SpiffWorkflow has no scheduler (docs/spiffworkflow.md, trap 5): something must notice that a timer's time has come and
 call `refresh_timers()` on that workflow. Each instance advances in its own transaction, so one
 failing timer expression marks only its own instance in error. On PostgreSQL the instance row is
 locked with SKIP LOCKED, so several workers share the work and never fire one timer twice; the

@@ -37,7 +37,7 @@ class UnitKind(str, enum.Enum):
 
 
 class Role(str, enum.Enum):
-    """What a user may do (BRIEF, actors and roles)."""
+    """What a user may do (docs/regulation.md, "Unit kinds and roles")."""
 
     TRACKING_SPECIALIST = "tracking_specialist"  # chuyên viên theo dõi (Văn phòng)
     OFFICE_LEADER = "office_leader"              # Chánh / Phó Chánh Văn phòng

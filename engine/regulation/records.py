@@ -28,7 +28,7 @@ class DocumentType(str, enum.Enum):
 
 
 class TaskStatus(str, enum.Enum):
-    """Status categories of the Government Office's statistics (BRIEF)."""
+    """Status categories of the Government Office's statistics (docs/regulation.md)."""
 
     IN_PROGRESS = "in_progress"                  # not completed; within/nearly due/overdue is derived
     NO_DEADLINE = "no_deadline"                  # not completed, no deadline
@@ -192,7 +192,7 @@ class ReportingRound(Base):
     """One period's reporting round (Art. 17.1): who opened it, the units' deadline, the consolidation.
 
     Keyed by the period key ("2025-Q2"), so a period is opened once; its label and data window
-    follow from the key (engine/periods.py).
+    follow from the key (engine/worktime/periods.py).
     """
 
     __tablename__ = "reporting_rounds"

@@ -1,9 +1,9 @@
 """Procedure C: periodic self-inspection reports (Art. 17.1 of Decision 08/2023/QĐ-UBND).
 
 A reporting round covers one period (monthly, quarterly, 6-month, 9-month, annual) and its data window
-(chốt số liệu, Decree 09/2019 Art. 12; engine/periods.py). Opening it, in one transaction:
+(chốt số liệu, Decree 09/2019 Art. 12; engine/worktime/periods.py). Opening it, in one transaction:
 - one `periodic_report_consolidation` instance for the Office (business key = the period key);
-- for each active unit of the chosen kinds, its task figures as of the cut-off (engine/statistics.py,
+- for each active unit of the chosen kinds, its task figures as of the cut-off (engine/regulation/statistics.py,
   in SQL), a `PeriodicReport` row (unique per unit and period) and a `periodic_report` instance with
   the figures prefilled, linked to the consolidation instance as its parent.
 The actions below are what the two diagrams' end events run.
@@ -31,7 +31,7 @@ from engine.worktime.calendar import TZ
 REPORT_PROCESS = "periodic_report"
 CONSOLIDATION_PROCESS = "periodic_report_consolidation"
 DUE_SETTING = "report_internal_deadline"       # working days after the cut-off date (data_to)
-NEARLY_DUE_SETTING = "deadline_reminder"       # also the "nearly due" threshold (BRIEF)
+NEARLY_DUE_SETTING = "deadline_reminder"       # also the "nearly due" threshold (docs/regulation.md)
 DEFAULT_KINDS = (UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.OTHER_AGENCY)
 # The kinds of unit a round may address: the Office's own units and sub-units do not report upward.
 REPORTING_KINDS = (UnitKind.DEPARTMENT, UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE)

@@ -1,4 +1,4 @@
-"""Status categories of tracked tasks (BRIEF, "Task status categories"), counted in SQL.
+"""Status categories of tracked tasks (docs/regulation.md, "Status categories"), counted in SQL.
 
 Not completed: within deadline (trong hạn), nearly due (sắp đến hạn), overdue (quá hạn), no deadline
 (không thời hạn); completed: on time, late, no deadline; also returned to the Office, cancelled and

@@ -3,7 +3,7 @@ feedback, record progress, request updates.
 
 A tracked task lives in two places on purpose: its row (what reports count, by unit, period and
 status category) and the `task_followup` instance that drives it (who must act, by when). The
-actions in engine/task_actions.py keep the row in step with the workflow, in the same transaction.
+actions in engine/regulation/task_actions.py keep the row in step with the workflow, in the same transaction.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The announced calendar overrides in the database: seed, list, add, remove; and the live calendar.
 
 The statutory holidays come from the `holidays` package; the swaps and extra days off that the
-Government announces each year are data that an admin keeps here (see engine/calendar.py).
+Government announces each year are data that an admin keeps here (see engine/worktime/calendar.py).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The project functions that diagram expressions, conditions and timers may call.
 
-Timer texts are Python expressions evaluated when the timer is armed (trap 1) and must return
+Timer texts are Python expressions evaluated when the timer is armed (docs/spiffworkflow.md, trap 1) and must return
 an ISO 8601 string. Every duration comes from a named setting, never from a number in a
 diagram; every deadline is counted from an explicit event time kept in task data, so that a
 timer re-armed after a setting changes is counted from the same event, not from the re-arm.

@@ -100,7 +100,7 @@ def list_settings(ctx) -> list[tuple[TimerSetting, str, datetime]]:
 
 
 def change_setting(ctx, name: str, value: int, unit: str | None, actor: str, reason: str) -> TimerSetting:
-    """Change a setting; timers armed from now on use it (waiting ones: see engine/rearm.py)."""
+    """Change a setting; timers armed from now on use it (waiting ones: see engine/process/rearm.py)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 10_000:
         raise InvalidInput("the value must be a whole number from 0 to 10000")
     if not reason.strip():
