@@ -27,10 +27,11 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import api, auth, errors, health, i18n, inbox, notices, office, reports, security, tracked
+    from . import api, auth, errors, headers, health, i18n, inbox, notices, office, reports, security, tracked
 
     i18n.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

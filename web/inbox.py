@@ -1,13 +1,14 @@
 """The inbox and the task page: what a person must do, and the form to do it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.bpmn import forms
 from engine.core.errors import Conflict
 from engine.process import definitions, instances
 from engine.read import inbox as inbox_queries
 
+from .headers import diagram_response
 from .i18n import translate as _
 from .security import login_required
 
@@ -59,7 +60,7 @@ def diagram(instance_id: int, task_id: str):
     """The diagram the task belongs to, for the bpmn-js viewer on the task page."""
     ctx = current_app.extensions["engine"]
     inbox_queries.task_for(ctx, g.actor, instance_id, task_id)
-    return Response(definitions.diagram_of_instance(ctx, instance_id), mimetype="application/xml")
+    return diagram_response(definitions.diagram_of_instance(ctx, instance_id))
 
 
 @bp.post("/tasks/<int:instance_id>/<task_id>/claim")
