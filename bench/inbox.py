@@ -8,7 +8,7 @@ over every unit outside the Office (departments, districts, their sub-units, com
 agencies), due dates from 60 days overdue to 180 days ahead (1 in 19 without deadline), lanes
 "Đầu mối đơn vị" (9 in 10) and "Chuyên viên theo dõi" (1 in 10).
 Measured in process (server time, no HTTP), N calls each after a warm-up, page 1 of 50:
-inbox_unit (dm.sotuphap, the focal point of Sở Tư pháp, actor as web.security.actor_for builds
+inbox_unit (dm.sotuphap, the focal point of Sở Tư pháp, actor as engine.regulation.access.actor_for builds
 it), inbox_unit_text (the same with q="báo cáo"), inbox_office (cv.hoa, the Office's tracking
 specialist: every unit), list_office (task_queries.list_tasks for the Office, all units),
 list_office_status (the same, status awaiting_confirmation). `<backend>_p95_ms` is the largest
@@ -40,8 +40,7 @@ from engine.core.config import Config  # noqa: E402
 from engine.process.definitions import deploy_files  # noqa: E402
 from engine.read.inbox import inbox  # noqa: E402
 from engine.read.task_queries import list_tasks  # noqa: E402
-from engine.regulation import organisation, tracking  # noqa: E402
-from web.security import OFFICE_ROOT, actor_for  # noqa: E402
+from engine.regulation import access, organisation, tracking  # noqa: E402
 
 DB_NAME = "bench_inbox"
 NOW = datetime(2025, 4, 25, 2, 0, tzinfo=UTC)  # a Friday, 09:00 in Vietnam
@@ -86,7 +85,7 @@ def populate(ctx, n: int) -> None:
     # (a copy of the real instance's state), its own tracked_tasks row and ready_tasks row; what
     # the lists read (unit, lane, name, due date, status) varies with n. They are never advanced.
     with ctx.unit_of_work(readonly=True) as db:
-        office = set(organisation.subtree_codes(db, OFFICE_ROOT))
+        office = set(access.office_units(db))
         ids = [i for i, code, kind in db.execute(text("SELECT id, code, kind FROM units"))
                if code not in office and kind not in ("ppc", "provincial_office")]
     with ctx.db.engine.begin() as conn:
@@ -146,8 +145,8 @@ def run_backend(url: str, tasks: int, n: int) -> tuple[dict, dict]:
     populate(ctx, tasks)
     setup_s = time.perf_counter() - started
     with ctx.unit_of_work(readonly=True) as db:
-        unit = actor_for(db, organisation.user_by_username(db, "dm.sotuphap"))
-        office = actor_for(db, organisation.user_by_username(db, "cv.hoa"))
+        unit = access.actor_for(db, organisation.user_by_username(db, "dm.sotuphap"))
+        office = access.actor_for(db, organisation.user_by_username(db, "cv.hoa"))
     calls = {
         "inbox_unit": lambda: inbox(ctx, unit, page=1, per_page=50),
         "inbox_unit_text": lambda: inbox(ctx, unit, text="báo cáo", page=1, per_page=50),
