@@ -105,7 +105,7 @@ def test_stale_form_version_is_refused(ctx, deploy):
     started = instances.start_instance(ctx, "parallel")
     a, b = sorted(instances.list_ready_tasks(ctx, instance_id=started.id), key=lambda t: t.bpmn_id)
     instances.complete_task(ctx, started.id, a.task_id, {}, expected_version=started.row_version)
-    with pytest.raises(ConcurrentUpdate, match="changed by someone else"):
+    with pytest.raises(ConcurrentUpdate, match="người khác thay đổi"):
         instances.complete_task(ctx, started.id, b.task_id, {}, expected_version=started.row_version)
     assert [t.bpmn_id for t in instances.list_ready_tasks(ctx, instance_id=started.id)] == ["task_b"]
 

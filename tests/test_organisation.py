@@ -94,7 +94,7 @@ def test_seed_inserts_parents_first_and_only_what_is_missing(ctx, seeded, tmp_pa
     ([], [{"username": "u", "full_name": "U", "unit": "nowhere", "roles": []}], "nowhere"),
     ([{"code": "a-1", "name": "A", "kind": "commune", "parent": "b-1"},
       {"code": "b-1", "name": "B", "kind": "district", "parent": "a-1"}], [], "a-1, b-1"),
-    ([{"code": "a-1", "name": "A", "kind": "village", "parent": None}], [], "unit kind"),
+    ([{"code": "a-1", "name": "A", "kind": "village", "parent": None}], [], "loại đơn vị 'village'"),
 ])
 def test_seed_refuses_a_broken_file(ctx, tmp_path, units, users, message):
     bad = tmp_path / "org.json"
@@ -150,11 +150,11 @@ def test_subtree_and_holders(ctx, seeded):
 
 def test_move_unit_refuses_a_cycle_and_changes_nothing(ctx, seeded):
     before = org.list_units(ctx)
-    with pytest.raises(Conflict, match="below it"):
+    with pytest.raises(Conflict, match="đơn vị đó trực thuộc"):
         org.move_unit(ctx, "huyen-ba-tri", "xa-tan-xuan-ba-tri", actor="admin")
-    with pytest.raises(Conflict, match="below it"):
+    with pytest.raises(Conflict, match="đơn vị đó trực thuộc"):
         org.move_unit(ctx, "ubnd-tinh", "tt-ba-tri", actor="admin")
-    with pytest.raises(Conflict, match="own parent"):
+    with pytest.raises(Conflict, match="cấp trên của chính nó"):
         org.move_unit(ctx, "huyen-ba-tri", "huyen-ba-tri", actor="admin")
     with pytest.raises(NotFound):
         org.move_unit(ctx, "huyen-ba-tri", "khong-co", actor="admin")
@@ -171,9 +171,9 @@ def test_2025_restructuring_communes_under_the_ppc_then_the_district_goes(ctx, s
             assert moved.parent_code == "ubnd-tinh"
     gone = org.deactivate_unit(ctx, "huyen-ba-tri", actor="admin")
     assert gone.active is False and gone.parent_code == "ubnd-tinh"
-    with pytest.raises(Conflict, match="already inactive"):
+    with pytest.raises(Conflict, match="'huyen-ba-tri' đã ngừng hoạt động$"):
         org.deactivate_unit(ctx, "huyen-ba-tri", actor="admin")
-    with pytest.raises(Conflict, match="inactive"):
+    with pytest.raises(Conflict, match="ngừng hoạt động"):
         org.move_unit(ctx, "tt-ba-tri", "huyen-ba-tri", actor="admin")
     with ctx.unit_of_work(readonly=True) as session:
         assert org.subtree_codes(session, "huyen-ba-tri") == ["huyen-ba-tri"]
@@ -223,13 +223,13 @@ def test_add_unit_needs_a_name_and_an_active_known_parent(ctx, seeded):
     with pytest.raises(NotFound, match="huyen-khong-co"):
         org.add_unit(ctx, "xa-moi", "Xã mới", "commune", "huyen-khong-co", "admin")
     org.deactivate_unit(ctx, "stc-phong-qlns", "admin")
-    with pytest.raises(Conflict, match="inactive"):
+    with pytest.raises(Conflict, match="ngừng hoạt động"):
         org.add_unit(ctx, "to-moi", "Tổ mới", "sub_unit", "stc-phong-qlns", "admin")
 
 
 def test_unit_by_code(ctx, seeded):
     with ctx.unit_of_work(readonly=True) as session:
         assert org.unit_by_code(session, "so-tu-phap").name == "Sở Tư pháp"
-        with pytest.raises(NotFound, match="no unit with code 'so-khong-co'"):
+        with pytest.raises(NotFound, match="không có đơn vị mã 'so-khong-co'"):
             org.unit_by_code(session, "so-khong-co")
         assert isinstance(org.unit_by_code(session, "ubnd-tinh"), Unit)

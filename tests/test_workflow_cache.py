@@ -76,7 +76,7 @@ def test_a_step_refused_before_the_workflow_moved_keeps_the_entry(ctx, deploy):
     task_id = _task_id(ctx, view.id)
     entry = ctx.workflows.take(view.id)
     ctx.workflows.put(view.id, entry)
-    with pytest.raises(InvalidInput, match="reserved"):
+    with pytest.raises(InvalidInput, match="dành cho sơ đồ: deadline"):
         instances.complete_task(ctx, view.id, task_id, {"deadline": "x"})  # a diagram function's name
     with pytest.raises(ConcurrentUpdate):
         instances.complete_task(ctx, view.id, task_id, {}, expected_version=7)

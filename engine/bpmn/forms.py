@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from engine.core import i18n
 from engine.core.errors import InvalidInput
 
 # The HTML input each kind renders as; a property's "x-widget" overrides it.
@@ -25,25 +26,6 @@ WIDGETS = {"string": "text", "text": "textarea", "integer": "number", "number": 
 _TRUE = {"on", "true", "1", "yes"}
 _DMY = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MESSAGES = {  # key -> (Vietnamese, English)
-    "required": ("Trường này là bắt buộc.", "This field is required."),
-    "enum": ("Giá trị không hợp lệ; chọn một trong các giá trị cho phép.", "Invalid value; choose an allowed one."),
-    "minLength": ("Cần ít nhất {n} ký tự.", "At least {n} characters are needed."),
-    "maxLength": ("Tối đa {n} ký tự.", "At most {n} characters."),
-    "minimum": ("Phải lớn hơn hoặc bằng {n}.", "Must be greater than or equal to {n}."),
-    "maximum": ("Phải nhỏ hơn hoặc bằng {n}.", "Must be less than or equal to {n}."),
-    "pattern": ("Không đúng định dạng.", "Wrong format."),
-    "date": ("Ngày không hợp lệ (dd/mm/yyyy).", "Invalid date (dd/mm/yyyy)."),
-    "date-time": ("Thời điểm không hợp lệ.", "Invalid date and time."),
-    "integer": ("Phải là số nguyên.", "Must be a whole number."),
-    "number": ("Phải là số.", "Must be a number."),
-    "string": ("Phải là văn bản.", "Must be text."),
-    "boolean": ("Phải là Có hoặc Không.", "Must be yes or no."),
-    "object": ("Phải là một nhóm giá trị.", "Must be a group of values."),
-    "additional": ("Trường không được phép: {n}", "Field not allowed: {n}"),
-    "not_object": ("Dữ liệu gửi lên phải là một biểu mẫu.", "The submitted data must be a form (a JSON object)."),
-    "invalid": ("Giá trị không hợp lệ.", "Invalid value."),
-}
 
 
 @dataclass(frozen=True)
@@ -99,11 +81,15 @@ class FormInvalid(InvalidInput):
         self._problems = {str(k): {"vi": v, "en": v} if isinstance(v, str) else dict(v)
                           for k, v in problems.items()}
         self.errors = self.messages(lang)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+        super().__init__("form_invalid")
 
     def messages(self, lang: str = "vi") -> dict[str, str]:
         """The per-field messages in `lang` ("vi" or "en"; anything else gives Vietnamese)."""
         return {k: m.get(lang) or m["vi"] for k, m in self._problems.items()}
+
+    def text(self, lang: str = "vi") -> str:
+        """Every field's message in `lang`, "field: message; ..."."""
+        return "; ".join(f"{k}: {v}" for k, v in self.messages(lang).items())
 
 
 def load_form(path: Path) -> Form:
@@ -196,15 +182,15 @@ def _describe(error) -> list[tuple[str, dict]]:
         default = _msg("pattern")
         return [(field, {lang: str(error.schema.get(f"x-error-{lang}") or default[lang]) for lang in default})]
     if kind in ("type", "format"):
-        key = value if isinstance(value, str) and value in _MESSAGES else "invalid"
+        key = value if isinstance(value, str) and i18n.has(f"form.{value}") else "invalid"
     else:
-        key = {"const": "enum"}.get(kind, kind if kind in _MESSAGES else "invalid")
+        key = {"const": "enum"}.get(kind, kind if i18n.has(f"form.{kind}") else "invalid")
     return [(field, _msg(key, value))]
 
 
 def _msg(key: str, n: Any = None) -> dict[str, str]:
-    vi, en = _MESSAGES[key]
-    return {"vi": vi.format(n=n), "en": en.format(n=n)}
+    # A field's message in every language: the form is re-rendered in the language of whoever reads it.
+    return {lang: i18n.text(f"form.{key}", lang, n=n) for lang in i18n.LANGUAGES}
 
 
 def _clean(prop: Any, value: Any) -> Any:

@@ -1,11 +1,33 @@
-"""Domain errors. The web layer maps them to HTTP codes in one place; the CLI prints them."""
+"""Domain errors. The web layer maps them to HTTP codes in one place; the CLI prints them.
+
+An error carries a message key and parameters, not a text: `InvalidInput("unit_not_below", unit=code)`
+reads "error.unit_not_below" from the catalog (engine/core/messages). `str(error)` is the Vietnamese
+text (the command line, logs, stored records); `error.text("en")` the English one.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.core import i18n
+from engine.core.i18n import DEFAULT_LANGUAGE, Message
 
 
 class EngineError(Exception):
-    """Base of every error the engine reports to users."""
+    """Base of every error the engine reports to users: `code` for programs, `key` and `params` for people."""
 
     code = "engine_error"
+
+    def __init__(self, key: str, /, **params: Any):
+        super().__init__(key)
+        self.key, self.params = key, params
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message in `lang` ("vi" or "en")."""
+        return i18n.text(f"error.{self.key}", lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 class NotFound(EngineError):
@@ -18,7 +40,7 @@ class DefinitionNotFound(NotFound):
     """No deployed version of this process."""
 
     def __init__(self, process_id: str):
-        super().__init__(f"no deployed process '{process_id}'")
+        super().__init__("definition_not_found", process=process_id)
         self.process_id = process_id
 
 
@@ -26,7 +48,7 @@ class InstanceNotFound(NotFound):
     """No instance with this id."""
 
     def __init__(self, instance_id: int):
-        super().__init__(f"no process instance {instance_id}")
+        super().__init__("instance_not_found", instance=instance_id)
         self.instance_id = instance_id
 
 
@@ -34,7 +56,7 @@ class TaskNotFound(NotFound):
     """No task with this id in the instance."""
 
     def __init__(self, task_id: str):
-        super().__init__(f"no task '{task_id}' in this instance")
+        super().__init__("task_not_found", task=task_id)
         self.task_id = task_id
 
 
@@ -48,7 +70,7 @@ class TaskNotReady(Conflict):
     """The task exists but cannot be completed now (already completed, cancelled, waiting)."""
 
     def __init__(self, task_id: str, state: str):
-        super().__init__(f"task '{task_id}' cannot be completed: it is {state.lower()}")
+        super().__init__("task_not_ready", task=task_id, state=state.lower())
         self.task_id, self.state = task_id, state
 
 
@@ -56,7 +78,7 @@ class ConcurrentUpdate(Conflict):
     """Someone else changed the instance between our read and our write."""
 
     def __init__(self, instance_id: int):
-        super().__init__(f"process instance {instance_id} was changed by someone else; reload and retry")
+        super().__init__("concurrent_update", instance=instance_id)
         self.instance_id = instance_id
 
 
@@ -64,7 +86,7 @@ class InstanceNotActive(Conflict):
     """The instance is completed, cancelled or in error."""
 
     def __init__(self, instance_id: int, status: str):
-        super().__init__(f"process instance {instance_id} is {status}")
+        super().__init__("instance_not_active", instance=instance_id, status=status)
         self.instance_id, self.status = instance_id, status
 
 
@@ -74,7 +96,32 @@ class InvalidInput(EngineError):
     code = "invalid_input"
 
 
-class DiagramError(EngineError):
+class FieldErrors(InvalidInput):
+    """Several fields do not fit: `problems` maps a field name to its message; the text names each field."""
+
+    def __init__(self, problems: Mapping[str, Message]):
+        super().__init__("fields_invalid")
+        self.problems = dict(problems)
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """One "field: message" per problem, in `lang`."""
+        return "; ".join(f"{field}: {message.text(lang)}" for field, message in self.problems.items())
+
+
+class TechnicalError(EngineError):
+    """An error whose text is technical and English in every language (a diagram's author or an
+    analyst reads it): SpiffWorkflow's words, a validator's findings. Pages give it a translated heading."""
+
+    def __init__(self, message: str):
+        super().__init__("technical", message=message)
+        self.message = message
+
+    def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The technical message as it is."""
+        return self.message
+
+
+class DiagramError(TechnicalError):
     """An expression, script or timer of a diagram failed at run time."""
 
     code = "diagram_error"
@@ -96,7 +143,7 @@ class DiagramError(EngineError):
         return cls(f"{where}{message}", bpmn_id)
 
 
-class DeployRefused(EngineError):
+class DeployRefused(TechnicalError):
     """A BPMN file cannot be deployed; `problems` says why, one line each."""
 
     code = "invalid_bpmn"

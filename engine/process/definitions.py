@@ -72,7 +72,7 @@ def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "s
                     for definition in parsed]
     except IntegrityError as error:
         # Two deploys of the same process raced for the same version number.
-        raise Conflict(f"{filename}: deployed concurrently by someone else; try again") from error
+        raise Conflict("deploy_concurrent", filename=filename) from error
 
 
 def deploy_files(ctx: EngineContext, paths: list[Path], actor: str = "system") -> list[Deployed]:

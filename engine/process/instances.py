@@ -252,10 +252,10 @@ def checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InvalidInput("task data must be an object of named fields")
+        raise InvalidInput("task_data_not_object")
     bad = [key for key in data if not isinstance(key, str) or not key.isidentifier() or key.startswith("_")]
     if bad:
-        raise InvalidInput(f"invalid field names: {', '.join(map(str, bad))}")
+        raise InvalidInput("field_names_invalid", names=", ".join(map(str, bad)))
     return data
 
 
@@ -271,7 +271,7 @@ def _refuse_reserved(ctx: EngineContext, data: dict[str, Any]) -> None:
     # expression of the instance (docs/spiffworkflow.md, trap 11): refuse it at the door, naming it.
     clash = sorted(set(data) & set(ctx.functions))
     if clash:
-        raise InvalidInput(f"field names reserved for diagram functions: {', '.join(clash)}")
+        raise InvalidInput("field_names_reserved", names=", ".join(clash))
 
 
 def _validated(ctx: EngineContext, session: Session, row: store.InstanceRow, workflow, task_id: str,

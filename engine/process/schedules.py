@@ -45,7 +45,8 @@ def create_schedule(ctx: EngineContext, process_id: str, cadence: str, first_day
     try:
         cadence = periods.Cadence(cadence)
     except ValueError:
-        raise InvalidInput(f"cadence must be one of: {', '.join(c.value for c in periods.Cadence)}") from None
+        raise InvalidInput("cadence_unknown", value=cadence,
+                           allowed=", ".join(c.value for c in periods.Cadence)) from None
     period = periods.period_containing(cadence, first_day)
     with ctx.unit_of_work() as session:
         if grace_setting is not None:
@@ -67,9 +68,9 @@ def cancel_schedule(ctx: EngineContext, schedule_id: int, actor: str = "system")
     with ctx.unit_of_work() as session:
         row = session.get(Schedule, schedule_id)
         if row is None:
-            raise NotFound(f"no schedule {schedule_id}")
+            raise NotFound("schedule_not_found", schedule=schedule_id)
         if not row.active:
-            raise Conflict(f"schedule {schedule_id} is already stopped")
+            raise Conflict("schedule_stopped", schedule=schedule_id)
         row.active = False
         audit.record(session, at=ctx.now(), actor=actor, action="schedule_cancelled",
                      instance_id=row.parent_id, summary={"schedule_id": row.id})

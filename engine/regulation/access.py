@@ -110,7 +110,7 @@ def office_unit(session: Session) -> str:
     code = session.scalar(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE, Unit.active.is_(True))
                           .order_by(Unit.id).limit(1))
     if code is None:
-        raise NotFound("the organisation has no active unit of kind provincial_office")
+        raise NotFound("office_unit_missing")
     return code
 
 

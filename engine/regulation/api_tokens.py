@@ -58,7 +58,7 @@ def revoke(ctx, token_id: int, actor: str) -> None:
     with ctx.unit_of_work() as session:
         row = session.get(ApiToken, token_id)
         if row is None:
-            raise NotFound(f"no API token {token_id}")
+            raise NotFound("token_not_found", token=token_id)
         row.revoked_at = ctx.now()
         audit.record(session, at=ctx.now(), actor=actor, action="api_token_revoked", summary={"token_id": token_id})
 

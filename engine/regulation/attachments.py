@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from engine.core import audit
 from engine.core.errors import InvalidInput, NotFound
+from engine.core.i18n import Number
 from engine.regulation import access
 from engine.regulation.access import Actor
 from engine.regulation.organisation import Unit
@@ -56,28 +57,24 @@ class OwnerKind(str, enum.Enum):
 
 _OWNER_TABLES = {OwnerKind.PROGRESS_UPDATE: ProgressUpdate, OwnerKind.DOCUMENT: Document,
                  OwnerKind.FEEDBACK: Feedback, OwnerKind.PERIODIC_REPORT: PeriodicReport}
-_MESSAGES = {  # reason: (Vietnamese, English)
-    "unsafe_name": ("Tên tệp “{name}” không hợp lệ.", "The file name '{name}' is not acceptable."),
-    "type_not_allowed": ("Không nhận loại tệp “{ext}”. Chỉ nhận các loại: {allowed}.",
-                         "File type '{ext}' is not allowed. Allowed types: {allowed}."),
-    "empty": ("Tệp “{name}” rỗng (0 byte).", "File '{name}' is empty (0 bytes)."),
-    "too_large": ("Tệp “{name}” vượt quá dung lượng tối đa {mb_vi} MB.",
-                  "File '{name}' is larger than the {mb} MB limit."),
-    "content_mismatch": ("Nội dung tệp “{name}” không phải tệp {ext} thật (có thể tệp đã bị đổi tên).",
-                         "The content of '{name}' is not a real {ext} file (it may have been renamed)."),
-}
-
-
 class AttachmentRefused(InvalidInput):
-    """A file was not stored; `reason` is a key of _MESSAGES, `message` Vietnamese, `message_en` English."""
+    """A file was not stored; `reason` says why (catalog key "error.attachment.<reason>")."""
 
     code = "attachment_refused"
 
     def __init__(self, reason: str, **values):
-        vi, en = _MESSAGES[reason]
-        values["allowed"] = ", ".join(ALLOWED)
-        self.reason, self.message, self.message_en = reason, vi.format(**values), en.format(**values)
-        super().__init__(self.message)
+        super().__init__(f"attachment.{reason}", allowed=", ".join(ALLOWED), **values)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        """The reason in Vietnamese."""
+        return self.text("vi")
+
+    @property
+    def message_en(self) -> str:
+        """The reason in English."""
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ def store(ctx, owner_kind: str, owner_id: int, filename: str, stream: BinaryIO, 
     _write_blob(ctx.config.attachments_dir, digest, data)
     with ctx.unit_of_work() as session:
         if session.get(_OWNER_TABLES[kind], owner_id) is None:
-            raise NotFound(f"no {kind.value} {owner_id}")
+            raise NotFound("attachment_owner_not_found", kind=kind.value, owner=owner_id)
         row = Attachment(owner_kind=kind.value, owner_id=owner_id, filename=name, content_type=ALLOWED[ext],
                          size=len(data), sha256=digest, uploaded_by=actor, uploaded_at=ctx.now())
         session.add(row)
@@ -132,7 +129,7 @@ def open_attachment(ctx, attachment_id: int, actor: Actor | None = None) -> tupl
     with ctx.unit_of_work(readonly=True) as session:
         row = session.get(Attachment, attachment_id)
         if row is None or (actor is not None and not _visible(session, actor, row)):
-            raise NotFound(f"no attachment {attachment_id}")
+            raise NotFound("attachment_not_found", attachment=attachment_id)
         view = _view(row)
     return view, open(_blob_path(ctx.config.attachments_dir, view.sha256), "rb")
 
@@ -177,7 +174,7 @@ def _owner_kind(value) -> OwnerKind:
         return OwnerKind(value)
     except ValueError:
         kinds = ", ".join(kind.value for kind in OwnerKind)
-        raise InvalidInput(f"attachments belong to one of: {kinds}; not '{value}'") from None
+        raise InvalidInput("attachment_owner_unknown", allowed=kinds, value=value) from None
 
 
 def _read_at_most(stream: BinaryIO, count: int) -> bytes:
@@ -195,8 +192,7 @@ def _check(name: str, ext: str, data: bytes, limit: int) -> None:
     if not data:
         raise AttachmentRefused("empty", name=name)
     if len(data) > limit:
-        mb = f"{limit / 1_000_000:.3g}"
-        raise AttachmentRefused("too_large", name=name, mb=mb, mb_vi=mb.replace(".", ","))
+        raise AttachmentRefused("too_large", name=name, mb=Number(limit / 1_000_000))
     if ext == ".txt":
         try:
             valid = "\x00" not in data.decode("utf-8")

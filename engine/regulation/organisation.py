@@ -35,6 +35,11 @@ class UnitKind(str, enum.Enum):
     COMMUNE = "commune"                          # UBND xã, phường, thị trấn
     OTHER_AGENCY = "other_agency"                # cơ quan, tổ chức khác
 
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"unit_kind.{self.value}"
+
 
 class Role(str, enum.Enum):
     """What a user may do (docs/regulation.md, "Unit kinds and roles")."""
@@ -137,10 +142,10 @@ def seed_organisation(session: Session, path: Path, now: datetime) -> dict[str, 
         ready = [item for item in pending if item.get("parent") is None or item["parent"] in ids]
         if not ready:
             codes = ", ".join(item["code"] for item in pending)
-            raise InvalidInput(f"seed units with an unknown parent or in a loop: {codes}")
+            raise InvalidInput("seed_units_unresolved", codes=codes)
         for item in ready:
             unit = Unit(code=_valid_code(item["code"]), name=_valid_name(item["name"]), active=True,
-                        kind=_member(UnitKind, item["kind"], "unit kind"), parent_id=ids.get(item.get("parent")))
+                        kind=_unit_kind(item["kind"]), parent_id=ids.get(item.get("parent")))
             session.add(unit)
             session.flush()
             ids[unit.code], added = unit.id, added + 1
@@ -151,12 +156,12 @@ def seed_organisation(session: Session, path: Path, now: datetime) -> dict[str, 
     password_hash = generate_password_hash(password) if password else None
     for item in new_users:
         if item["unit"] not in ids:
-            raise InvalidInput(f"user '{item['username']}' belongs to unknown unit '{item['unit']}'")
+            raise InvalidInput("seed_user_unit_unknown", user=item["username"], unit=item["unit"])
         user = User(username=item["username"], full_name=item["full_name"], email=item.get("email"),
                     unit_id=ids[item["unit"]], password_hash=password_hash, active=True, created_at=now)
         session.add(user)
         session.flush()
-        roles = {_member(Role, role, "role") for role in item["roles"]}
+        roles = {_role(role) for role in item["roles"]}
         session.add_all(UserRole(user_id=user.id, role=role) for role in roles)
     return {"units": added, "users": len(new_users)}
 
@@ -165,7 +170,7 @@ def unit_by_code(session: Session, code: str) -> Unit:
     """The unit with this code, or NotFound."""
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"no unit with code '{code}'")
+        raise NotFound("unit_not_found", unit=code)
     return unit
 
 
@@ -173,7 +178,7 @@ def user_by_username(session: Session, username: str, include_inactive: bool = F
     """The user with this username; NotFound too when the user or their unit is inactive, unless asked."""
     user, unit = _user_and_unit(session, username)
     if user is None or not (include_inactive or (user.active and unit.active)):
-        raise NotFound(f"no active user '{username}'")
+        raise NotFound("user_not_found", user=username)
     return _user_view(session, user, unit)
 
 
@@ -194,7 +199,7 @@ def subtree_codes(session: Session, code: str) -> list[str]:
 
 def holders(session: Session, unit_code: str, role: Role | str) -> list[UserView]:
     """Active users of an active unit holding the role, by username (whom to notify)."""
-    unit, role = unit_by_code(session, unit_code), _member(Role, role, "role")
+    unit, role = unit_by_code(session, unit_code), _role(role)
     users = session.scalars(select(User).join(UserRole, UserRole.user_id == User.id).where(
         User.unit_id == unit.id, User.active.is_(True), UserRole.role == role).order_by(User.username))
     return [_user_view(session, user, unit) for user in users] if unit.active else []
@@ -216,11 +221,11 @@ def move_unit(ctx, code: str, new_parent_code: str | None, actor: str) -> UnitVi
         unit = unit_by_code(session, code)
         node = parent = unit_by_code(session, new_parent_code) if new_parent_code else None
         if parent is not None and not parent.active:
-            raise Conflict(f"unit '{new_parent_code}' is inactive: nothing can be moved under it")
+            raise Conflict("unit_inactive_no_move", unit=new_parent_code)
         while node is not None:
             if node.id == unit.id:
-                raise Conflict(f"cannot move '{code}' under '{new_parent_code}': "
-                               + ("a unit cannot be its own parent" if node is parent else "that unit is below it"))
+                raise Conflict("unit_own_parent" if node is parent else "unit_below_itself", unit=code,
+                               parent=new_parent_code)
             node = session.get(Unit, node.parent_id) if node.parent_id else None
         old_code = _code_of(session, unit.parent_id)
         if old_code != new_parent_code:
@@ -236,11 +241,10 @@ def deactivate_unit(ctx, code: str, actor: str) -> UnitView:
         _lock_units(session)
         unit = unit_by_code(session, code)
         if not unit.active:
-            raise Conflict(f"unit '{code}' is already inactive")
+            raise Conflict("unit_already_inactive", unit=code)
         below = list(session.scalars(select(Unit.code).where(Unit.parent_id == unit.id, Unit.active.is_(True))))
         if below:
-            raise Conflict(f"unit '{code}' still has active units under it ({', '.join(sorted(below))}): "
-                           "move or deactivate them first")
+            raise Conflict("unit_has_active_units", unit=code, below=", ".join(sorted(below)))
         users = session.scalar(select(User.id).where(User.unit_id == unit.id, User.active.is_(True)).limit(1))
         unit.active = False
         audit.record(session, at=ctx.now(), actor=actor, action="unit_deactivated",
@@ -250,14 +254,14 @@ def deactivate_unit(ctx, code: str, actor: str) -> UnitView:
 
 def add_unit(ctx, code: str, name: str, kind: UnitKind | str, parent_code: str | None, actor: str) -> UnitView:
     """Create a unit under an active parent (None: a new root, e.g. a merged province's PPC)."""
-    code, name, kind = _valid_code(code), _valid_name(name), _member(UnitKind, kind, "unit kind")
+    code, name, kind = _valid_code(code), _valid_name(name), _unit_kind(kind)
     with ctx.unit_of_work() as session:
         _lock_units(session)
         parent = unit_by_code(session, parent_code) if parent_code else None
         if parent is not None and not parent.active:
-            raise Conflict(f"unit '{parent_code}' is inactive: no unit can be added under it")
+            raise Conflict("unit_inactive_no_add", unit=parent_code)
         if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-            raise Conflict(f"a unit with code '{code}' already exists")
+            raise Conflict("unit_code_taken", unit=code)
         unit = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None, active=True)
         session.add(unit)
         session.flush()
@@ -311,21 +315,28 @@ def _user_view(session: Session, user: User, unit: Unit) -> UserView:
 
 def _valid_code(code) -> str:
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise InvalidInput(f"unit code {code!r} must be 2 to 60 characters: lowercase a-z, digits and '-'")
+        raise InvalidInput("unit_code_invalid", code=repr(code))
     return code
 
 
 def _valid_name(name) -> str:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 300:
-        raise InvalidInput("a unit needs a name of at most 300 characters")
+        raise InvalidInput("unit_name_invalid")
     return name.strip()
 
 
-def _member(cls, value, what):
+def _unit_kind(value) -> UnitKind:
     try:
-        return cls(value)
+        return UnitKind(value)
     except ValueError:
-        raise InvalidInput(f"{what} must be one of: {', '.join(m.value for m in cls)}") from None
+        raise InvalidInput("unit_kind_unknown", value=value, allowed=", ".join(k.value for k in UnitKind)) from None
+
+
+def _role(value) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("role_unknown", value=value, allowed=", ".join(r.value for r in Role)) from None
 
 
 @cache

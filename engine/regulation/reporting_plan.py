@@ -32,10 +32,13 @@ def automatic_cadences(ctx: EngineContext) -> set[periods.Cadence]:
 
 def set_automatic_cadences(ctx: EngineContext, cadences, actor: str) -> set[periods.Cadence]:
     """Choose the cadences whose rounds open by themselves (audited); InvalidInput for an unknown one."""
-    try:
-        chosen = {periods.Cadence(c) for c in cadences}
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+    chosen: set[periods.Cadence] = set()
+    for cadence in cadences:
+        try:
+            chosen.add(periods.Cadence(cadence))
+        except ValueError:
+            raise InvalidInput("cadence_unknown", value=cadence,
+                               allowed=", ".join(c.value for c in periods.Cadence)) from None
     with ctx.unit_of_work() as session:
         before = _cadences(session)
         if chosen == before:

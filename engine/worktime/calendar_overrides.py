@@ -78,14 +78,14 @@ def add_override(ctx, day: date, kind: str, reason: str, source: str, actor: str
     try:
         kind = OverrideKind(kind)
     except ValueError:
-        raise InvalidInput(f"kind must be one of: {', '.join(k.value for k in OverrideKind)}") from None
+        raise InvalidInput("override_kind_unknown", allowed=", ".join(k.value for k in OverrideKind)) from None
     if not reason.strip() or not source.strip():
-        raise InvalidInput("an override needs a reason and the document that announced it")
+        raise InvalidInput("override_reason_missing")
     if kind is OverrideKind.WORKING_DAY and day.weekday() < 5:
-        raise InvalidInput(f"{day.isoformat()} is a weekday: a make-up working day is a Saturday or Sunday")
+        raise InvalidInput("makeup_day_weekday", day=day.isoformat())
     with ctx.unit_of_work() as session:
         if session.scalar(select(CalendarOverrideRow.id).where(CalendarOverrideRow.day == day)):
-            raise Conflict(f"{day.isoformat()} already has an override; remove it first")
+            raise Conflict("override_exists", day=day.isoformat())
         row = CalendarOverrideRow(day=day, kind=kind.value, reason=reason.strip(), source=source.strip(),
                                   created_by=actor, created_at=ctx.now())
         session.add(row)
@@ -101,7 +101,7 @@ def remove_override(ctx, day: date, actor: str) -> None:
     with ctx.unit_of_work() as session:
         row = session.scalar(select(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
         if row is None:
-            raise NotFound(f"no override on {day.isoformat()}")
+            raise NotFound("override_not_found", day=day.isoformat())
         session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.id == row.id))
         audit.record(session, at=ctx.now(), actor=actor, action="calendar_override_removed",
                      summary={"day": day.isoformat(), "kind": row.kind, "reason": row.reason,

@@ -87,5 +87,5 @@ def _parse(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError as error:
-        raise InvalidInput(f"not an ISO date-time: {value!r}") from error
+        raise InvalidInput("not_iso_datetime", value=repr(value)) from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)

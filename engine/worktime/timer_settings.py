@@ -83,7 +83,7 @@ def get(session: Session, name: str) -> TimerSetting:
     """The current value of a named setting, or InvalidInput naming it."""
     row = session.get(TimerSettingRow, name)
     if row is None:
-        raise InvalidInput(f"no timer setting named '{name}'")
+        raise InvalidInput("timer_setting_unknown", name=name)
     return _setting(row)
 
 
@@ -102,17 +102,17 @@ def list_settings(ctx) -> list[tuple[TimerSetting, str, datetime]]:
 def change_setting(ctx, name: str, value: int, unit: str | None, actor: str, reason: str) -> TimerSetting:
     """Change a setting; timers armed from now on use it (waiting ones: see engine/process/rearm.py)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 10_000:
-        raise InvalidInput("the value must be a whole number from 0 to 10000")
+        raise InvalidInput("timer_value_invalid")
     if not reason.strip():
-        raise InvalidInput("say why the setting changes (the reason is kept in its history)")
+        raise InvalidInput("timer_reason_missing")
     with ctx.unit_of_work() as session:
         row = session.get(TimerSettingRow, name, with_for_update=True)
         if row is None:
-            raise NotFound(f"no timer setting named '{name}'")
+            raise NotFound("timer_setting_unknown", name=name)
         try:
             new_unit = DurationUnit(unit) if unit else DurationUnit(row.unit)
         except ValueError:
-            raise InvalidInput(f"unit must be one of: {', '.join(u.value for u in DurationUnit)}") from None
+            raise InvalidInput("duration_unit_unknown", allowed=", ".join(u.value for u in DurationUnit)) from None
         now = ctx.now()
         session.add(TimerSettingChange(name=name, old_value=row.value, old_unit=row.unit, new_value=value,
                                        new_unit=new_unit.value, reason=reason.strip(), changed_by=actor,
