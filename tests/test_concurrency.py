@@ -51,7 +51,7 @@ def test_two_tasks_of_one_instance_completed_at_once_one_wins_one_conflicts(ctx,
     winners = [o for o in outcomes if isinstance(o, instances.InstanceView)]
     losers = [o for o in outcomes if isinstance(o, Exception)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
-    assert isinstance(losers[0], ConcurrentUpdate) and "changed by someone else" in str(losers[0])
+    assert isinstance(losers[0], ConcurrentUpdate) and "người khác thay đổi" in str(losers[0])
     # The winner's completion is saved; the loser's task is still there to retry.
     left = instances.list_ready_tasks(ctx, instance_id=started.id)
     assert len(left) == 1 and left[0].task_id == (b.task_id if outcomes[0] is winners[0] else a.task_id)
