@@ -1,79 +1,78 @@
 """Shared fixtures: a fresh database per test on SQLite and, when configured, PostgreSQL.
 
-`TEST_DATABASE_URL` names a PostgreSQL database the tests may wipe. With `REQUIRE_POSTGRES=1`
+Each test's database is a copy of a template built once per run (tests/databases.py): migrated, seeded
+at the fixed clock, or with the shipped diagrams deployed too, as its fixtures ask.
+
+`TEST_DATABASE_URL` names a PostgreSQL database the tests may create databases next to (templates and
+one per test, named after it and this process, dropped at the end). With `REQUIRE_POSTGRES=1`
 (set by .ci/run) the run fails if any PostgreSQL test was skipped or none ran, so a CI run can
 never pass while quietly testing SQLite only.
 """
 from __future__ import annotations
 
+import functools
 import os
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.app.bootstrap import open_context, seed_reference_data
-from engine.app.migrations import upgrade
-from engine.app.schema import metadata
 from engine.core import clock as clocks
 from engine.core.config import Config
+from tests.databases import PG_URL, SEEDED_AT, PostgresTemplates, SqliteTemplates, backends, level_for
+from tests.helpers import BPMN, TZ, register_task  # noqa: F401 - TZ stays importable from here
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-TESTS = Path(__file__).resolve().parent
-BPMN = TESTS / "bpmn"
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 _pg_outcomes = {"passed": 0, "skipped": 0}
-
-
-def _backends():
-    return [pytest.param("sqlite", id="sqlite"),
-            pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+_levels: dict[str, str] = {}  # a test's database URL -> the template level it was copied from
 
 
 @pytest.fixture(scope="session")
-def pg_schema_url():
-    """The PostgreSQL URL with a schema rebuilt from the migrations once per run."""
+def sqlite_templates(tmp_path_factory):
+    """Template SQLite files, built on first use."""
+    return SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def pg_templates(request):
+    """Template PostgreSQL databases, and a database per test made ahead in the order the tests run."""
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(PG_URL)
-    return PG_URL
+    plan = [(item.nodeid, level_for(item.fixturenames)) for item in request.session.items
+            if getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "postgres"]
+    templates = PostgresTemplates(PG_URL, SEEDED_AT, plan)
+    yield templates
+    templates.close()
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def database_url(request, tmp_path):
-    """A migrated, empty database on each backend."""
+    """A migrated database of its own on each backend: empty for a test that asks only for this, or
+    already seeded (`ctx`) or seeded and deployed (`app`) when the test's fixtures would do that next."""
+    level = level_for(request.fixturenames)
+    if level != "migrated" and request.getfixturevalue("clock").now() != SEEDED_AT:
+        level = "migrated"  # a clock of its own: ctx seeds (and app deploys) at its instant, as they would
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        upgrade(url)
-        return url
-    url = request.getfixturevalue("pg_schema_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        # The audit log is append-only by trigger; TRUNCATE is the one way to reset it.
-        tables = ", ".join(table.name for table in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        url = request.getfixturevalue("sqlite_templates").copy(level, SEEDED_AT, tmp_path / "test.db")
+    else:
+        templates = request.getfixturevalue("pg_templates")
+        url = templates.take(request.node.nodeid, level)
+        request.addfinalizer(lambda: templates.release(url))
+    _levels[url] = level
+    request.addfinalizer(lambda: _levels.pop(url, None))
     return url
 
 
 @pytest.fixture
 def clock():
     """A fixed clock on a real working day, 09:00 in Vietnam."""
-    return clocks.FixedClock(datetime(2025, 4, 25, 9, 0, tzinfo=TZ))
+    return clocks.FixedClock(SEEDED_AT)
 
 
 @pytest.fixture
 def ctx(database_url, clock):
-    """An engine context on a fresh database, with the fixed clock."""
+    """An engine context on a fresh database with the reference data seeded, with the fixed clock."""
     context = open_context(Config(database_url=database_url, deploy_on_start=False), clock)
-    seed_reference_data(context)
+    if _levels.get(database_url, "migrated") == "migrated":
+        seed_reference_data(context)
     yield context
     context.db.dispose()
 
@@ -108,17 +107,33 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture
-def app(ctx):
+def shipped(ctx):
+    """The context with the shipped diagrams (processes/*.bpmn) deployed, as by `deploy_files` right after
+    seeding: the database is a copy of the deployed template unless the clock was not the fixed one."""
+    if _levels.get(ctx.config.database_url) != "deployed":
+        from engine.app.bootstrap import default_bpmn_files
+        from engine.process.definitions import deploy_files
+
+        deploy_files(ctx, default_bpmn_files(ctx.config))
+    return ctx
+
+
+@pytest.fixture
+def app(shipped):
     """The web app on the test database, with the shipped diagrams deployed."""
-    from engine.app.bootstrap import default_bpmn_files
-    from engine.process.definitions import deploy_files
     from web import create_app
 
-    deploy_files(ctx, default_bpmn_files(ctx.config))
-    return create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+    return create_app(shipped, {"TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
 def client(app):
     """A test client of the web app, signed in as nobody."""
     return app.test_client()
+
+
+@pytest.fixture
+def registered_task(shipped):
+    """Register an assigning document with one task (tests/helpers.py `register_task`, keyword arguments
+    change the document or the task); returns its RegisteredTask ids and first step."""
+    return functools.partial(register_task, shipped)

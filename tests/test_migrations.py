@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, and can be undone."""
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,9 @@ from sqlalchemy.engine import make_url
 
 from engine.app.migrations import alembic_config
 from engine.app.schema import metadata
-from tests.conftest import PG_URL, _backends
+from tests.databases import PG_URL, backends
+
+SCRATCH = f"test_migration_scratch_{os.getpid()}"  # of this run: other runs may share the server
 
 
 def test_migrations_match_the_models(database_url):
@@ -31,7 +34,7 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path):
     command.upgrade(cfg, "head")
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def scratch_url(request, tmp_path):
     """An empty database of its own on each backend (migrations are run down and up on it)."""
     if request.param == "sqlite":
@@ -41,11 +44,11 @@ def scratch_url(request, tmp_path):
         pytest.skip("TEST_DATABASE_URL is not set")
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "test_migration_scratch"'))
-        conn.execute(text('CREATE DATABASE "test_migration_scratch"'))
-    yield make_url(PG_URL).set(database="test_migration_scratch").render_as_string(hide_password=False)
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH}"'))
+        conn.execute(text(f'CREATE DATABASE "{SCRATCH}"'))
+    yield make_url(PG_URL).set(database=SCRATCH).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "test_migration_scratch" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -58,19 +61,21 @@ def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scrat
     opened, done = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 23, 8, tzinfo=UTC)
     due = datetime(2025, 6, 19, 17, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(insert(t["units"]), [dict(id=1, code="so-tu-phap", name="Sở Tư pháp", kind="department", active=True),
-                                          dict(id=2, code="so-y-te", name="Sở Y tế", kind="department", active=True)])
+        conn.execute(insert(t["units"]), [
+            dict(id=1, code="so-tu-phap", name="Sở Tư pháp", kind="department", active=True),
+            dict(id=2, code="so-y-te", name="Sở Y tế", kind="department", active=True)])
         conn.execute(insert(t["definition_versions"]), dict(
             id=1, process_id="periodic_report_consolidation", version=1, content_hash="x" * 64, source_file="c.bpmn",
             bpmn_xml=b"<x/>", spec_json="{}", deployed_at=opened, deployed_by="seed"))
         conn.execute(insert(t["process_instances"]), [dict(
-            id=i, definition_id=1, process_id="periodic_report_consolidation", status="completed" if i == 7 else "running",
-            state_json="{}", started_by="cv.hoa", created_at=opened, updated_at=opened, row_version=1, business_key=key)
+            id=i, definition_id=1, process_id="periodic_report_consolidation",
+            status="completed" if i == 7 else "running", state_json="{}", started_by="cv.hoa", created_at=opened,
+            updated_at=opened, row_version=1, business_key=key)
             for i, key in ((7, "2025-Q2"), (8, "2025-M06"))])
         conn.execute(insert(t["periodic_reports"]), [dict(unit_id=u, period_key=key, figures={}, content="", due_at=due)
                                                      for u in (1, 2) for key in ("2025-Q2", "2025-M06")])
-        conn.execute(insert(t["audit_log"]), dict(at=done, actor="cv.minh", action="reports_consolidated", instance_id=7,
-                                                  summary={}))
+        conn.execute(insert(t["audit_log"]), dict(at=done, actor="cv.minh", action="reports_consolidated",
+                                                  instance_id=7, summary={}))
         conn.execute(insert(t["notifications"]), dict(kind="reports_consolidated", title="Đã tổng hợp", instance_id=7,
                                                       body="Tổng hợp Quý II", created_at=done, role="office_leader"))
     command.upgrade(alembic_config(scratch_url), "head")
@@ -81,6 +86,8 @@ def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scrat
     engine.dispose()
     assert set(rows) == {"2025-Q2", "2025-M06"}
     q2, june = rows["2025-Q2"], rows["2025-M06"]
-    assert (q2.consolidation_instance_id, q2.opened_by, q2.consolidated_by, q2.summary) == (7, "cv.hoa", "cv.minh", "Tổng hợp Quý II")
+    assert (q2.consolidation_instance_id, q2.opened_by, q2.consolidated_by, q2.summary) == (
+        7, "cv.hoa", "cv.minh", "Tổng hợp Quý II")
     assert q2.consolidated_at is not None
-    assert (june.consolidation_instance_id, june.consolidated_by, june.consolidated_at, june.summary) == (8, None, None, "")
+    assert (june.consolidation_instance_id, june.consolidated_by, june.consolidated_at, june.summary) == (
+        8, None, None, "")

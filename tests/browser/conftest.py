@@ -15,28 +15,24 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.app.bootstrap import default_bpmn_files, open_context, seed_reference_data
-from engine.app.migrations import upgrade
+from engine.app.bootstrap import open_context
 from engine.core.clock import FixedClock
 from engine.core.config import Config
-from engine.process.definitions import deploy_files
-from tests.conftest import TZ
+from tests.browser.helpers import ARTIFACTS
+from tests.helpers import TZ
 from web import create_app
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+OPENED_AT = datetime(2025, 4, 21, 9, 0, tzinfo=TZ)  # a Monday: the live app's clock
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 _outcomes = {"passed": 0, "skipped": 0}
 
 
 @pytest.fixture
-def live_app(tmp_path):
-    """The product on a fresh SQLite file, served by werkzeug in a thread; yields (base_url, ctx)."""
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    upgrade(url)
-    ctx = open_context(Config(database_url=url, deploy_on_start=False),
-                       FixedClock(datetime(2025, 4, 21, 9, 0, tzinfo=TZ)))
-    seed_reference_data(ctx)
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def live_app(tmp_path, sqlite_templates):
+    """The product on a fresh SQLite file (migrated, seeded and the shipped diagrams deployed on Monday
+    21 Apr 2025, 09:00: a copy of the run's template), served by werkzeug in a thread; yields (base_url, ctx)."""
+    url = sqlite_templates.copy("deployed", OPENED_AT, tmp_path / "browser.db")
+    ctx = open_context(Config(database_url=url, deploy_on_start=False), FixedClock(OPENED_AT))
     app = create_app(ctx, {"SECRET_KEY": "browser-test"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -70,20 +66,6 @@ def page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
     context.close()
-
-
-def shot(page, name: str) -> None:
-    """Keep a screenshot of the page as it is now."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base_url: str, username: str, password: str = "demo123") -> None:
-    """Sign in through the form, as a person would."""
-    page.goto(f"{base_url}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("main button[type=submit]")
 
 
 def pytest_runtest_logreport(report):

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from engine.regulation import tracking
-from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.conftest import TZ
-
-from .conftest import shot, sign_in
+from tests.browser.helpers import shot, sign_in
+from tests.helpers import TZ, register_task
 
 
 def _assign(ctx):
-    return tracking.register_document(ctx, DocumentInput(
-        number_symbol="301/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh", issuer="UBND tỉnh Bến Tre",
-        signer="Phó Chủ tịch UBND tỉnh", summary="Cải cách hành chính"), [TaskInput(
-            content="Rà soát thủ tục hành chính cấp tỉnh", lead_unit="so-tu-phap", expected_output="Báo cáo",
-            deadline=date(2025, 5, 30))], actor="cv.hoa")
+    # 301/QĐ-UBND for so-tu-phap, due 30 May 2025
+    return register_task(ctx, issued_on=date(2025, 4, 18), content="Rà soát thủ tục hành chính cấp tỉnh")
 
 
 def test_a_focal_point_corrects_an_invalid_form_and_the_office_sees_the_result(page, live_app):
@@ -56,7 +50,7 @@ def test_feedback_round_trip_from_a_district_to_the_office_and_back(page, live_a
     registered = _assign(ctx)
     sign_in(page, base, "dm.batri")
     page.click("text=Phản hồi thông tin về việc thực hiện nhiệm vụ")
-    page.fill("#task_id", str(registered.task_ids[0]))
+    page.fill("#task_id", str(registered.task_id))
     page.fill("#content", "Sở Tư pháp chậm rà soát, ảnh hưởng việc giải quyết thủ tục tại huyện")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Đã gửi phản hồi")
