@@ -1,21 +1,13 @@
 """The JSON API: bearer tokens, the same scoping as the pages, one error shape, an OpenAPI document."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from engine.app.bootstrap import default_bpmn_files
-from engine.process.definitions import deploy_files
-from engine.regulation import api_tokens, tracking
-from engine.regulation.tracking import DocumentInput, TaskInput
-from web import create_app
+from engine.regulation import api_tokens
 
 
 @pytest.fixture
-def api(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
-    app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
+def api(ctx, app, registered_task):
     client = app.test_client()
     tokens = {u: api_tokens.issue(ctx, u, "test", "admin").token for u in ("dm.sotuphap", "dm.sotaichinh")}
 
@@ -23,12 +15,9 @@ def api(ctx):
         headers = {"Authorization": f"Bearer {tokens[user]}"} if user else {}
         return client.open(path, method=method, headers=headers, **kwargs)
 
-    registered = tracking.register_document(ctx, DocumentInput(
-        number_symbol="9/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
-        signer="Chủ tịch", summary="Thử API"), [TaskInput(content="Rà soát văn bản", lead_unit="so-tu-phap",
-                                                          expected_output="Báo cáo", deadline=date(2025, 5, 30))],
-        actor="cv.hoa")
-    call.instance = registered.instance_ids[0]
+    registered = registered_task(number_symbol="9/QĐ-UBND", issuer="UBND tỉnh", signer="Chủ tịch", summary="Thử API",
+                                 content="Rà soát văn bản")  # for so-tu-phap, due 30 May 2025
+    call.instance = registered.instance_id
     call.app = app
     return call
 
@@ -59,8 +48,8 @@ def test_completing_validates_the_form_and_refuses_stale_versions(api):
     url = f"/api/tasks/{task['instance_id']}/{task['task_id']}"
     details = api("GET", url, "dm.sotuphap").get_json()
     assert details["form"]["properties"]["decision"]["enum"] == ["accept", "return"]
-    error = _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "maybe"},
-                                                                             "row_version": details["row_version"]}), 422)
+    error = _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={
+        "data": {"decision": "maybe"}, "row_version": details["row_version"]}), 422)
     assert "decision" in error["fields"]
     _error_shape(api("POST", url + "/complete", "dm.sotuphap", json={"data": {"decision": "accept"},
                                                                      "row_version": details["row_version"] + 5}), 409)

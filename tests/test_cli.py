@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BPMN
+from tests.helpers import BPMN
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
@@ -106,7 +106,7 @@ def test_timers_fire_due_at_an_instant_fires_what_is_due(migrated_url):
     from engine.core.clock import FixedClock
     from engine.core.config import Config
     from engine.process import instances
-    from tests.conftest import TZ
+    from tests.helpers import TZ
 
     ctx = open_context(Config(database_url=url), FixedClock(datetime(2025, 4, 25, 16, 0, tzinfo=TZ)))
     started = instances.start_instance(ctx, "feedback_followup", {"received_at": "2025-04-25T16:00:00+07:00"})

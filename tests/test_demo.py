@@ -6,15 +6,12 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine.app import demo
-from engine.app.bootstrap import default_bpmn_files
 from engine.core.audit import AuditEntry
-from engine.process.definitions import deploy_files
 from engine.process.tables import ProcessInstance
 from engine.regulation.records import PeriodicReport, TrackedTask
 
 
-def test_demo_plays_months_of_work_through_the_use_cases(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_demo_plays_months_of_work_through_the_use_cases(ctx, shipped):
     assert not demo.has_records(ctx)
     clock = ctx.clock
     made = demo.build_demo(ctx, date(2025, 6, 30), tasks=40, days=60)

@@ -8,14 +8,12 @@ from sqlalchemy import select
 
 from engine.app.bootstrap import default_bpmn_files
 from engine.process import instances
-from engine.process.definitions import deploy_files
 from engine.process.tables import WaitingTimer
-from tests.conftest import TZ
+from tests.helpers import TZ
 
 
 @pytest.fixture
-def feedback(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def feedback(ctx, shipped):
     ctx.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     return instances.start_instance(ctx, "feedback_followup", {
         "received_at": ctx.clock.now().isoformat(), "provider_unit": "UBND huyện Ba Tri",
@@ -44,14 +42,14 @@ def test_no_shipped_diagram_writes_a_duration_into_a_timer():
         for text in re.findall(r"<bpmn:time(?:Date|Duration|Cycle)[^>]*>(.*?)</bpmn:time", path.read_text()):
             assert re.search(r"\b(deadline|reminder|after_date|before_date)\(", text), \
                 f"{path.name}: timer {text!r} names no setting"
-            assert not re.search(r"[\"']P\w+[\"']|[\"']R\d*/", text), f"{path.name}: timer {text!r} has a literal duration"
+            assert not re.search(r"[\"']P\w+[\"']|[\"']R\d*/", text), \
+                f"{path.name}: timer {text!r} has a literal duration"
 
 
-def test_every_user_task_of_the_shipped_diagrams_has_a_deployed_form(ctx):
+def test_every_user_task_of_the_shipped_diagrams_has_a_deployed_form(ctx, shipped):
     """Issue 4: each user task has a form, a JSON Schema next to the diagrams, validated on the server."""
     from engine.process.definitions import latest_version
 
-    deploy_files(ctx, default_bpmn_files(ctx.config))
     missing = []
     for path in default_bpmn_files(ctx.config):
         process_id = path.stem

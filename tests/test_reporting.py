@@ -11,20 +11,21 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine.app.bootstrap import default_bpmn_files
 from engine.bpmn import runtime
 from engine.bpmn.forms import FormInvalid
 from engine.core.audit import AuditEntry
 from engine.core.errors import Conflict, InvalidInput
 from engine.process import instance_store, instances
-from engine.process.definitions import deploy_files
 from engine.process.tables import ProcessInstance, WaitingTimer
 from engine.process.timers import fire_due_timers
 from engine.regulation import reporting, tracking
 from engine.regulation.organisation import Unit
 from engine.regulation.records import Notification, PeriodicReport, TaskStatus, TrackedTask
 from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.conftest import TZ
+from tests.helpers import TZ
+from tests.helpers import complete_step as _do
+from tests.helpers import count_rows as _count
+from tests.helpers import ready_tasks as _ready
 
 GT, XD = "so-giao-thong-van-tai", "so-xay-dung"
 EMPTY = {"within_deadline": 0, "nearly_due": 0, "overdue": 0, "no_deadline": 0, "awaiting_confirmation": 0,
@@ -32,9 +33,8 @@ EMPTY = {"within_deadline": 0, "nearly_due": 0, "overdue": 0, "no_deadline": 0, 
 
 
 @pytest.fixture
-def province(ctx):
+def province(ctx, shipped):
     ctx.actions.update(reporting.ACTIONS)  # engine/app/bootstrap.py registers them in the application
-    deploy_files(ctx, default_bpmn_files(ctx.config))
     return ctx
 
 
@@ -50,14 +50,6 @@ def _doc(number, issued):
 def _task(content, unit, deadline=None):
     return TaskInput(content=content, lead_unit=unit, expected_output="Báo cáo kết quả", deadline=deadline,
                      update_cadence=None if deadline else "monthly")
-
-
-def _ready(ctx, instance_id):
-    return {t.bpmn_id: t for t in instances.list_ready_tasks(ctx, instance_id=instance_id)}
-
-
-def _do(ctx, instance_id, bpmn_id, data, actor="tester"):
-    return instances.complete_task(ctx, instance_id, _ready(ctx, instance_id)[bpmn_id].task_id, data, actor=actor)
 
 
 def _complete(ctx, instance_id, done_on, confirm_at):
@@ -83,11 +75,6 @@ def _task_data(ctx, instance_id, task_id):
     with ctx.unit_of_work(readonly=True) as session:
         _, workflow = instances.load_workflow(ctx, session, instance_store.load(session, instance_id))
         return dict(runtime.find_task(workflow, task_id).data)
-
-
-def _count(ctx, model):
-    with ctx.unit_of_work(readonly=True) as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def _build_quarter(ctx):

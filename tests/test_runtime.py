@@ -14,7 +14,7 @@ from engine.core import clock as clocks
 from engine.core.errors import DiagramError
 from engine.process import instances
 from engine.process.tables import DefinitionVersion, InstanceStatus
-from tests.conftest import BPMN, TZ
+from tests.helpers import BPMN, TZ
 
 SCENARIOS = {
     "three_step": [{"unit": "u1"}, {}, {"approved": True}, {}],

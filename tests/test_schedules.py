@@ -6,20 +6,17 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.app.bootstrap import default_bpmn_files
 from engine.core.errors import Conflict, InvalidInput
 from engine.process import instances, schedules
-from engine.process.definitions import deploy_files
 from engine.process.tables import InstanceStatus, ProcessInstance
 from engine.regulation import tracking
 from engine.regulation.records import ProgressUpdate
 from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.conftest import TZ
+from tests.helpers import TZ
 
 
 @pytest.fixture
-def deployed(ctx, deploy):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def deployed(ctx, shipped, deploy):
     deploy("three_step.bpmn")
     ctx.clock.set(datetime(2024, 12, 20, 9, 0, tzinfo=TZ))
     parent = instances.start_instance(ctx, "three_step", {"unit": "so-xay-dung"})  # the task being followed
@@ -53,7 +50,8 @@ def test_120_monthly_updates_of_a_task_without_deadline_stay_small(ctx, deployed
         task = view.next_tasks[0]
         assert (task.bpmn_id, task.assignee) == ("update_progress", "so-nong-nghiep-ptnt")
         dues[(year, index)] = task.due_at
-        instances.complete_task(ctx, view.id, task.task_id, {"state": "in_progress", "work_done": f"{year}-{index:02d}"})
+        instances.complete_task(ctx, view.id, task.task_id,
+                                {"state": "in_progress", "work_done": f"{year}-{index:02d}"})
         sizes.append(_state_size(ctx, view.id))
     # Aug 2025 ends on a Sunday, 1-2 Sep are National Day: end of Wed 3 Sep, + 1 working day.
     assert dues[(2025, 8)] == datetime(2025, 9, 5, tzinfo=TZ)

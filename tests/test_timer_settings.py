@@ -6,15 +6,14 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from engine.app.bootstrap import default_bpmn_files
 from engine.core.audit import AuditEntry
 from engine.core.errors import Conflict, DeployRefused, InvalidInput, NotFound
 from engine.process import instances, rearm
-from engine.process.definitions import deploy_bytes, deploy_files
+from engine.process.definitions import deploy_bytes
 from engine.process.tables import WaitingTimer
 from engine.process.timers import fire_due_timers
 from engine.worktime import calendar_overrides, timer_settings
-from tests.conftest import BPMN, TZ
+from tests.helpers import BPMN, TZ
 
 
 def _start_feedback(ctx, at):
@@ -30,7 +29,8 @@ def _timers(ctx, instance_id):
 
 def test_seeded_defaults_carry_their_legal_basis(ctx):
     settings = {s.name: s for s, _, _ in timer_settings.list_settings(ctx)}
-    assert (settings["feedback_office_action"].value, settings["feedback_office_action"].unit.value) == (7, "working_days")
+    office_action = settings["feedback_office_action"]
+    assert (office_action.value, office_action.unit.value) == (7, "working_days")
     assert "15.5" in settings["feedback_office_action"].legal_basis
     assert settings["update_grace"].value == 1 and "8.1.a" in settings["update_grace"].legal_basis
 
@@ -59,8 +59,7 @@ def test_bad_changes_are_refused_and_change_nothing(ctx, name, value, unit, reas
     assert timer_settings.history(ctx, "feedback_office_action") == []
 
 
-def test_new_value_applies_to_timers_armed_afterwards_only(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_new_value_applies_to_timers_armed_afterwards_only(ctx, shipped):
     old = _start_feedback(ctx, datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     timer_settings.change_setting(ctx, "feedback_office_action", 10, None, "admin", "thử")
     new = _start_feedback(ctx, datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
@@ -68,8 +67,7 @@ def test_new_value_applies_to_timers_armed_afterwards_only(ctx):
     assert _timers(ctx, new.id)["limit_exceeded"] == datetime(2025, 5, 14, tzinfo=TZ)  # 10 working days
 
 
-def test_preview_then_apply_rearms_waiting_timers_from_the_original_event(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_preview_then_apply_rearms_waiting_timers_from_the_original_event(ctx, shipped):
     started = _start_feedback(ctx, datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     ctx.clock.set(datetime(2025, 4, 29, 9, 0, tzinfo=TZ))
     timer_settings.change_setting(ctx, "feedback_office_action", 10, None, "admin", "thử")
@@ -94,8 +92,7 @@ def test_preview_then_apply_rearms_waiting_timers_from_the_original_event(ctx):
             == "feedback_office_action"
 
 
-def test_rearm_to_a_shorter_limit_already_past_fires_at_once(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_rearm_to_a_shorter_limit_already_past_fires_at_once(ctx, shipped):
     started = _start_feedback(ctx, datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     ctx.clock.set(datetime(2025, 5, 6, 9, 0, tzinfo=TZ))
     timer_settings.change_setting(ctx, "feedback_office_action", 2, None, "admin", "rút ngắn")
@@ -104,8 +101,7 @@ def test_rearm_to_a_shorter_limit_already_past_fires_at_once(ctx):
         ["check_feedback", "handle_overdue"]
 
 
-def test_rearm_of_a_setting_no_timer_reads_moves_nothing(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_rearm_of_a_setting_no_timer_reads_moves_nothing(ctx, shipped):
     _start_feedback(ctx, datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     assert rearm.preview(ctx, "task_review") == [] and rearm.apply(ctx, "task_review", "admin") == []
 
@@ -118,10 +114,10 @@ def test_deploy_refuses_a_timer_that_reads_an_unknown_setting(ctx):
         deploy_bytes(ctx, xml, "review.bpmn")
 
 
-def test_an_added_day_off_moves_deadlines_armed_afterwards(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def test_an_added_day_off_moves_deadlines_armed_afterwards(ctx, shipped):
     # 24 Nov 2026 (Vietnamese Culture Day) is not law yet: an admin adds it when it is.
-    calendar_overrides.add_override(ctx, date(2026, 11, 24), "day_off", "Ngày Văn hóa Việt Nam", "NQ (giả định)", "admin")
+    calendar_overrides.add_override(ctx, date(2026, 11, 24), "day_off", "Ngày Văn hóa Việt Nam", "NQ (giả định)",
+                                    "admin")
     started = _start_feedback(ctx, datetime(2026, 11, 20, 10, 0, tzinfo=TZ))  # a Friday
     # Mon 23, (Tue 24 off), Wed 25, Thu 26, Fri 27, Mon 30, Tue 1: the 7th working day is Wed 2 Dec.
     assert _timers(ctx, started.id)["limit_exceeded"] == datetime(2026, 12, 3, tzinfo=TZ)

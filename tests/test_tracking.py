@@ -11,11 +11,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine.app.bootstrap import default_bpmn_files
 from engine.bpmn.forms import FormInvalid
 from engine.core.audit import AuditEntry
 from engine.process import instances
-from engine.process.definitions import deploy_files
 from engine.process.schedules import fire_due_schedules
 from engine.process.tables import ProcessInstance, Schedule
 from engine.process.timers import fire_due_timers
@@ -31,7 +29,10 @@ from engine.regulation.records import (
     UrgingDocument,
 )
 from engine.regulation.tracking import ClassifiedDocumentRefused, DocumentInput, TaskInput
-from tests.conftest import TZ
+from tests.helpers import TZ
+from tests.helpers import complete_step as _do
+from tests.helpers import count_rows as _count
+from tests.helpers import ready_tasks as _ready
 
 DOC = DocumentInput(number_symbol="215/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh",
                     issuer="UBND tỉnh Bến Tre", signer="Phó Chủ tịch UBND tỉnh",
@@ -39,23 +40,13 @@ DOC = DocumentInput(number_symbol="215/QĐ-UBND", issued_on=date(2025, 4, 18), d
 
 
 @pytest.fixture
-def province(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def province(ctx, shipped):
     ctx.clock.set(datetime(2025, 4, 21, 9, 0, tzinfo=TZ))  # Monday
     return ctx
 
 
 def _register(ctx, *tasks, document=DOC):
     return tracking.register_document(ctx, document, list(tasks), actor="cv.hoa")
-
-
-def _ready(ctx, instance_id):
-    return {t.bpmn_id: t for t in instances.list_ready_tasks(ctx, instance_id=instance_id)}
-
-
-def _do(ctx, instance_id, bpmn_id, data, actor="tester"):
-    task = _ready(ctx, instance_id)[bpmn_id]
-    return instances.complete_task(ctx, instance_id, task.task_id, data, actor=actor)
 
 
 def _task(ctx, task_id):
@@ -73,11 +64,6 @@ def _audit(ctx, instance_id):
     with ctx.unit_of_work(readonly=True) as session:
         return [(e.action, e.bpmn_id, e.actor) for e in session.scalars(
             select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))]
-
-
-def _count(ctx, model):
-    with ctx.unit_of_work(readonly=True) as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 WITH_DEADLINE = TaskInput(content="Hoàn thành khảo sát tuyến đường ĐX.05", lead_unit="so-giao-thong-van-tai",
@@ -105,7 +91,8 @@ def test_registering_assigns_each_task_to_its_lead_unit_with_a_review_deadline(p
 
 
 @pytest.mark.parametrize("bad, field", [
-    ({"number_symbol": "215"}, "number_symbol"), ({"doc_type": "nghi_quyet"}, "doc_type"), ({"summary": " "}, "summary")])
+    ({"number_symbol": "215"}, "number_symbol"), ({"doc_type": "nghi_quyet"}, "doc_type"),
+    ({"summary": " "}, "summary")])
 def test_a_malformed_document_is_refused_naming_the_field(province, bad, field):
     with pytest.raises(Exception, match=field):
         _register(province, WITH_DEADLINE, document=DocumentInput(**{**DOC.__dict__, **bad}))
@@ -154,7 +141,8 @@ def test_art_8_1_a_reminder_overdue_and_a_late_completion(province):
     assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "deadline_reminder")
     province.clock.set(datetime(2025, 5, 7, 8, 0, tzinfo=TZ))
     assert [b for _, b in fire_due_timers(province).fired] == ["update_overdue"]
-    assert _notes(province, "overdue") == [("so-giao-thong-van-tai", "unit_focal_point"), ("vp-ubnd", "tracking_specialist")]
+    assert _notes(province, "overdue") == [("so-giao-thong-van-tai", "unit_focal_point"),
+                                           ("vp-ubnd", "tracking_specialist")]
     _do(province, instance, "report_completion",
         {"result": "Đã hoàn thành khảo sát", "report_document": "88/BC-SGTVT", "completed_on": "2025-05-07"})
     assert _task(province, task_id).status is TaskStatus.AWAITING_CONFIRMATION
@@ -307,7 +295,8 @@ def test_art_16_4_unfounded_feedback_is_answered_to_the_provider(province):
     _do(province, instance, "answer_unfounded", {"answer": "Sở GTVT đang thực hiện đúng thời hạn"})
     assert _notes(province, "feedback_answer") == [("huyen-ba-tri", "unit_focal_point")]
     assert _task(province, task_id).urge_count == 0
-    assert [b for a, b, _ in _audit(province, instance) if a == "complete_task"] == ["check_feedback", "answer_unfounded"]
+    assert [b for a, b, _ in _audit(province, instance) if a == "complete_task"] == [
+        "check_feedback", "answer_unfounded"]
 
 
 def test_the_office_limit_passing_escalates_to_the_office_leader(province):
@@ -334,11 +323,14 @@ def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
     task_id, instance = registered.task_ids[0], registered.instance_ids[0]
     _do(province, instance, "review_receipt", {"decision": "accept"})
     with pytest.raises(Exception, match="không trực thuộc"):
-        tracking.delegate(province, task_id, "huyen-ba-tri", [DelegatedPart("phuong-7-tp-ben-tre", "x", date(2025, 6, 1))], "dm.batri")
+        tracking.delegate(province, task_id, "huyen-ba-tri",
+                          [DelegatedPart("phuong-7-tp-ben-tre", "x", date(2025, 6, 1))], "dm.batri")
     with pytest.raises(Exception, match="thời hạn"):
-        tracking.delegate(province, task_id, "huyen-ba-tri", [DelegatedPart("tt-ba-tri", "x", date(2025, 7, 15))], "dm.batri")
+        tracking.delegate(province, task_id, "huyen-ba-tri", [DelegatedPart("tt-ba-tri", "x", date(2025, 7, 15))],
+                          "dm.batri")
     with pytest.raises(Exception, match="chủ trì"):
-        tracking.delegate(province, task_id, "so-tu-phap", [DelegatedPart("tt-ba-tri", "x", date(2025, 6, 1))], "dm.sotuphap")
+        tracking.delegate(province, task_id, "so-tu-phap", [DelegatedPart("tt-ba-tri", "x", date(2025, 6, 1))],
+                          "dm.sotuphap")
     children = tracking.delegate(province, task_id, "huyen-ba-tri", [
         DelegatedPart("tt-ba-tri", "Rà soát tại thị trấn", date(2025, 6, 15)),
         DelegatedPart("xa-tan-xuan-ba-tri", "Rà soát tại xã Tân Xuân", date(2025, 6, 15))], "dm.batri")

@@ -2,33 +2,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
 from engine.process import instances
 from engine.regulation import tracking
-from engine.regulation.tracking import DocumentInput, TaskInput
-
-
-def _csrf(client, path="/login"):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username, password="demo123"):
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": _csrf(client)})
+from tests.helpers import csrf_token as _csrf  # tests/test_access_matrix.py imports both from here
+from tests.helpers import sign_in
 
 
 @pytest.fixture
-def assigned(ctx):
-    registered = tracking.register_document(ctx, DocumentInput(
-        number_symbol="301/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh Bến Tre",
-        signer="Phó Chủ tịch UBND tỉnh", summary="Cải cách hành chính"), [
-        TaskInput(content="Rà soát thủ tục hành chính", lead_unit="so-tu-phap", expected_output="Báo cáo",
-                  deadline=date(2025, 5, 30))], actor="cv.hoa")
-    instance = registered.instance_ids[0]
-    return instance, instances.list_ready_tasks(ctx, instance_id=instance)[0]
+def assigned(registered_task):
+    task = registered_task()  # 301/QĐ-UBND: "Rà soát thủ tục hành chính" for so-tu-phap, due 30 May 2025
+    return task.instance_id, task.step
 
 
 def test_health_reports_database_and_deployed_processes(client):
@@ -139,8 +125,9 @@ def test_the_office_registers_a_document_and_the_task_reaches_the_unit(client, a
     sign_in(client, "cv.hoa")
     response = client.post("/office/documents/new", data={
         "csrf_token": _csrf(client, "/office/documents/new"), "number_symbol": "77/KH-UBND", "issued_on": "2025-04-21",
-        "doc_type": "ke_hoach", "issuer": "UBND tỉnh Bến Tre", "signer": "Phó Chủ tịch", "summary": "Kế hoạch chuyển đổi số",
-        "content_0": "Xây dựng cơ sở dữ liệu đất đai", "lead_unit_0": "so-tai-nguyen-moi-truong", "deadline_0": "2025-06-30"})
+        "doc_type": "ke_hoach", "issuer": "UBND tỉnh Bến Tre", "signer": "Phó Chủ tịch",
+        "summary": "Kế hoạch chuyển đổi số", "content_0": "Xây dựng cơ sở dữ liệu đất đai",
+        "lead_unit_0": "so-tai-nguyen-moi-truong", "deadline_0": "2025-06-30"})
     assert response.status_code == 303
     listing = client.get("/office/tasks").get_data(as_text=True)
     assert "Xây dựng cơ sở dữ liệu đất đai" in listing and "77/KH-UBND" in listing
@@ -154,7 +141,8 @@ def test_a_classified_document_is_refused_on_the_page_and_nothing_is_echoed(clie
     response = client.post("/office/documents/new", data={
         "csrf_token": _csrf(client, "/office/documents/new"), "classification": "Mật", "number_symbol": "5/QĐ-UBND",
         "issued_on": "2025-04-21", "doc_type": "quyet_dinh", "issuer": "UBND tỉnh", "signer": "Chủ tịch",
-        "summary": "NỘI DUNG MẬT KHÔNG ĐƯỢC LƯU", "content_0": "x", "lead_unit_0": "so-tu-phap", "deadline_0": "2025-06-30"})
+        "summary": "NỘI DUNG MẬT KHÔNG ĐƯỢC LƯU", "content_0": "x", "lead_unit_0": "so-tu-phap",
+        "deadline_0": "2025-06-30"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "độ mật" in page and "NỘI DUNG MẬT" not in page
     assert "5/QĐ-UBND" not in client.get("/office/tasks").get_data(as_text=True)
@@ -237,14 +225,16 @@ def test_another_unit_cannot_see_or_update_the_task_or_its_files(client, app, ct
     sign_in(client, "dm.sotaichinh")
     assert client.get(f"/office/tasks/{task_id}").status_code == 404
     token = _csrf(client, "/inbox")
-    assert client.post(f"/office/tasks/{task_id}/progress", data={"csrf_token": token, "work_done": "x"}).status_code == 404
+    progress = {"csrf_token": token, "work_done": "x"}
+    assert client.post(f"/office/tasks/{task_id}/progress", data=progress).status_code == 404
 
 
 def test_the_office_requests_an_update_and_the_unit_gets_a_task(client, app, ctx, assigned):
     task_id = _task_id(ctx)
     sign_in(client, "cv.hoa")
     url = f"/office/tasks/{task_id}"
-    assert client.post(f"{url}/request-update", data={"csrf_token": _csrf(client, url), "note": "Phục vụ họp"}).status_code == 303
+    request = {"csrf_token": _csrf(client, url), "note": "Phục vụ họp"}
+    assert client.post(f"{url}/request-update", data=request).status_code == 303
     unit = app.test_client()
     sign_in(unit, "dm.sotuphap")
     assert "Cập nhật tiến độ, kết quả thực hiện trong kỳ" in unit.get("/inbox").get_data(as_text=True)
@@ -252,7 +242,7 @@ def test_the_office_requests_an_update_and_the_unit_gets_a_task(client, app, ctx
 
 
 def test_the_feedback_register_shows_the_urging_issued(client, app, ctx, assigned):
-    from tests.test_tracking import _do
+    from tests.helpers import complete_step as _do
 
     task_id = _task_id(ctx)
     feedback_id = tracking.file_feedback(ctx, task_id, "huyen-ba-tri", "Chậm rà soát", actor="dm.batri")

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
 
 from engine.process import instances
 from engine.regulation.records import PeriodicReport, ReportingRound
-from tests.conftest import TZ
-from tests.test_web import _csrf, sign_in
+from tests.helpers import TZ, sign_in
+from tests.helpers import count_rows as _count
+from tests.helpers import csrf_token as _csrf
 
 ROUND = {"cadence": "quarterly", "period_day": "2025-05-20", "kinds": ["department"]}
 
@@ -24,11 +24,6 @@ def office(client, ctx):
 def _open(client, **changes):
     data = dict(ROUND, **changes)
     return client.post("/office/reports", data=dict(data, csrf_token=_csrf(client, "/office/reports")))
-
-
-def _count(ctx, model):
-    with ctx.unit_of_work(readonly=True) as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_the_office_opens_a_round_and_every_department_gets_its_report_task(office, ctx):
@@ -49,7 +44,8 @@ def test_the_office_opens_a_round_and_every_department_gets_its_report_task(offi
 
 def test_sent_and_missing_reports_show_as_such_once_the_deadline_passed(office, ctx):
     _open(office)
-    task = next(t for t in instances.list_ready_tasks(ctx) if t.bpmn_id == "submit_report" and t.assignee == "so-tu-phap")
+    task = next(t for t in instances.list_ready_tasks(ctx)
+                if t.bpmn_id == "submit_report" and t.assignee == "so-tu-phap")
     instances.complete_task(ctx, task.instance_id, task.task_id,
                             {"content": "Đã tự kiểm tra", "report_document": "12/BC-STP"}, actor="dm.sotuphap")
     ctx.clock.set(datetime(2025, 6, 20, 9, tzinfo=TZ))    # the units' deadline ended with Thu 19 Jun
@@ -88,7 +84,8 @@ def test_units_cannot_open_rounds_nor_post_without_the_csrf_token(client, office
     unit = client.application.test_client()
     sign_in(unit, "dm.sotuphap")
     assert unit.post("/office/reports", data=dict(ROUND, csrf_token=_csrf(unit, "/inbox"))).status_code == 403
-    assert unit.post("/office/reports/plan", data={"auto": ["monthly"], "csrf_token": _csrf(unit, "/inbox")}).status_code == 403
+    plan = {"auto": ["monthly"], "csrf_token": _csrf(unit, "/inbox")}
+    assert unit.post("/office/reports/plan", data=plan).status_code == 403
     assert _count(ctx, ReportingRound) == 0
 
 
