@@ -32,7 +32,7 @@ def login():
     session["username"] = user.username
     if lang:
         session["lang"] = lang
-    flash(_("login_welcome").format(name=user.full_name))
+    flash(_("login_welcome", name=user.full_name))
     return redirect(_safe_next(request.args.get("next")))
 
 

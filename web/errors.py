@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
+from engine.core import i18n
 from engine.core.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound
+
+from .i18n import current_language
 
 STATUS = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422), (DiagramError, 500))
 
@@ -18,8 +22,32 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(EngineError)
     def _engine_error(error: EngineError):
-        status = status_of(error)
-        body = {"error": {"code": error.code, "message": str(error)}}
+        status, message = status_of(error), error.text(message_language())
+        body = {"error": {"code": error.code, "message": message}}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(body), status
-        return render_template("error.html", code=error.code, message=str(error)), status
+        return render_template("error.html", code=error.code, message=message), status
+
+
+def message_language() -> str:
+    """The language of an error message: the API's is asked with ?lang= (as for its form fields), a
+    person's is the one they chose for the pages."""
+    return i18n.language(request.args.get("lang")) if request.path.startswith("/api/") else current_language()
+
+
+def http_error(failure: HTTPException):
+    """An HTTP error: under /api/ the API's one error shape, on pages (4xx) the error page, both in the
+    asker's language; werkzeug's own response for anything else."""
+    name = failure.name.lower().replace(" ", "_")
+    key = f"http_error.{name}"
+    message = i18n.text(key, message_language()) if i18n.has(key) else failure.description
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"code": name, "message": message}}), failure.code
+    if failure.code is None or not 400 <= failure.code < 500 or not i18n.has(f"error_code.{name}"):
+        return failure
+    return render_template("error.html", code=name, message=message), failure.code, _kept_headers(failure)
+
+
+def _kept_headers(failure: HTTPException) -> dict[str, str]:
+    # What the error's own response says beyond its body (Allow on a 405, WWW-Authenticate on a 401).
+    return {k: v for k, v in failure.get_headers() if k.lower() != "content-type"}

@@ -9,11 +9,12 @@ from engine.process import definitions, instances
 from engine.read import inbox as inbox_queries
 
 from .headers import diagram_response
+from .i18n import error_text
 from .i18n import translate as _
 from .security import login_required
 
 bp = Blueprint("inbox", __name__)
-CATEGORIES = ("overdue", "nearly_due", "within_deadline", "no_deadline")
+CATEGORIES = tuple(inbox_queries.InboxCategory)
 
 
 @bp.get("/inbox")
@@ -50,7 +51,7 @@ def task(instance_id: int, task_id: str):
     except Conflict:
         flash(_("task_conflict"), "error")
         return redirect(url_for("inbox.index")), 303
-    flash(_("task_done").format(name=details.task.name or details.task.bpmn_id))
+    flash(_("task_done", name=details.task.name or details.task.bpmn_id))
     return redirect(url_for("inbox.index"), 303)
 
 
@@ -74,7 +75,7 @@ def claim(instance_id: int, task_id: str):
         else:
             inbox_queries.claim(ctx, g.actor, instance_id, task_id)
     except Conflict as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     return redirect(request.referrer if _same_site(request.referrer) else url_for("inbox.index"), 303)
 
 

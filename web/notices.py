@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from engine.regulation import notifications
 
+from .i18n import current_language
 from .security import login_required
 
 bp = Blueprint("notices", __name__)
@@ -23,8 +24,8 @@ def init_app(app) -> None:
 @bp.get("/notifications")
 @login_required
 def index():
-    """My notifications, newest first."""
-    items = notifications.for_actor(current_app.extensions["engine"], g.actor, limit=100)
+    """My notifications, newest first, in my language."""
+    items = notifications.for_actor(current_app.extensions["engine"], g.actor, limit=100, lang=current_language())
     return render_template("notifications.html", items=items)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from engine.core import i18n
 from engine.core.errors import InvalidInput, NotFound
 from engine.read import task_queries
 from engine.regulation import access, tracking
 from engine.regulation.records import DocumentType, TaskStatus
 
-from .i18n import parse_date
+from .i18n import error_text, parse_date
 from .i18n import translate as _
 from .security import allowed_if, login_required
 
@@ -31,7 +32,7 @@ def register():
             summary=form.get("summary", ""), classification=form.get("classification", ""))
         tasks = [tracking.TaskInput(
             content=form.get(f"content_{i}", ""), lead_unit=form.get(f"lead_unit_{i}", "").strip(),
-            expected_output=form.get(f"expected_output_{i}", "") or "Báo cáo kết quả",
+            expected_output=form.get(f"expected_output_{i}", "") or i18n.text("default_expected_output"),
             deadline=parse_date(form.get(f"deadline_{i}"), f"deadline_{i}") if form.get(f"deadline_{i}") else None,
             update_cadence=form.get(f"cadence_{i}") or None,
             coordinators=tuple(c.strip() for c in form.get(f"coordinators_{i}", "").split(",") if c.strip()))
@@ -43,8 +44,8 @@ def register():
                                error=_("classified_refused")), 422
     except InvalidInput as error:
         return render_template("register.html", form=form, doc_types=list(DocumentType), rows=TASK_ROWS,
-                               error=str(error)), 422
-    flash(_("document_registered").format(n=len(registered.task_ids)))
+                               error=error_text(error)), 422
+    flash(_("document_registered", n=len(registered.task_ids)))
     return redirect(url_for("office.task_list"), 303)
 
 
@@ -81,6 +82,6 @@ def file_feedback():
                                g.actor.unit_code, request.form.get("content", ""), g.actor.username)
     except (InvalidInput, NotFound) as error:
         return render_template("feedback.html", task_id=request.form.get("task_id", ""),
-                               content=request.form.get("content", ""), error=str(error)), 422
+                               content=request.form.get("content", ""), error=error_text(error)), 422
     flash(_("feedback_filed"))
     return redirect(url_for("inbox.index"), 303)

@@ -9,7 +9,7 @@ from engine.regulation import access, reporting, reporting_plan
 from engine.worktime.periods import Cadence
 
 from .errors import status_of
-from .i18n import parse_date
+from .i18n import error_text, parse_date, period_label
 from .i18n import translate as _
 from .security import allowed_if
 
@@ -34,8 +34,8 @@ def open_round():
             unit_kinds=form.getlist("kinds"), actor=g.actor.username)
     except (InvalidInput, Conflict) as error:
         return _index_page({"cadence": form.get("cadence"), "period_day": form.get("period_day"),
-                            "kinds": form.getlist("kinds")}, str(error)), status_of(error)
-    flash(_("round_opened").format(label=opened.period_label, n=len(opened.reports)))
+                            "kinds": form.getlist("kinds")}, error_text(error)), status_of(error)
+    flash(_("round_opened", label=period_label(opened.period_key), n=len(opened.reports)))
     return redirect(url_for("reports.show", period_key=opened.period_key), 303)
 
 
@@ -47,7 +47,7 @@ def plan():
         reporting_plan.set_automatic_cadences(current_app.extensions["engine"], request.form.getlist("auto"),
                                               g.actor.username)
     except InvalidInput as error:
-        return _index_page({"kinds": [k.value for k in reporting.DEFAULT_KINDS]}, str(error)), status_of(error)
+        return _index_page({"kinds": [k.value for k in reporting.DEFAULT_KINDS]}, error_text(error)), status_of(error)
     flash(_("plan_saved"))
     return redirect(url_for("reports.index"), 303)
 

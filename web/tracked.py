@@ -3,7 +3,6 @@ unit updates progress (with attachments) or delegates parts to the units below i
 person may do there is `engine.regulation.access.abilities`, carried on the page read model."""
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -11,7 +10,9 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from engine.core.errors import InvalidInput, NotFound
 from engine.read import task_queries
 from engine.regulation import attachments, tracking
+from engine.regulation.records import ProgressState
 
+from .i18n import error_text, parse_date
 from .i18n import translate as _
 from .security import login_required
 
@@ -26,7 +27,8 @@ def show(task_id: int):
     page = _page(task_id)
     ctx = current_app.extensions["engine"]
     files = {u.id: attachments.list_for(ctx, "progress_update", u.id) for u in page.updates}
-    return render_template("tracked.html", page=page, files=files, can=page.abilities)
+    return render_template("tracked.html", page=page, files=files, can=page.abilities,
+                           states=ProgressState.reported())
 
 
 @bp.post("/office/tasks/<int:task_id>/request-update")
@@ -51,7 +53,7 @@ def progress(task_id: int):
     try:
         update_id = tracking.record_progress(ctx, task_id, g.actor.unit_code, fields, g.actor.username)
     except InvalidInput as error:
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("tracked.show", task_id=task_id), 303)
     refused = []
     for upload in request.files.getlist("files"):
@@ -59,7 +61,7 @@ def progress(task_id: int):
             try:
                 attachments.store(ctx, "progress_update", update_id, upload.filename, upload.stream, g.actor.username)
             except attachments.AttachmentRefused as error:
-                refused.append(f"{upload.filename}: {error.message if g.lang == 'vi' else error.message_en}")
+                refused.append(_("file_refused", filename=upload.filename, reason=error_text(error)))
     flash(_("progress_saved"))
     for message in refused:  # the update itself is kept: nothing typed is lost
         flash(message, "error")
@@ -73,11 +75,11 @@ def delegate(task_id: int):
     if not _page(task_id).abilities.delegate:
         abort(403)
     try:
-        deadline = date.fromisoformat(request.form.get("deadline", "")) if request.form.get("deadline") else None
+        deadline = parse_date(request.form.get("deadline"), "deadline") if request.form.get("deadline") else None
         tracking.delegate(current_app.extensions["engine"], task_id, g.actor.unit_code, [tracking.DelegatedPart(
             request.form.get("unit", "").strip(), request.form.get("content", ""), deadline)], g.actor.username)
-    except (InvalidInput, NotFound, ValueError) as error:
-        flash(str(error), "error")
+    except (InvalidInput, NotFound) as error:
+        flash(error_text(error), "error")
         return redirect(url_for("tracked.show", task_id=task_id), 303)
     flash(_("delegated"))
     return redirect(url_for("tracked.show", task_id=task_id), 303)

@@ -25,6 +25,11 @@ class InstanceStatus(str, enum.Enum):
         """True while the instance can still advance."""
         return self is InstanceStatus.RUNNING
 
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"instance_status.{self.value}"
+
 
 class DefinitionVersion(Base):
     """One deployed content of one process: immutable once written."""

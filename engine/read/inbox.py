@@ -7,6 +7,7 @@ query on the calendar.
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +20,20 @@ from engine.regulation import access
 from engine.regulation.access import Actor, lanes_for
 from engine.worktime import periods, timer_settings
 from engine.worktime.calendar import TZ
+
+
+class InboxCategory(str, enum.Enum):
+    """How a ready task stands against its due date (the same labels as the tasks' status categories)."""
+
+    OVERDUE = "overdue"
+    NEARLY_DUE = "nearly_due"
+    WITHIN_DEADLINE = "within_deadline"
+    NO_DEADLINE = "no_deadline"
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"category.{self.value}"
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,7 @@ class InboxItem:
     assignee: str | None
     due_at: datetime | None
     created_at: datetime
-    category: str          # overdue, nearly_due, within_deadline, no_deadline
+    category: InboxCategory
     claimed_by: str | None = None
 
 
@@ -44,7 +59,7 @@ class InboxPage:
 
     items: list[InboxItem]
     total: int
-    counts: dict[str, int]
+    counts: dict[InboxCategory, int]
     page: int
     per_page: int
 
@@ -58,8 +73,9 @@ def visible(actor: Actor):
 
 
 def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None = None, text: str | None = None,
-          category: str | None = None, mine: bool = False, period: str | None = None, due_from: datetime | None = None,
-          due_before: datetime | None = None, page: int = 1, per_page: int = 50) -> InboxPage:
+          category: InboxCategory | str | None = None, mine: bool = False, period: str | None = None,
+          due_from: datetime | None = None, due_before: datetime | None = None, page: int = 1,
+          per_page: int = 50) -> InboxPage:
     """The actor's ready tasks, soonest due first, filtered, one page of them.
 
     `period` is a month ("2025-05") or a quarter ("2025-Q2"): tasks due within it, Vietnam time;
@@ -71,8 +87,10 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
     with ctx.unit_of_work(readonly=True) as session:
         now = ctx.now()
         nearly = _nearly_due_threshold(ctx, session, now)
-        category_expr = case((ReadyTask.due_at.is_(None), "no_deadline"), (ReadyTask.due_at < now, "overdue"),
-                             (ReadyTask.due_at < nearly, "nearly_due"), else_="within_deadline")
+        category_expr = case((ReadyTask.due_at.is_(None), InboxCategory.NO_DEADLINE.value),
+                             (ReadyTask.due_at < now, InboxCategory.OVERDUE.value),
+                             (ReadyTask.due_at < nearly, InboxCategory.NEARLY_DUE.value),
+                             else_=InboxCategory.WITHIN_DEADLINE.value)
         conditions = [visible(actor)]
         if process_id:
             # ready_tasks has no process id: only this filter needs the instances table.
@@ -88,10 +106,10 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
             conditions.append(ReadyTask.due_at >= due_from)
         if due_before is not None:
             conditions.append(ReadyTask.due_at < due_before)
-        counts = dict(session.execute(select(category_expr, func.count()).where(*conditions)
-                                      .group_by(category_expr)).all())
+        counts = {InboxCategory(c): n for c, n in session.execute(
+            select(category_expr, func.count()).where(*conditions).group_by(category_expr))}
         if category:
-            conditions.append(category_expr == category)
+            conditions.append(category_expr == str(getattr(category, "value", category)))
         total = counts.get(category, 0) if category else sum(counts.values())
         rows = session.execute(select(ReadyTask, category_expr).where(*conditions)
                                .order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.id)
@@ -101,7 +119,7 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
         processes = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_id).where(
             ProcessInstance.id.in_({r.instance_id for r, _ in rows}))).all()) if rows else {}
         items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, processes[r.instance_id], r.lane, r.assignee,
-                           r.due_at, r.created_at, cat, r.claimed_by) for r, cat in rows]
+                           r.due_at, r.created_at, InboxCategory(cat), r.claimed_by) for r, cat in rows]
         return InboxPage(items, total, counts, page, per_page)
 
 
@@ -124,7 +142,7 @@ def task_for(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.Tas
     (whether another unit's task exists is not their business)."""
     details = instances.task_details(ctx, instance_id, task_id)
     if not access.may_act_on(actor, details.task.lane, details.task.assignee):
-        raise NotFound("không có công việc này trong danh sách của bạn")
+        raise NotFound("inbox_task_not_found")
     return details
 
 
@@ -139,7 +157,7 @@ def claim(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
     with ctx.unit_of_work() as session:
         row = _visible_row(session, actor, instance_id, task_id)
         if row.claimed_by not in (None, actor.username):
-            raise Conflict(f"công việc đang do {row.claimed_by} xử lý")
+            raise Conflict("task_claimed_by", user=row.claimed_by)
         row.claimed_by, row.claimed_at = actor.username, ctx.now()
 
 
@@ -148,7 +166,7 @@ def release(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
     with ctx.unit_of_work() as session:
         row = _visible_row(session, actor, instance_id, task_id)
         if row.claimed_by != actor.username:
-            raise Conflict("chỉ người đã nhận mới trả lại được công việc")
+            raise Conflict("only_claimer_releases")
         row.claimed_by, row.claimed_at = None, None
 
 
@@ -156,5 +174,5 @@ def _visible_row(session, actor: Actor, instance_id: int, task_id: str) -> Ready
     row = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id, ReadyTask.task_id == task_id,
                                                   visible(actor)).with_for_update()).first()
     if row is None:
-        raise NotFound("không có công việc này trong danh sách của bạn")
+        raise NotFound("inbox_task_not_found")
     return row

@@ -27,6 +27,11 @@ class ReportState(str, enum.Enum):
     OVERDUE = "overdue"                # not in, deadline passed (the unit may still send it)
     PENDING = "pending"                # not in, deadline still ahead
 
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"report_state.{self.value}"
+
 
 @dataclass(frozen=True)
 class RoundView:
@@ -76,7 +81,7 @@ def round_reports(ctx: EngineContext, period_key: str) -> tuple[RoundView, list[
     with ctx.unit_of_work(readonly=True) as session:
         row = session.execute(_rounds_stmt(now, period_key)).first()
         if row is None:
-            raise NotFound(f"kỳ báo cáo {period_key} chưa được mở (no reporting round for this period)")
+            raise NotFound("round_not_open", key=period_key)
         reports = session.execute(
             select(PeriodicReport, Unit.code, Unit.name).join(Unit, Unit.id == PeriodicReport.unit_id)
             .where(PeriodicReport.period_key == period_key).order_by(Unit.name))

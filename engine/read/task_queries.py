@@ -10,7 +10,15 @@ from engine.core.errors import NotFound
 from engine.regulation import access, statistics
 from engine.regulation.access import Actor, TrackedTaskAbilities
 from engine.regulation.organisation import Unit
-from engine.regulation.records import Document, Feedback, ProgressUpdate, TaskStatus, TrackedTask
+from engine.regulation.records import (
+    Document,
+    Feedback,
+    FeedbackOutcome,
+    ProgressState,
+    ProgressUpdate,
+    TaskStatus,
+    TrackedTask,
+)
 from engine.worktime import timer_settings
 
 
@@ -75,7 +83,7 @@ class UpdateRow:
 
     id: int
     unit: str
-    state: str
+    state: ProgressState | str     # a value stored before states were checked stays as it is
     work_done: str
     difficulties: str
     proposals: str
@@ -101,7 +109,7 @@ def task_page_for(ctx, actor: Actor, task_id: int) -> TaskPage:
     another unit's (not even its existence is shown)."""
     page = task_page(ctx, task_id)
     if not access.may_see_unit(actor, page.task.lead_unit):
-        raise NotFound(f"không có nhiệm vụ {task_id}")
+        raise NotFound("tracked_task_not_found", task=task_id)
     return replace(page, abilities=access.abilities(actor, page.task.lead_unit, TaskStatus(page.task.status).is_open))
 
 
@@ -110,13 +118,13 @@ def task_page(ctx, task_id: int) -> TaskPage:
     with ctx.unit_of_work(readonly=True) as session:
         task = session.get(TrackedTask, task_id)
         if task is None:
-            raise NotFound(f"không có nhiệm vụ {task_id}")
+            raise NotFound("tracked_task_not_found", task=task_id)
         updates = session.execute(select(ProgressUpdate, Unit.code).join(Unit, Unit.id == ProgressUpdate.unit_id)
                                   .where(ProgressUpdate.task_id == task_id).order_by(ProgressUpdate.id.desc())).all()
         feedback = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.task_id == task_id))
         part_ids = list(session.scalars(select(TrackedTask.id).where(TrackedTask.parent_task_id == task_id)))
     rows = {row.id: row for row in list_tasks(ctx, None, ids=[task_id, *part_ids], per_page=200).rows}
-    return TaskPage(rows[task_id], [UpdateRow(u.id, code, u.state, u.work_done, u.difficulties, u.proposals,
+    return TaskPage(rows[task_id], [UpdateRow(u.id, code, _state(u.state), u.work_done, u.difficulties, u.proposals,
                                               u.report_document, u.period_key, u.submitted_by, u.submitted_at)
                                     for u, code in updates],
                     [rows[i] for i in part_ids if i in rows], feedback)
@@ -133,7 +141,7 @@ class FeedbackRow:
     provider: str
     content: str
     received_at: datetime
-    outcome: str | None
+    outcome: FeedbackOutcome | None
     closed_at: datetime | None
     urgings: list[str]
 
@@ -156,5 +164,10 @@ def feedback_register(ctx, open_only: bool = False, limit: int = 200) -> list[Fe
         for feedback_id, number in session.execute(select(UrgingDocument.feedback_id, UrgingDocument.number_symbol)
                                                    .where(UrgingDocument.feedback_id.in_([f.id for f, *_ in rows]))):
             urgings.setdefault(feedback_id, []).append(number)
-        return [FeedbackRow(f.id, f.task_id, content, lead_name, provider_name, f.content, f.received_at, f.outcome,
+        return [FeedbackRow(f.id, f.task_id, content, lead_name, provider_name, f.content, f.received_at,
+                            FeedbackOutcome(f.outcome) if f.outcome else None,
                             f.closed_at, urgings.get(f.id, [])) for f, content, lead_name, provider_name in rows]
+
+
+def _state(value: str) -> ProgressState | str:
+    return next((state for state in ProgressState if state.value == value), value)

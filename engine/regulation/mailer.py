@@ -20,6 +20,7 @@ from email.utils import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.core import i18n
 from engine.core.errors import EngineError
 from engine.regulation.organisation import Role, Unit, UnitKind, User, holders, subtree_codes
 from engine.regulation.records import Notification
@@ -120,7 +121,7 @@ def _message(ctx, row, addresses: list[str]) -> EmailMessage:
     message["Message-ID"] = f"<notification-{row.id}@{domain}>"  # the same on a re-send
     lines = [row.body or ""]
     if row.instance_id is not None:
-        lines.append(f"Mã quy trình (process instance): {row.instance_id}")
+        lines.append(i18n.text("notification.email_instance", "vi", instance=row.instance_id))
     # Quoted-printable: 7-bit clean for any relay, whatever the accents.
     message.set_content("\n\n".join(line for line in lines if line) + "\n", charset="utf-8",
                         cte="quoted-printable")

@@ -3,29 +3,76 @@
 A notification goes to a user, or to the holders of a role in a unit (the unit's focal point,
 the Office's tracking specialists). It is written in the same transaction as the step that
 caused it. Read state is kept per notification; e-mail delivery is a separate, optional pass.
+
+Each kind has its title (and for some its body) in the catalog. A notification keeps the parameters
+of its texts, so each reader sees it in their language; its `title` and `body` columns hold the
+Vietnamese text (for e-mail copies, and for rows written before parameters were kept).
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from engine.core import i18n
 from engine.regulation.access import Actor
 from engine.regulation.organisation import LANE_ROLES
 from engine.regulation.records import Notification
 
 _N = Notification.__table__
+_TITLE = "$title"  # a stored parameter naming the title's key when it is not the kind's own
+
+
+class NotificationKind(str, enum.Enum):
+    """What a notification is about."""
+
+    TASK_READY = "task_ready"
+    TASK_RETURNED = "task_returned"
+    DEADLINE_REMINDER = "deadline_reminder"
+    OVERDUE = "overdue"
+    SENT_BACK = "sent_back"
+    URGING = "urging"
+    URGING_COPY = "urging_copy"
+    DIRECTION = "direction"
+    DIRECTION_COPY = "direction_copy"
+    FEEDBACK_ANSWER = "feedback_answer"
+    FEEDBACK_REMINDER = "feedback_reminder"
+    FEEDBACK_OVERDUE = "feedback_overdue"
+    COORDINATOR_INPUT = "coordinator_input"
+    REPORT_SUBMITTED = "report_submitted"
+    REPORT_LATE = "report_late"
+    REPORTS_CONSOLIDATED = "reports_consolidated"
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"notification_kind.{self.value}"
+
+    @property
+    def title_key(self) -> str:
+        """The key of its title's template."""
+        return f"notification.{self.value}.title"
+
+    @property
+    def body_key(self) -> str | None:
+        """The key of its body's template; None when the body is a person's own text, kept as written."""
+        return f"notification.{self.value}.body" if self in _TEMPLATED_BODIES else None
+
+
+_TEMPLATED_BODIES = frozenset({NotificationKind.DEADLINE_REMINDER, NotificationKind.REPORT_LATE})
 
 
 @dataclass(frozen=True)
 class NotificationView:
-    """What a user sees in the notification list."""
+    """What a user sees in the notification list (title and body in the reader's language)."""
 
     id: int
-    kind: str
+    kind: NotificationKind
     title: str
     body: str
     instance_id: int | None
@@ -39,19 +86,41 @@ def _insert():
     return insert(_N)
 
 
-def notify(session: Session, *, kind: str, title: str, now: datetime, body: str = "",
-           unit_code: str | None = None, role: str | None = None, user_id: int | None = None,
-           instance_id: int | None = None, task_id: int | None = None) -> None:
-    """Write one notification in the caller's transaction."""
+def notify(session: Session, *, kind: NotificationKind | str, now: datetime, params: dict[str, Any] | None = None,
+           title: str = "", body: str = "", title_key: str | None = None, unit_code: str | None = None,
+           role: str | None = None, user_id: int | None = None, instance_id: int | None = None,
+           task_id: int | None = None) -> None:
+    """Write one notification in the caller's transaction.
+
+    With `params`, the title (from `title_key`, else the kind's own) and a templated body come from the
+    catalog and are rendered for each reader; `body` is then a person's text, kept as written. Without,
+    `title` and `body` are stored as given.
+    """
+    kind, stored = NotificationKind(kind), None
+    if params is not None:
+        stored = {**i18n.encode_params(params), **({_TITLE: title_key} if title_key else {})}
+        title = i18n.text(title_key or kind.title_key, "vi", **params)
+        body = i18n.text(kind.body_key, "vi", **params) if kind.body_key else body
     session.connection().execute(_insert(), {
-        "kind": kind, "title": title[:500], "body": body, "unit_code": unit_code, "role": role,
-        "user_id": user_id, "instance_id": instance_id, "task_id": task_id, "created_at": now})
+        "kind": kind.value, "title": title[:500], "body": body, "params": stored, "unit_code": unit_code,
+        "role": role, "user_id": user_id, "instance_id": instance_id, "task_id": task_id, "created_at": now})
 
 
-def already_sent(session: Session, instance_id: int, kind: str) -> bool:
+def rendered(kind: NotificationKind | str, title: str, body: str, params: dict | None,
+             lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str]:
+    """A notification's title and body in `lang`; a row without parameters is shown as stored."""
+    if params is None:
+        return title, body
+    kind, values = NotificationKind(kind), i18n.decode_params(params)
+    title_key = values.pop(_TITLE, None) or kind.title_key
+    return (i18n.text(title_key, lang, **values),
+            i18n.text(kind.body_key, lang, **values) if kind.body_key else body)
+
+
+def already_sent(session: Session, instance_id: int, kind: NotificationKind) -> bool:
     """Whether an instance has already notified anyone of this kind."""
-    return session.connection().execute(
-        select(_N.c.id).where(_N.c.instance_id == instance_id, _N.c.kind == kind).limit(1)).first() is not None
+    return session.connection().execute(select(_N.c.id).where(
+        _N.c.instance_id == instance_id, _N.c.kind == NotificationKind(kind).value).limit(1)).first() is not None
 
 
 def after_step(session: Session, view) -> None:
@@ -63,8 +132,8 @@ def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) ->
     """Tell the holders of each new task's lane role (in its assignee unit) that it is theirs."""
     for task in new_tasks:
         role = LANE_ROLES.get(task.lane or "", task.lane)
-        notify(session, kind="task_ready", title=task.name or task.bpmn_id, now=now, unit_code=task.assignee,
-               role=role.value if hasattr(role, "value") else role, instance_id=instance_id)
+        notify(session, kind=NotificationKind.TASK_READY, params={"task": task.name or task.bpmn_id}, now=now,
+               unit_code=task.assignee, role=role.value if hasattr(role, "value") else role, instance_id=instance_id)
 
 
 def _recipient_filter(actor: Actor):
@@ -77,13 +146,13 @@ def _recipient_filter(actor: Actor):
                     or_(_N.c.unit_code.in_(actor.notice_units), _N.c.unit_code.is_(None))))
 
 
-def for_actor(ctx, actor: Actor, limit: int = 50) -> list[NotificationView]:
-    """A person's notifications, newest first."""
+def for_actor(ctx, actor: Actor, limit: int = 50, lang: str = i18n.DEFAULT_LANGUAGE) -> list[NotificationView]:
+    """A person's notifications, newest first, in their language."""
     with ctx.unit_of_work(readonly=True) as session:
         rows = session.connection().execute(
             select(_N).where(_recipient_filter(actor)).order_by(_N.c.id.desc()).limit(limit))
-        return [NotificationView(r.id, r.kind, r.title, r.body, r.instance_id, r.task_id, r.created_at,
-                                 r.read_at is not None) for r in rows]
+        return [NotificationView(r.id, NotificationKind(r.kind), *rendered(r.kind, r.title, r.body, r.params, lang),
+                                 r.instance_id, r.task_id, r.created_at, r.read_at is not None) for r in rows]
 
 
 def unread_count(ctx, actor: Actor) -> int:

@@ -26,6 +26,11 @@ class DocumentType(str, enum.Enum):
     CONCLUSION_NOTICE = "thong_bao_ket_luan"  # Thông báo kết luận
     OTHER = "khac"
 
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"document_type.{self.value}"
+
 
 class TaskStatus(str, enum.Enum):
     """Status categories of the Government Office's statistics (docs/regulation.md)."""
@@ -44,6 +49,44 @@ class TaskStatus(str, enum.Enum):
         """True while the task still needs work."""
         return self in (TaskStatus.IN_PROGRESS, TaskStatus.NO_DEADLINE, TaskStatus.AWAITING_CONFIRMATION,
                         TaskStatus.RETURNED)
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog (the status categories share one set of labels)."""
+        return f"category.{self.value}"
+
+
+class ProgressState(str, enum.Enum):
+    """Where a task stands in a progress update (ProgressUpdate.state)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    INPUT = "input"            # a coordinating unit's information (Art. 10.2.b), not the lead unit's report
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"progress_state.{self.value}"
+
+    @classmethod
+    def reported(cls) -> tuple[ProgressState, ...]:
+        """The states a lead unit reports (a coordinating unit's input is recorded by the engine)."""
+        return cls.NOT_STARTED, cls.IN_PROGRESS, cls.BLOCKED, cls.DONE
+
+
+class FeedbackOutcome(str, enum.Enum):
+    """What the Office did with a feedback (Feedback.outcome; Art. 15.5, 16.4)."""
+
+    URGE = "urge"                      # an urging document was issued
+    ASK_DIRECTION = "ask_direction"    # the PPC's direction was asked and notified
+    UNFOUNDED = "unfounded"            # no basis: the provider is told why
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"feedback_outcome.{self.value}"
 
 
 class Document(Base):
@@ -104,7 +147,7 @@ class ProgressUpdate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tracked_tasks.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    state: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40))             # a ProgressState value
     work_done: Mapped[str] = mapped_column(Text)
     difficulties: Mapped[str] = mapped_column(Text, default="")
     proposals: Mapped[str] = mapped_column(Text, default="")
@@ -141,7 +184,7 @@ class Feedback(Base):
     content: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    outcome: Mapped[str | None] = mapped_column(String(30))   # urge, ask_direction, unfounded
+    outcome: Mapped[str | None] = mapped_column(String(30))   # a FeedbackOutcome value; None while open
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -232,6 +275,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The parameters of the kind's texts, to show them in each reader's language (None: show as stored).
+    params: Mapped[dict | None] = mapped_column(JSON)
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tracked_tasks.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

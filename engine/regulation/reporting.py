@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.core import audit
 from engine.core.errors import Conflict, DiagramError, InvalidInput
+from engine.core.i18n import Message
 from engine.process.actions import ActionContext
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
 from engine.regulation import notifications, statistics
+from engine.regulation.notifications import NotificationKind as Kind
 from engine.regulation.organisation import Role, Unit, UnitKind
 from engine.regulation.records import PeriodicReport, ReportingRound
 from engine.worktime import periods, timer_settings
@@ -59,19 +61,28 @@ def open_reporting_round(ctx: EngineContext, cadence: str, period_day: date,
     """
     try:
         period = periods.period_containing(cadence, period_day)
-        kinds = [UnitKind(kind) for kind in unit_kinds]
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+    except ValueError:
+        raise InvalidInput("cadence_unknown", value=cadence,
+                           allowed=", ".join(c.value for c in periods.Cadence)) from None
+    kinds = [_unit_kind(kind) for kind in unit_kinds]
     if not kinds:
-        raise InvalidInput("Chọn ít nhất một loại đơn vị báo cáo")
+        raise InvalidInput("round_units_missing")
     if not set(kinds) <= set(REPORTING_KINDS):
-        raise InvalidInput("Loại đơn vị không báo cáo theo đợt: "
-                           + ", ".join(sorted(k.value for k in set(kinds) - set(REPORTING_KINDS))))
+        raise InvalidInput("unit_kinds_not_reporting",
+                           kinds=", ".join(sorted(k.value for k in set(kinds) - set(REPORTING_KINDS))))
     try:
         with ctx.unit_of_work() as session:
             return open_round_in(ctx, session, period, kinds, actor)
     except IntegrityError as error:
-        raise Conflict(_already_open(period)) from error
+        raise _already_open(period) from error
+
+
+def _unit_kind(value) -> UnitKind:
+    try:
+        return UnitKind(value)
+    except ValueError:
+        raise InvalidInput("unit_kind_unknown", value=value,
+                           allowed=", ".join(k.value for k in REPORTING_KINDS)) from None
 
 
 def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: list[UnitKind],
@@ -80,17 +91,15 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
     now = ctx.now()
     _, cutoff_end = statistics.window_instants(period.data_from, period.data_to)
     if now < cutoff_end:
-        raise InvalidInput(f"kỳ {period.label} chốt số liệu hết ngày {period.data_to:%d/%m/%Y}; "
-                           f"chưa thể mở kỳ báo cáo (the data cut-off day has not ended)")
+        raise InvalidInput("round_before_cutoff", period=period.caption, cutoff=f"{period.data_to:%d/%m/%Y}")
     _refuse_reopening(session, period)
     due_at = reports_due_at(ctx, period)
     if now >= due_at:
-        raise InvalidInput(f"hạn gửi báo cáo kỳ {period.label} (hết ngày {_day(due_at):%d/%m/%Y}) đã qua; "
-                           f"mở kỳ lúc này sẽ báo chậm mọi đơn vị (the units' deadline has passed; an "
-                           f"admin may lengthen {DUE_SETTING} first)")
+        raise InvalidInput("round_past_due", period=period.caption, due=f"{_day(due_at):%d/%m/%Y}",
+                           setting=DUE_SETTING)
     units = list(session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(kinds)).order_by(Unit.code)))
     if not units:
-        raise InvalidInput("không có đơn vị nào thuộc các loại đã chọn (no active unit of those kinds)")
+        raise InvalidInput("no_units_of_kinds")
     figures = statistics.count_by_unit(
         session, [u.id for u in units], period.data_from, period.data_to, now, ctx.calendars.get(session),
         timer_settings.get(session, NEARLY_DUE_SETTING).value)
@@ -146,12 +155,11 @@ def _day(end: datetime) -> date:
 
 def _refuse_reopening(session, period: periods.Period) -> None:
     if session.get(ReportingRound, period.key) is not None:
-        raise Conflict(_already_open(period))
+        raise _already_open(period)
 
 
-def _already_open(period: periods.Period) -> str:
-    return (f"kỳ báo cáo {period.label} ({period.key}) đã được mở; không thay đổi gì "
-            f"(the reporting round of this period is already open; nothing was changed)")
+def _already_open(period: periods.Period) -> Conflict:
+    return Conflict("round_already_open", period=period.caption, key=period.key)
 
 
 def _report(a: ActionContext) -> PeriodicReport:
@@ -164,10 +172,18 @@ def _report(a: ActionContext) -> PeriodicReport:
     return row
 
 
-def _notify(a: ActionContext, kind: str, title: str, body: str = "", unit_code: str | None = None,
-            role: Role = Role.TRACKING_SPECIALIST) -> None:
-    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, unit_code=unit_code,
-                         role=role.value, instance_id=a.instance_id)
+def _notify(a: ActionContext, kind: Kind, params: dict, body: str = "", unit_code: str | None = None,
+            role: Role = Role.TRACKING_SPECIALIST, title_key: str | None = None) -> None:
+    notifications.notify(a.session, kind=kind, params=params, body=body, title_key=title_key, now=a.now,
+                         unit_code=unit_code, role=role.value, instance_id=a.instance_id)
+
+
+def _period(a: ActionContext) -> Message | str:
+    # The period's label in each reader's language; as the diagram's data gives it if the key is not one.
+    try:
+        return periods.period_from_key(str(a.data.get("period_key"))).caption
+    except ValueError:
+        return str(a.data.get("period_label", ""))
 
 
 def report_submitted(a: ActionContext) -> None:
@@ -175,19 +191,18 @@ def report_submitted(a: ActionContext) -> None:
     row = _report(a)
     row.content, row.submitted_at = str(a.data.get("content") or ""), a.now
     row.report_document = str(a.data.get("report_document") or "")[:100] or None
-    late = " (chậm hạn)" if a.now > row.due_at else ""
-    _notify(a, "report_submitted", f"{a.data.get('unit_name', a.data.get('unit'))} đã gửi báo cáo "
-            f"{a.data.get('period_label', '')}{late}", str(a.data.get("report_document") or ""))
+    late = Message("notification.report_submitted.late") if a.now > row.due_at else ""
+    _notify(a, Kind.REPORT_SUBMITTED, {"unit": a.data.get("unit_name", a.data.get("unit")), "period": _period(a),
+                                       "late": late}, str(a.data.get("report_document") or ""))
 
 
 def report_late(a: ActionContext) -> None:
     """The internal deadline passed without the report: tell the unit and the Office (it may still send)."""
     row = _report(a)
-    due = f"Hạn gửi: hết ngày {_day(row.due_at):%d/%m/%Y}"
-    _notify(a, "report_late", f"Quá hạn gửi báo cáo {a.data.get('period_label', '')}", due,
-            unit_code=a.data.get("unit"), role=Role.UNIT_FOCAL_POINT)
-    _notify(a, "report_late", f"{a.data.get('unit_name', a.data.get('unit'))} chưa gửi báo cáo "
-            f"{a.data.get('period_label', '')}", due)
+    params = {"unit": a.data.get("unit_name", a.data.get("unit")), "period": _period(a),
+              "due": f"{_day(row.due_at):%d/%m/%Y}"}
+    _notify(a, Kind.REPORT_LATE, params, unit_code=a.data.get("unit"), role=Role.UNIT_FOCAL_POINT)
+    _notify(a, Kind.REPORT_LATE, params, title_key="notification.report_late.title_office")
 
 
 def reports_consolidated(a: ActionContext) -> None:
@@ -205,8 +220,8 @@ def reports_consolidated(a: ActionContext) -> None:
     round_row.summary = str(a.data.get("summary") or "")
     audit.record(a.session, at=a.now, actor=a.actor, action="reports_consolidated", instance_id=a.instance_id,
                  bpmn_id=a.bpmn_id, summary=summary)
-    _notify(a, "reports_consolidated", f"Đã tổng hợp báo cáo {a.data.get('period_label', '')}: {sent}/{total} "
-            f"đơn vị đã gửi, {late} chậm hoặc chưa gửi", str(a.data.get("summary") or ""), role=Role.OFFICE_LEADER)
+    _notify(a, Kind.REPORTS_CONSOLIDATED, {"period": _period(a), "sent": sent, "total": total, "late": late},
+            str(a.data.get("summary") or ""), role=Role.OFFICE_LEADER)
 
 
 ACTIONS = {f.__name__: f for f in (report_submitted, report_late, reports_consolidated)}

@@ -15,8 +15,17 @@ from engine.process.actions import ActionContext
 from engine.process.instances import start_in
 from engine.process.tables import Schedule
 from engine.regulation import notifications
+from engine.regulation.notifications import NotificationKind as Kind
 from engine.regulation.organisation import Role
-from engine.regulation.records import Direction, Feedback, TaskStatus, TrackedTask, UrgingDocument
+from engine.regulation.records import (
+    Direction,
+    Feedback,
+    FeedbackOutcome,
+    ProgressState,
+    TaskStatus,
+    TrackedTask,
+    UrgingDocument,
+)
 from engine.regulation.tracking import active_unit, add_progress, get_task
 from engine.worktime import periods
 
@@ -29,17 +38,22 @@ def _set_status(a: ActionContext, status: TaskStatus, **values: Any) -> TrackedT
     return task
 
 
-def _notify_unit(a: ActionContext, unit_code: str, role: Role, kind: str, title: str, body: str = "") -> None:
-    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, unit_code=unit_code,
+def _notify_unit(a: ActionContext, unit_code: str, role: Role, kind: Kind, params: dict, body: str = "") -> None:
+    notifications.notify(a.session, kind=kind, params=params, body=body, now=a.now, unit_code=unit_code,
                          role=role.value, instance_id=a.instance_id, task_id=a.data.get("tracked_task_id"))
 
 
-def _notify_office(a: ActionContext, kind: str, title: str, body: str = "", role: Role = Role.TRACKING_SPECIALIST) -> None:
+def _notify_office(a: ActionContext, kind: Kind, params: dict, body: str = "",
+                   role: Role = Role.TRACKING_SPECIALIST) -> None:
     # The follower of a task: the Office for a top-level task, the delegating unit for a part.
     # Without one (feedback is the Office's own business) the Office role is addressed province-wide.
-    notifications.notify(a.session, kind=kind, title=title, body=body, now=a.now, role=role.value,
+    notifications.notify(a.session, kind=kind, params=params, body=body, now=a.now, role=role.value,
                          unit_code=a.data.get("follower_unit"), instance_id=a.instance_id,
                          task_id=a.data.get("tracked_task_id"))
+
+
+def _content(a: ActionContext) -> dict:
+    return {"content": a.data.get("content", "")}
 
 
 def task_accepted(a: ActionContext) -> None:
@@ -65,7 +79,7 @@ def _schedule_for(a: ActionContext, task: TrackedTask) -> Schedule:
 def task_returned(a: ActionContext) -> None:
     """The unit returned the task to the Office with a reason (Art. 8.2.a)."""
     _set_status(a, TaskStatus.RETURNED)
-    _notify_office(a, "task_returned", f"Nhiệm vụ bị trả lại: {a.data.get('content', '')}", a.data.get("return_reason", ""))
+    _notify_office(a, Kind.TASK_RETURNED, _content(a), a.data.get("return_reason", ""))
 
 
 def task_rerouted(a: ActionContext) -> None:
@@ -91,10 +105,10 @@ def deadline_reminder(a: ActionContext) -> None:
     """Remind the lead unit that the deadline is near, once per task."""
     # A completion report sent back re-arms the timers of the work task; the deadline has not
     # moved, so the unit is not reminded of it again.
-    if notifications.already_sent(a.session, a.instance_id, "deadline_reminder") or _deadline_over(a):
+    if notifications.already_sent(a.session, a.instance_id, Kind.DEADLINE_REMINDER) or _deadline_over(a):
         return
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "deadline_reminder",
-                 f"Sắp đến hạn: {a.data.get('content', '')}", f"Thời hạn: {a.data.get('due_date')}")
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.DEADLINE_REMINDER,
+                 {**_content(a), "due_date": a.data.get("due_date")})
 
 
 def _deadline_over(a: ActionContext) -> bool:
@@ -106,25 +120,23 @@ def _deadline_over(a: ActionContext) -> bool:
 
 def task_overdue(a: ActionContext) -> None:
     """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office, once."""
-    if notifications.already_sent(a.session, a.instance_id, "overdue"):  # re-armed by a send-back
+    if notifications.already_sent(a.session, a.instance_id, Kind.OVERDUE):  # re-armed by a send-back
         return
-    title = f"Quá hạn cập nhật: {a.data.get('content', '')}"
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "overdue", title)
-    _notify_office(a, "overdue", title)
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.OVERDUE, _content(a))
+    _notify_office(a, Kind.OVERDUE, _content(a))
 
 
 def completion_reported(a: ActionContext) -> None:
     """The unit reported completion: the Office must confirm (awaiting confirmation)."""
     task = _set_status(a, TaskStatus.AWAITING_CONFIRMATION)
-    add_progress(a.session, task.id, task.lead_unit_id, {"state": "done", "work_done": a.data.get("result"),
+    add_progress(a.session, task.id, task.lead_unit_id, {"state": ProgressState.DONE, "work_done": a.data.get("result"),
                  "report_document": a.data.get("report_document")}, None, a.actor, a.now)
 
 
 def completion_sent_back(a: ActionContext) -> None:
     """The Office sent the completion report back."""
     _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE)
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "sent_back",
-                 f"Báo cáo hoàn thành bị trả lại: {a.data.get('content', '')}", a.data.get("reason", ""))
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.SENT_BACK, _content(a), a.data.get("reason", ""))
 
 
 def completion_confirmed(a: ActionContext) -> None:
@@ -147,30 +159,30 @@ def progress_recorded(a: ActionContext) -> None:
 
 def feedback_urged(a: ActionContext) -> None:
     """The Office issued an urging document; the department is urged, the provider copied (Art. 15.5)."""
-    feedback = _close_feedback(a, "urge")
+    feedback = _close_feedback(a, FeedbackOutcome.URGE)
     a.session.add(UrgingDocument(task_id=feedback.task_id, feedback_id=feedback.id,
                                  number_symbol=str(a.data.get("number_symbol", "")),
                                  issued_on=date.fromisoformat(str(a.data.get("issued_on"))),
                                  summary=str(a.data.get("summary", "")), issued_by=a.actor))
     a.session.execute(update(TrackedTask).where(TrackedTask.id == feedback.task_id)
                       .values(urge_count=TrackedTask.urge_count + 1))
-    _tell_department_and_provider(a, "urging", f"Văn bản đôn đốc {a.data.get('number_symbol')}",
+    _tell_department_and_provider(a, Kind.URGING, Kind.URGING_COPY, {"number": a.data.get("number_symbol")},
                                   str(a.data.get("summary", "")))
 
 
 def direction_notified(a: ActionContext) -> None:
     """The Office notified the PPC's direction to the department, copying the provider (Art. 15.5)."""
-    feedback = _close_feedback(a, "ask_direction")
+    feedback = _close_feedback(a, FeedbackOutcome.ASK_DIRECTION)
     a.session.add(Direction(feedback_id=feedback.id, content=str(a.data.get("direction", "")),
                             notice_number=str(a.data.get("notice_number", "")), given_at=a.now))
-    _tell_department_and_provider(a, "direction", f"Thông báo ý kiến chỉ đạo {a.data.get('notice_number')}",
+    _tell_department_and_provider(a, Kind.DIRECTION, Kind.DIRECTION_COPY, {"number": a.data.get("notice_number")},
                                   str(a.data.get("direction", "")))
 
 
 def feedback_unfounded(a: ActionContext) -> None:
     """The feedback had no basis; the provider is told why."""
-    _close_feedback(a, "unfounded")
-    notifications.notify(a.session, kind="feedback_answer", title="Trả lời thông tin phản hồi",
+    _close_feedback(a, FeedbackOutcome.UNFOUNDED)
+    notifications.notify(a.session, kind=Kind.FEEDBACK_ANSWER, params={},
                          body=str(a.data.get("answer", "")), now=a.now, unit_code=a.data.get("provider_unit"),
                          role=Role.UNIT_FOCAL_POINT.value, instance_id=a.instance_id,
                          task_id=a.data.get("tracked_task_id"))
@@ -178,25 +190,24 @@ def feedback_unfounded(a: ActionContext) -> None:
 
 def feedback_reminder(a: ActionContext) -> None:
     """Remind the tracking specialist that the 7-working-day limit is near."""
-    _notify_office(a, "feedback_reminder", "Sắp hết thời hạn xử lý thông tin phản hồi", a.data.get("content", ""))
+    _notify_office(a, Kind.FEEDBACK_REMINDER, {}, a.data.get("content", ""))
 
 
 def feedback_overdue(a: ActionContext) -> None:
     """The Office's limit passed: escalate to the Office leader."""
-    _notify_office(a, "feedback_overdue", "Quá thời hạn xử lý thông tin phản hồi", a.data.get("content", ""),
-                   role=Role.OFFICE_LEADER)
+    _notify_office(a, Kind.FEEDBACK_OVERDUE, {}, a.data.get("content", ""), role=Role.OFFICE_LEADER)
 
 
-def _close_feedback(a: ActionContext, outcome: str) -> Feedback:
+def _close_feedback(a: ActionContext, outcome: FeedbackOutcome) -> Feedback:
     feedback = a.session.get(Feedback, int(a.data["feedback_id"]))
-    feedback.outcome, feedback.closed_at = outcome, a.now
+    feedback.outcome, feedback.closed_at = outcome.value, a.now
     return feedback
 
 
-def _tell_department_and_provider(a: ActionContext, kind: str, title: str, body: str) -> None:
-    _notify_unit(a, a.data["department"], Role.UNIT_FOCAL_POINT, kind, title, body)
+def _tell_department_and_provider(a: ActionContext, kind: Kind, copy: Kind, params: dict, body: str) -> None:
+    _notify_unit(a, a.data["department"], Role.UNIT_FOCAL_POINT, kind, params, body)
     # "gửi đồng thời cho cơ quan, đơn vị phản hồi thông tin để biết"
-    _notify_unit(a, a.data["provider_unit"], Role.UNIT_FOCAL_POINT, f"{kind}_copy", title, body)
+    _notify_unit(a, a.data["provider_unit"], Role.UNIT_FOCAL_POINT, copy, params, body)
 
 
 def _stop_schedules(a: ActionContext, task: TrackedTask) -> None:
@@ -208,10 +219,10 @@ def coordinator_input_given(a: ActionContext) -> None:
     """A coordinating unit supplied its information (Art. 10.2.b); the lead unit is told."""
     task = get_task(a.session, int(a.data["tracked_task_id"]))
     unit = active_unit(a.session, str(a.data["coordinator"]))
-    add_progress(a.session, task.id, unit.id, {"state": "input", "work_done": a.data.get("content"),
+    add_progress(a.session, task.id, unit.id, {"state": ProgressState.INPUT, "work_done": a.data.get("content"),
                  "report_document": a.data.get("report_document")}, None, a.actor, a.now)
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, "coordinator_input",
-                 f"Đơn vị phối hợp đã cung cấp thông tin: {task.content}", str(a.data.get("content", "")))
+    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.COORDINATOR_INPUT, {"content": task.content},
+                 str(a.data.get("content", "")))
 
 
 ACTIONS = {f.__name__: f for f in (

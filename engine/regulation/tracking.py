@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import audit
-from engine.core.errors import InvalidInput, NotFound
+from engine.core.errors import FieldErrors, InvalidInput, NotFound
+from engine.core.i18n import Message, text
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
 from engine.regulation import access
@@ -25,6 +26,7 @@ from engine.regulation.records import (
     Document,
     DocumentType,
     Feedback,
+    ProgressState,
     ProgressUpdate,
     TaskCoordinator,
     TaskStatus,
@@ -41,8 +43,7 @@ class ClassifiedDocumentRefused(InvalidInput):
     code = "classified_refused"
 
     def __init__(self):
-        super().__init__("văn bản có độ mật không được đưa vào hệ thống; không có dữ liệu nào được lưu "
-                         "(classified documents are excluded; nothing was stored)")
+        super().__init__("classified_refused")
 
 
 @dataclass(frozen=True)
@@ -105,25 +106,25 @@ def register_document(ctx: EngineContext, document: DocumentInput, tasks: list[T
 
 
 def _check_document(document: DocumentInput, tasks: list[TaskInput]) -> None:
-    errors = {}
+    errors: dict[str, Message] = {}
     if not _NUMBER_SYMBOL.match(document.number_symbol.strip()):
-        errors["number_symbol"] = "số, ký hiệu dạng 123/QĐ-UBND"
+        errors["number_symbol"] = Message("error.number_symbol_format")
     if document.doc_type not in {t.value for t in DocumentType}:
-        errors["doc_type"] = "loại văn bản không hợp lệ"
+        errors["doc_type"] = Message("error.doc_type_invalid")
     for name in ("issuer", "signer", "summary"):
         if not getattr(document, name).strip():
-            errors[name] = "bắt buộc"
+            errors[name] = Message("error.required")
     if not tasks:
-        errors["tasks"] = "văn bản phải giao ít nhất một nhiệm vụ"
+        errors["tasks"] = Message("error.tasks_missing")
     for i, task in enumerate(tasks):
         if not task.content.strip() or not task.expected_output.strip():
-            errors[f"tasks[{i}]"] = "nội dung và sản phẩm đầu ra là bắt buộc"
+            errors[f"tasks[{i}]"] = Message("error.task_content_missing")
         elif task.deadline is None and task.update_cadence not in {c.value for c in periods.Cadence}:
-            errors[f"tasks[{i}].update_cadence"] = "nhiệm vụ không có thời hạn cần kỳ cập nhật"
+            errors[f"tasks[{i}].update_cadence"] = Message("error.cadence_missing")
         elif task.deadline is not None and task.deadline < document.issued_on:
-            errors[f"tasks[{i}].deadline"] = "thời hạn trước ngày ban hành văn bản"
+            errors[f"tasks[{i}].deadline"] = Message("error.deadline_before_issue")
     if errors:
-        raise InvalidInput("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        raise FieldErrors(errors)
 
 
 def _assign(ctx: EngineContext, session: Session, document: Document, task: TaskInput, actor: str,
@@ -169,22 +170,22 @@ class DelegatedPart:
 def delegate(ctx: EngineContext, task_id: int, by_unit: str, parts: list[DelegatedPart], actor: str) -> list[int]:
     """The lead unit passes parts of its task to units below it; each part is a child task followed by it."""
     if not parts:
-        raise InvalidInput("cần ít nhất một phần việc để giao")
+        raise InvalidInput("parts_missing")
     with ctx.unit_of_work() as session:
         parent = get_task(session, task_id)
         lead = session.get(Unit, parent.lead_unit_id)
         if by_unit != lead.code:
-            raise InvalidInput("chỉ đơn vị chủ trì được giao lại nhiệm vụ")
+            raise InvalidInput("only_lead_delegates")
         if not parent.status.is_open:
-            raise InvalidInput("nhiệm vụ đã kết thúc")
+            raise InvalidInput("task_closed")
         below = set(subtree_codes(session, lead.code)) - {lead.code}
         document = session.get(Document, parent.document_id)
         now, children = ctx.now(), []
         for part in parts:
             if part.unit not in below:
-                raise InvalidInput(f"'{part.unit}' không trực thuộc {lead.code}")
+                raise InvalidInput("unit_not_below", unit=part.unit, lead=lead.code)
             if parent.deadline and (part.deadline is None or part.deadline > parent.deadline):
-                raise InvalidInput(f"thời hạn phần việc của '{part.unit}' phải trong thời hạn {parent.deadline.isoformat()}")
+                raise InvalidInput("part_deadline_outside", unit=part.unit, deadline=parent.deadline.isoformat())
             unit = active_unit(session, part.unit)
             child = TrackedTask(document_id=parent.document_id, parent_task_id=parent.id, content=part.content.strip(),
                                 lead_unit_id=unit.id, deadline=part.deadline or parent.deadline,
@@ -217,14 +218,14 @@ def active_unit(session: Session, code: str) -> Unit:
     """A unit by code that still operates, or InvalidInput."""
     unit = unit_by_code(session, code)
     if not unit.active:
-        raise InvalidInput(f"đơn vị '{code}' không còn hoạt động")
+        raise InvalidInput("unit_inactive", unit=code)
     return unit
 
 
 def file_feedback(ctx: EngineContext, task_id: int, provider_unit: str, content: str, actor: str) -> int:
     """A district, agency or organisation reports that a task's lead unit is late (Art. 16.4)."""
     if not content.strip():
-        raise InvalidInput("nội dung phản hồi là bắt buộc")
+        raise InvalidInput("feedback_content_missing")
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)
         provider = active_unit(session, provider_unit)
@@ -242,13 +243,14 @@ def file_feedback(ctx: EngineContext, task_id: int, provider_unit: str, content:
 
 def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: dict[str, Any], actor: str) -> int:
     """Record a progress update outside any scheduled period (whenever there is a result, Art. 8.1.b)."""
+    _progress_state(fields.get("state"), ProgressState.reported())
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)
         unit = unit_by_code(session, unit_code)
         if unit.id != task.lead_unit_id:
-            raise InvalidInput("chỉ đơn vị chủ trì cập nhật tiến độ nhiệm vụ này")
+            raise InvalidInput("only_lead_updates")
         if not task.status.is_open:
-            raise InvalidInput("nhiệm vụ đã kết thúc")
+            raise InvalidInput("task_closed")
         return add_progress(session, task.id, unit.id, fields, None, actor, ctx.now())
 
 
@@ -257,13 +259,13 @@ def request_update(ctx: EngineContext, task_id: int, note: str, actor: str) -> i
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)
         if not task.status.is_open:
-            raise InvalidInput("nhiệm vụ đã kết thúc")
+            raise InvalidInput("task_closed")
         lead = session.get(Unit, task.lead_unit_id)
         functions = ctx.functions
         due = functions["deadline"]("adhoc_update", ctx.now().isoformat())
         view = start_in(ctx, session, "periodic_update", {
             "tracked_task_id": task.id, "lead_unit": lead.code, "task_title": task.content,
-            "period_key": None, "period_label": "Yêu cầu cập nhật đột xuất", "request_note": note,
+            "period_key": None, "period_label": text("period.adhoc"), "request_note": note,
             "update_due": due}, actor, parent_id=task.instance_id, business_key="adhoc")
         return view.id
 
@@ -272,16 +274,17 @@ def get_task(session: Session, task_id: int) -> TrackedTask:
     """A tracked task by id, or NotFound."""
     task = session.get(TrackedTask, task_id)
     if task is None:
-        raise NotFound(f"không có nhiệm vụ {task_id}")
+        raise NotFound("tracked_task_not_found", task=task_id)
     return task
 
 
 def add_progress(session: Session, task_id: int, unit_id: int, fields: dict[str, Any], period_key: str | None,
                  actor: str, now: datetime) -> int:
-    """Write a progress update row (Art. 6.8 content)."""
+    """Write a progress update row (Art. 6.8 content); the state must be a ProgressState (default in progress)."""
+    state = _progress_state(fields.get("state"), tuple(ProgressState))
     if not str(fields.get("work_done") or "").strip():
-        raise InvalidInput("work_done: bắt buộc")
-    row = ProgressUpdate(task_id=task_id, unit_id=unit_id, state=str(fields.get("state") or "in_progress"),
+        raise InvalidInput("field_required", field="work_done")
+    row = ProgressUpdate(task_id=task_id, unit_id=unit_id, state=state.value,
                          work_done=str(fields["work_done"]), difficulties=str(fields.get("difficulties") or ""),
                          proposals=str(fields.get("proposals") or ""),
                          report_document=str(fields.get("report_document") or ""), period_key=period_key,
@@ -289,3 +292,14 @@ def add_progress(session: Session, task_id: int, unit_id: int, fields: dict[str,
     session.add(row)
     session.flush()
     return row.id
+
+
+def _progress_state(value: Any, allowed: tuple[ProgressState, ...]) -> ProgressState:
+    # Blank means "in progress", as before states were checked; anything else must be one of `allowed`.
+    if value is None or value == "":
+        return ProgressState.IN_PROGRESS
+    state = next((s for s in allowed if s.value == value), None)
+    if state is None:
+        raise InvalidInput("progress_state_invalid", field="state", value=str(value)[:40],
+                           allowed=", ".join(s.value for s in allowed))
+    return state

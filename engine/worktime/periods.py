@@ -15,6 +15,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from engine.core.i18n import Message
 from engine.worktime.calendar import TZ, WorkingCalendar
 
 # Decree 09/2019 Art. 12 cuts data off on the 14th and starts the next window on the 15th.
@@ -30,6 +31,11 @@ class Cadence(str, enum.Enum):
     HALF_YEARLY = "half_yearly"
     NINE_MONTHS = "nine_months"
     YEARLY = "yearly"
+
+    @property
+    def label_key(self) -> str:
+        """Its label's key in the catalog."""
+        return f"cadence.{self.value}"
 
 
 # For each cadence: number of periods in a year and the months (first, last) of period `index`.
@@ -65,15 +71,13 @@ class Period:
     @property
     def label(self) -> str:
         """Vietnamese label as used in report titles, e.g. "Quý II/2025"."""
-        if self.cadence is Cadence.MONTHLY:
-            return f"Tháng {self.index}/{self.year}"
-        if self.cadence is Cadence.QUARTERLY:
-            return f"Quý {_ROMAN[self.index - 1]}/{self.year}"
-        if self.cadence is Cadence.HALF_YEARLY:
-            return f"6 tháng đầu năm {self.year}"
-        if self.cadence is Cadence.NINE_MONTHS:
-            return f"9 tháng năm {self.year}"
-        return f"Năm {self.year}"
+        return self.caption.text("vi")
+
+    @property
+    def caption(self) -> Message:
+        """The label in any language ("Quý II/2025", "Quarter II/2025"), from the catalog."""
+        return Message(f"period.{self.cadence.value}", {"index": self.index, "roman": _ROMAN[(self.index - 1) % 4],
+                                                          "year": self.year})
 
     @property
     def key(self) -> str:

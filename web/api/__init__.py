@@ -13,10 +13,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.bpmn.forms import FormInvalid
+from engine.core import i18n
 from engine.core.errors import EngineError, InvalidInput
 from engine.regulation import access
 
-from ..errors import status_of
+from ..errors import http_error, status_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,8 +30,13 @@ def _authenticate():
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     g.actor = access.actor_for_token(current_app.extensions["engine"], token)
     if g.actor is None:
-        return error(401, "unauthorized", "a valid bearer token is required")
+        return error(401, "unauthorized", i18n.text("error.token_required", language()))
     return None
+
+
+def language() -> str:
+    """The language of the API's messages: ?lang=en or vi (the default)."""
+    return i18n.language(request.args.get("lang"))
 
 
 @bp.get("/openapi.json")
@@ -43,12 +49,12 @@ def openapi():
 
 @bp.errorhandler(FormInvalid)
 def _form(failure: FormInvalid):
-    return error(422, failure.code, str(failure), fields=failure.messages(request.args.get("lang", "vi")))
+    return error(422, failure.code, failure.text(language()), fields=failure.messages(language()))
 
 
 @bp.errorhandler(EngineError)
 def _engine(failure: EngineError):
-    return error(status_of(failure), failure.code, str(failure))
+    return error(status_of(failure), failure.code, failure.text(language()))
 
 
 def init_app(app) -> None:
@@ -59,9 +65,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(failure):
-        if request.path.startswith("/api/"):
-            return error(failure.code, failure.name.lower().replace(" ", "_"), failure.description)
-        return failure
+        return http_error(failure)
 
 
 def ctx():
@@ -69,16 +73,16 @@ def ctx():
     return current_app.extensions["engine"]
 
 
-def forbid_unless(allowed: bool, message: str):
-    """A 403 response when the access question said no, else None."""
-    return None if allowed else error(403, "forbidden", message)
+def forbid_unless(allowed: bool, key: str):
+    """A 403 response when the access question said no (saying why: catalog key "error.<key>"), else None."""
+    return None if allowed else error(403, "forbidden", i18n.text(f"error.{key}", language()))
 
 
 def body_object() -> dict:
     """The request's JSON body, which must be an object."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
+        raise InvalidInput("body_not_object")
     return body
 
 

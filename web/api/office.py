@@ -10,17 +10,17 @@ from engine.process import definitions, instances
 from engine.read import report_queries, task_queries
 from engine.regulation import access, notifications, reporting, reporting_plan
 
-from . import body_object, bp, ctx, forbid_unless, to_json
+from . import body_object, bp, ctx, forbid_unless, language, to_json
 
-_OFFICE_ONLY = "only the Provincial Office follows this"
+_OFFICE_ONLY = "office_only"  # catalog key of why a 403
 
 
 @bp.get("/notifications")
 def list_notifications():
     """My notifications, newest first."""
-    items = notifications.for_actor(ctx(), g.actor, limit=request.args.get("limit", 50, type=int))
+    items = notifications.for_actor(ctx(), g.actor, limit=request.args.get("limit", 50, type=int), lang=language())
     return jsonify(unread=notifications.unread_count(ctx(), g.actor), items=[{
-        "id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "read": n.read,
+        "id": n.id, "kind": n.kind.value, "title": n.title, "body": n.body, "read": n.read,
         "created_at": n.created_at.isoformat()} for n in items])
 
 
@@ -29,7 +29,7 @@ def mark_notifications_read():
     """Mark some of my notifications read: {"ids": [...]}; ids that are not mine are ignored."""
     ids = body_object().get("ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise InvalidInput('"ids" must be a list of numbers')
+        raise InvalidInput("ids_not_numbers")
     return jsonify(marked=notifications.mark_read(ctx(), g.actor, ids))
 
 
@@ -59,10 +59,10 @@ def open_round():
     try:
         day = date.fromisoformat(str(body.get("period_day")))
     except ValueError:
-        raise InvalidInput("period_day must be a date (YYYY-MM-DD)") from None
+        raise InvalidInput("period_day_not_date") from None
     kinds = body.get("kinds") or [k.value for k in reporting.DEFAULT_KINDS]
     if not isinstance(kinds, list):
-        raise InvalidInput('"kinds" must be a list')
+        raise InvalidInput("kinds_not_list")
     opened = reporting.open_reporting_round(ctx(), str(body.get("cadence", "")), day, unit_kinds=kinds,
                                             actor=g.actor.username)
     return jsonify(period_key=opened.period_key, period_label=opened.period_label, reports=len(opened.reports)), 201
@@ -86,7 +86,7 @@ def set_plan():
         return refused
     chosen = body_object().get("automatic")
     if not isinstance(chosen, list):
-        raise InvalidInput('"automatic" must be a list of cadences')
+        raise InvalidInput("automatic_not_list")
     saved = reporting_plan.set_automatic_cadences(ctx(), chosen, g.actor.username)
     return jsonify(automatic=sorted(c.value for c in saved))
 
@@ -94,6 +94,6 @@ def set_plan():
 @bp.get("/processes")
 def list_processes():
     """Deployed process versions and the most recent instances."""
-    refused = forbid_unless(access.may_read_processes(g.actor), "only analysts, admins and the Office read this")
+    refused = forbid_unless(access.may_read_processes(g.actor), "process_readers_only")
     return refused or jsonify(definitions=to_json(definitions.list_definitions(ctx())),
                               instances=to_json(instances.list_instances(ctx(), limit=50)))

@@ -1,6 +1,8 @@
 """The OpenAPI document of /api/ (kept next to the routes it describes; a test checks they agree)."""
 from __future__ import annotations
 
+from engine.core import i18n
+
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
@@ -35,7 +37,7 @@ def document() -> dict:
     string, date = {"type": "string"}, {"type": "string", "format": "date"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Theo dõi, đôn đốc nhiệm vụ UBND tỉnh — API", "version": "1"},
+        "info": {"title": f"{i18n.text('app_title')} — API", "version": "1"},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": ERROR, "Task": TASK},

@@ -18,8 +18,8 @@ def list_tasks():
                                text=args.get("q"), category=args.get("category"), mine=args.get("mine") == "1",
                                period=args.get("period"), page=args.get("page", 1, type=int),
                                per_page=args.get("per_page", 50, type=int))
-    return jsonify(total=page.total, counts=page.counts, page=page.page, per_page=page.per_page,
-                   items=[_item(i) for i in page.items])
+    return jsonify(total=page.total, counts={c.value: n for c, n in page.counts.items()}, page=page.page,
+                   per_page=page.per_page, items=[_item(i) for i in page.items])
 
 
 @bp.get("/tasks/<int:instance_id>/<task_id>")
@@ -43,7 +43,7 @@ def complete(instance_id: int, task_id: str):
     """Complete a task with {"data": {...}, "row_version": n}; the form validates on the server."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
-        raise InvalidInput('the body must be a JSON object {"data": {...}, "row_version": n}')
+        raise InvalidInput("complete_body_invalid")
     inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
     view = instances.complete_task(ctx(), instance_id, task_id, body.get("data", {}),
                                    actor=g.actor.username, expected_version=body.get("row_version"))
@@ -61,7 +61,7 @@ def claim(instance_id: int, task_id: str):
 
 def _item(i) -> dict:
     return {"instance_id": i.instance_id, "task_id": i.task_id, "bpmn_id": i.bpmn_id, "name": i.name,
-            "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category,
+            "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category.value,
             "due_at": i.due_at.isoformat() if i.due_at else None, "created_at": i.created_at.isoformat(),
             "claimed_by": i.claimed_by}
 

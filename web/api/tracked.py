@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import g, jsonify, request
 
+from engine.core import i18n
 from engine.core.errors import InvalidInput
 from engine.read import task_queries
 from engine.regulation import access, tracking
@@ -39,7 +40,7 @@ def record_progress(task_id: int):
     """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
     body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.update, "only the lead unit's focal point updates an open task")
+    refused = forbid_unless(page.abilities.update, "lead_focal_updates")
     if refused:
         return refused
     update_id = tracking.record_progress(ctx(), task_id, g.actor.unit_code,
@@ -52,7 +53,7 @@ def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b): {"note": "..."}."""
     body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.request_update, "only the Office's specialist asks for an update")
+    refused = forbid_unless(page.abilities.request_update, "office_requests_update")
     if refused:
         return refused
     instance_id = tracking.request_update(ctx(), task_id, str(body.get("note") or ""), g.actor.username)
@@ -64,7 +65,7 @@ def delegate(task_id: int):
     """The lead unit passes parts to units below it: {"parts": [{"unit", "content", "deadline"?}]}."""
     body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.delegate, "only the lead unit's focal point delegates an open task")
+    refused = forbid_unless(page.abilities.delegate, "lead_focal_delegates")
     if refused:
         return refused
     try:
@@ -72,7 +73,7 @@ def delegate(task_id: int):
                                         date.fromisoformat(p["deadline"]) if p.get("deadline") else None)
                  for p in body.get("parts") or [] if isinstance(p, dict)]
     except (TypeError, ValueError) as failure:
-        raise InvalidInput(f"invalid part: {failure}") from None
+        raise InvalidInput("part_invalid", detail=str(failure)) from None
     task_ids = tracking.delegate(ctx(), task_id, g.actor.unit_code, parts, g.actor.username)
     return jsonify(task_ids=task_ids), 201
 
@@ -80,7 +81,7 @@ def delegate(task_id: int):
 @bp.post("/documents")
 def register_document():
     """Register an assigning document with its tasks (the Office); a classified one is refused."""
-    refused = forbid_unless(access.may_register_documents(g.actor), "only the Provincial Office registers documents")
+    refused = forbid_unless(access.may_register_documents(g.actor), "office_registers")
     if refused:
         return refused
     body = body_object()
@@ -92,12 +93,12 @@ def register_document():
             summary=str(body.get("summary", "")), classification=str(body.get("classification") or ""))
         tasks = [tracking.TaskInput(
             content=str(t.get("content", "")), lead_unit=str(t.get("lead_unit", "")),
-            expected_output=str(t.get("expected_output") or "Báo cáo kết quả"),
+            expected_output=str(t.get("expected_output") or i18n.text("default_expected_output")),
             deadline=date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
             update_cadence=t.get("update_cadence"), coordinators=tuple(t.get("coordinators") or ()))
             for t in body.get("tasks") or [] if isinstance(t, dict)]
     except (ValueError, TypeError) as failure:
-        raise InvalidInput(f"invalid document: {failure}") from None
+        raise InvalidInput("document_invalid", detail=str(failure)) from None
     registered = tracking.register_document(ctx(), document, tasks, g.actor.username)
     return jsonify(document_id=registered.document_id, task_ids=registered.task_ids), 201
 
@@ -105,7 +106,7 @@ def register_document():
 @bp.post("/feedback")
 def file_feedback():
     """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
-    refused = forbid_unless(access.may_file_feedback(g.actor), "only district PCs and agencies file feedback")
+    refused = forbid_unless(access.may_file_feedback(g.actor), "feedback_filers_only")
     if refused:
         return refused
     body = body_object()
@@ -118,4 +119,4 @@ def _int(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise InvalidInput("task_id must be a number") from None
+        raise InvalidInput("task_id_not_number") from None
