@@ -18,6 +18,14 @@ def properties(task_spec) -> dict:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
 
 
+def engine_expressions(task_spec) -> list[tuple[str, str]]:
+    """(what, text) of each text the engine evaluates itself for this element: its timer, and its
+    `assignee` and `dueDate` properties (engine/bpmn/runtime.py)."""
+    texts = [("timer", timer_expression(task_spec))]
+    texts += [(f"{name} property", properties(task_spec).get(name)) for name in ("assignee", "dueDate")]
+    return [(what, text) for what, text in texts if text]
+
+
 def timer_expression(task_spec) -> str | None:
     """The text of the element's timer (a Python expression, docs/spiffworkflow.md trap 1), or None if it has none."""
     event = getattr(task_spec, "event_definition", None)

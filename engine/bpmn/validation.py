@@ -55,7 +55,9 @@ UNSUPPORTED = (
      "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
     ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),  # SpiffWorkflow refuses the file
 )
-# (XPath, mode, label): every text SpiffWorkflow evaluates or executes as Python.
+# (XPath, mode, label): every text SpiffWorkflow or the engine evaluates or executes as Python. An XPath
+# ending in /@value selects an attribute (a spiffworkflow:property, which engine/bpmn/runtime.py evaluates).
+_PROPERTY = ".//bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property[@name='{}']/@value"
 EXPRESSIONS = (
     (".//bpmn:conditionExpression | .//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
     (".//bpmn:timeDate | .//bpmn:timeDuration | .//bpmn:timeCycle", "timer", "timer"),
@@ -64,6 +66,8 @@ EXPRESSIONS = (
     (".//bpmn:loopCardinality | .//bpmn:completionCondition | .//bpmn:loopCondition", "eval", "loop expression"),
     (".//spiffworkflow:messagePayload | .//spiffworkflow:payloadExpression | .//spiffworkflow:expression"
      " | .//bpmn:correlationPropertyRetrievalExpression/*", "eval", "message expression"),
+    (_PROPERTY.format("assignee"), "eval", "assignee property"),
+    (_PROPERTY.format("dueDate"), "eval", "dueDate property"),
 )
 
 
@@ -165,7 +169,10 @@ def _expression_problems(elements, filename, functions):
     for top in elements:
         for xpath, mode, label in EXPRESSIONS:
             for node in top.xpath(xpath, namespaces=NS):
-                text = node.text or ""
+                if isinstance(node, str):  # an attribute value (lxml smart string): locate its element
+                    text, node = str(node), node.getparent()
+                else:
+                    text = node.text or ""
                 if mode == "timer":
                     found = _timer_problems(text, etree.QName(node).localname, functions)
                 else:  # an empty condition or script is SpiffWorkflow's to judge, not a safety issue

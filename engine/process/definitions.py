@@ -137,13 +137,12 @@ def _unknown_actions(parsed, known: set[str], filename: str) -> list[Problem]:
 
 
 def _unknown_settings(parsed, known: set[str], filename: str) -> list[Problem]:
-    # A timer that names a setting nobody defined would fail only when armed, in production:
-    # refuse it at deploy time instead, naming the element.
+    # A timer (or a dueDate) that names a setting nobody defined would fail only when evaluated, in
+    # production: refuse it at deploy time instead, naming the element.
     problems = []
     for task_spec in _elements(parsed):
-        expression = elements.timer_expression(task_spec)
-        if expression is not None:
-            problems += [Problem(filename, None, task_spec.bpmn_id, f"timer reads unknown setting '{name}'")
+        for what, expression in elements.engine_expressions(task_spec):
+            problems += [Problem(filename, None, task_spec.bpmn_id, f"{what} reads unknown setting '{name}'")
                          for name in sorted(settings_referenced(expression) - known)]
     return problems
 
