@@ -5,6 +5,7 @@ and save the result in one transaction.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,9 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import budget
+from engine.bpmn.budget import BudgetExceeded
+from engine.bpmn.sandbox import UnsafeScript
 from engine.bpmn.serialization import ProcessSpecs
 from engine.core import clock
 from engine.core.errors import DiagramError, TaskNotFound, TaskNotReady
@@ -69,9 +73,10 @@ def advance(workflow: BpmnWorkflow) -> list[Reached]:
     def note(task) -> None:
         _note_action(task, reached)
 
-    _guard(workflow.do_engine_steps, None, note)
-    _guard(workflow.refresh_timers)
-    _guard(workflow.do_engine_steps, None, note)
+    with _budget(workflow):
+        _guard(workflow.do_engine_steps, None, note)
+        _guard(workflow.refresh_timers)
+        _guard(workflow.do_engine_steps, None, note)
     return reached
 
 
@@ -87,10 +92,11 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any
     """Complete a ready user task with `data` and advance; (its BPMN id, the actions reached)."""
     task = ready_user_task(workflow, task_id)
     task.set_data(**data)
-    _guard(task.run)
-    reached: list[Reached] = []
-    _note_action(task, reached)
-    return task.task_spec.bpmn_id, reached + advance(workflow)
+    with _budget(workflow):  # the task's post-script and everything it sets off share one budget
+        _guard(task.run)
+        reached: list[Reached] = []
+        _note_action(task, reached)
+        return task.task_spec.bpmn_id, reached + advance(workflow)
 
 
 def form_of(task) -> str | None:
@@ -135,6 +141,12 @@ def cancel(workflow: BpmnWorkflow) -> None:
 def open_work(workflow: BpmnWorkflow) -> tuple[list[ReadyUserTask], list[ArmedTimer]]:
     """The user tasks someone can complete now and the timers waiting, in one pass over the tasks."""
     ready, timers = [], []
+    with _budget(workflow):
+        _scan(workflow, ready, timers)
+    return ready, timers
+
+
+def _scan(workflow: BpmnWorkflow, ready: list, timers: list) -> None:
     # A flat scan of the task dictionaries: get_tasks() walks the tree, several times slower.
     for task in _all_tasks(workflow):
         if task.state == TaskState.READY and task.task_spec.manual:
@@ -146,13 +158,13 @@ def open_work(workflow: BpmnWorkflow) -> tuple[list[ReadyUserTask], list[ArmedTi
             due = _timer_due(task)
             if due is not None:
                 timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
-    return ready, timers
 
 
 def evaluate_due(workflow: BpmnWorkflow, task) -> datetime:
     """The due time a waiting timer would get if it were armed again now (nothing is changed)."""
     definition = task.task_spec.event_definition
-    value = _guard(workflow.script_engine.evaluate, task, definition.expression)
+    with _budget(workflow):
+        value = _guard(workflow.script_engine.evaluate, task, definition.expression)
     if isinstance(definition, (TimeDateEventDefinition,)):
         return TimerEventDefinition.get_datetime(value)
     if isinstance(definition, CycleTimerEventDefinition):
@@ -216,8 +228,31 @@ def _parse_due(value: str, task) -> datetime:
                            f"{value!r}", task.task_spec.bpmn_id) from error
 
 
+def _budget(workflow: BpmnWorkflow):
+    # All the diagram code of one call here (one instance advanced, or its open tasks listed) shares
+    # one time budget (engine/bpmn/budget.py), so a chain of scripts each just under it is stopped too.
+    limits = getattr(getattr(workflow.script_engine, "environment", None), "limits", None)
+    return budget.scope(limits.seconds) if limits is not None else contextlib.nullcontext()
+
+
 def _guard(call, *args):
     try:
         return call(*args)
     except SpiffWorkflowException as error:
+        over = _over_budget(error)
+        if over is not None:  # "element 'x': diagram code ran over its time budget (1 s, ...)"
+            bpmn_id = getattr(getattr(getattr(error, "task", None), "task_spec", None), "bpmn_id", None)
+            raise DiagramError(f"element '{bpmn_id}': {over}" if bpmn_id else str(over), bpmn_id) from error
         raise DiagramError.from_spiff(error) from error
+    except (BudgetExceeded, UnsafeScript) as error:
+        # Raised outside SpiffWorkflow's wrapper (an ad hoc subprocess's completion condition, a
+        # message correlation): no element to name, but still the diagram's fault.
+        raise DiagramError(str(error)) from error
+
+
+def _over_budget(error: BaseException) -> BudgetExceeded | None:
+    for _ in range(8):  # SpiffWorkflow keeps the original in `exception`; Python in __cause__/__context__
+        if error is None or isinstance(error, BudgetExceeded):
+            return error
+        error = getattr(error, "exception", None) or error.__cause__ or error.__context__
+    return None

@@ -4,20 +4,24 @@ Diagrams are edited by analysts in a browser, so their code is untrusted. Every 
 script is parsed, checked against the rules below, compiled once (cached) and run with a small
 allow-listed ``__builtins__`` plus the project functions handed in by the caller.
 
-What this can NOT stop (static checks cannot decide these): CPU-burning loops such as
-``while True: pass`` or ``sum(range(10**8))``, and memory blow-ups from sizes that are not a
-literal repetition, e.g. ``n = 10**8`` then ``'a' * n``, ``'x'.ljust(10**9)``,
-``'%0999999999d' % 1``, ``list(range(10**8))``. Only literal ``**``/``<<``/repetition bombs are
-refused. Callers must run workflows under a time/memory limit (worker process, timeout).
+Static checks cannot decide what runs long or builds big (``while True: pass``, ``n = 10**8``
+then ``'a' * n``): they refuse only literal bombs (``10**10**10``, ``'a' * 10**9``,
+``range(10**12)``, huge format widths). Everything else runs under a time and memory budget:
+the checked tree is rewritten by `engine.bpmn.budget.instrument` (checkpoints in loops, calls
+and handlers; guards on operations that can build or walk a lot) and each run is bounded by
+`budget.Limits` (DIAGRAM_TIME_LIMIT, DIAGRAM_MEMORY_LIMIT, DIAGRAM_MAX_ITEMS).
 """
 import ast
 import builtins
 import functools
 import operator
+import re
 from collections.abc import Callable, Iterable
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+
+from engine.bpmn import budget
 
 MAX_SOURCE_CHARS = 20_000
 MAX_NODES = 5_000
@@ -33,6 +37,8 @@ ALLOWED_BUILTINS = (
 # True/False/None are keywords already; listed so the mapping is self-explanatory.
 _SAFE_BUILTINS = {name: getattr(builtins, name) for name in ALLOWED_BUILTINS}
 _SAFE_BUILTINS.update({"True": True, "False": False, "None": None})
+# What diagram code actually gets: map, filter, zip, sorted, min and max pass a checkpoint per item.
+_BUDGET_BUILTINS = {**_SAFE_BUILTINS, **budget.REPLACED_BUILTINS}
 
 # Named so the analyst gets a clear message instead of a NameError at run time.
 FORBIDDEN_NAMES = frozenset((
@@ -92,6 +98,9 @@ def _fold(node, vals):
         return v if isinstance(v, (int, float)) else None
     if isinstance(node, (ast.List, ast.Tuple)):
         return _Seq(len(node.elts))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+        _fold_range(node, vals)
+        return None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         v = vals.get(id(node.operand))
         return (-v if isinstance(node.op, ast.USub) else v) if isinstance(v, (int, float)) else None
@@ -112,6 +121,10 @@ def _fold(node, vals):
             if seq.n * n > MAX_REPEAT:
                 raise _TooBig(f"repeating a literal {n} times is too large")
             return _Seq(max(seq.n * n, 0))
+    if op is ast.Mod and isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes)):
+        text = node.left.value if isinstance(node.left.value, str) else node.left.value.decode("latin-1")
+        if any(int(n) > MAX_REPEAT for n in re.findall(r"%[^a-zA-Z%]*?(\d+)", text)):
+            raise _TooBig("width or precision in % formatting is too large")
     if op is ast.Add and isinstance(a, _Seq) and isinstance(b, _Seq):
         return _Seq(a.n + b.n)
     if a_num and b_num and op in _FOLD_OPS:
@@ -123,6 +136,19 @@ def _fold(node, vals):
             raise _TooBig("constant is too large")
         return r
     return None
+
+
+def _fold_range(node, vals):
+    """Raise _TooBig for range(<constants>) longer than MAX_REPEAT (sum(range(10**12)))."""
+    args = [vals.get(id(a)) for a in node.args]
+    if node.keywords or not 1 <= len(args) <= 3 or not all(isinstance(a, int) for a in args):
+        return
+    try:
+        size = len(range(*args))
+    except (ValueError, OverflowError):  # step 0 is range()'s own error; OverflowError: over 2**63
+        size = None if 0 in args[2:] else float("inf")
+    if size is not None and size > MAX_REPEAT:
+        raise _TooBig(f"range of {size if size != float('inf') else 'over 2**63'} items is too large")
 
 
 def _node_problems(node, exempt):
@@ -150,6 +176,12 @@ def _node_problems(node, exempt):
             yield f"name '{name}' is not allowed (names starting with '_' are reserved)"
         elif name in FORBIDDEN_NAMES and name not in exempt:
             yield f"name '{name}' is not allowed"
+    if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+        parts = node.format_spec.values
+        if not all(isinstance(p, ast.Constant) for p in parts):
+            yield "a computed format spec is not allowed"
+        elif any(int(n) > MAX_REPEAT for p in parts for n in re.findall(r"\d+", str(p.value))):
+            yield "format width or precision is too large"
     # Attribute nodes, and class patterns `case str(__class__=c)`, which do getattr() too.
     attrs = [node.attr] if isinstance(node, ast.Attribute) else getattr(node, "kwd_attrs", [])
     for attr in attrs:
@@ -158,29 +190,29 @@ def _node_problems(node, exempt):
 
 
 def _analyse(source, mode, exempt):
-    """(code object or None, problems tuple) for source; non-text is refused before caching."""
+    """(code object or None, problems tuple, may change data) for source; non-text is refused before caching."""
     if not isinstance(source, str):
-        return None, (f"script must be text, not {source.__class__.__name__}",)
+        return None, (f"script must be text, not {source.__class__.__name__}",), False
     return _analyse_text(source, mode, exempt)
 
 
 @functools.lru_cache(maxsize=4096)
 def _analyse_text(source, mode, exempt):
-    """Parse, check and compile; cached so hot conditions skip all of it after the first call."""
+    """Parse, check, instrument and compile; cached so hot conditions skip all of it after the first call."""
     if len(source) > MAX_SOURCE_CHARS:
-        return None, (f"script is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})",)
+        return None, (f"script is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})",), False
     if mode == "eval":
         source = source.lstrip(" \t")  # eval() of a string does the same
     try:
         # ast.parse NFKC-normalises identifiers ('ｅval' -> 'eval'), so names are checked as run.
         tree = ast.parse(source, "<string>", mode)
     except SyntaxError as e:
-        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",)
+        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-        return None, (f"syntax error at line 1: {e}",)
+        return None, (f"syntax error at line 1: {e}",), False
     nodes = list(ast.walk(tree))  # breadth-first: every child comes after its parent
     if len(nodes) > MAX_NODES:
-        return None, (f"script is too complex ({len(nodes)} syntax nodes, limit {MAX_NODES})",)
+        return None, (f"script is too complex ({len(nodes)} syntax nodes, limit {MAX_NODES})",), False
     found, vals = [], {}
     for node in reversed(nodes):  # children first, so constant folding needs one pass only
         where = (getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
@@ -193,14 +225,19 @@ def _analyse_text(source, mode, exempt):
         if v is not None:
             vals[id(node)] = v
     if found:  # in source order, without duplicates
-        return None, tuple(dict.fromkeys(f"{p} (line {w[0]})" for w, p in sorted(found)))
+        return None, tuple(dict.fromkeys(f"{p} (line {w[0]})" for w, p in sorted(found))), False
+    # Only an attribute can reach a method that changes data in place (x.append) from an expression.
+    mutates = mode == "exec" or any(isinstance(node, ast.Attribute) for node in nodes)
     try:
+        tree = budget.instrument(tree)
         # '<string>' is the filename SpiffWorkflow looks for when reporting the failing line.
-        return compile(tree, "<string>", mode), ()
+        return compile(tree, "<string>", mode), (), mutates
+    except budget.Refused as e:
+        return None, (str(e),), False
     except SyntaxError as e:  # e.g. 'return' outside function, 'break' outside loop
-        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",)
+        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False
     except (ValueError, RecursionError, MemoryError) as e:
-        return None, (f"syntax error at line 1: {e}",)
+        return None, (f"syntax error at line 1: {e}",), False
 
 
 def check_source(source: str, mode: str = "exec", allowed_functions: Iterable[str] = ()) -> list[str]:
@@ -211,45 +248,62 @@ def check_source(source: str, mode: str = "exec", allowed_functions: Iterable[st
 
 
 class SandboxEnvironment(TaskDataEnvironment):
-    """Script environment for SpiffWorkflow that checks, caches and runs code with restricted builtins."""
+    """Script environment for SpiffWorkflow that checks, caches and runs code with restricted builtins,
+    under a time and memory budget (engine/bpmn/budget.py)."""
 
-    def __init__(self, functions: dict[str, Callable] | None = None):
-        """Keep the project functions; they are fixed for the life of the environment."""
+    def __init__(self, functions: dict[str, Callable] | None = None, limits: budget.Limits | None = None):
+        """Keep the project functions and the limits; they are fixed for the life of the environment."""
         functions = dict(functions or {})
         bad = [n for n in functions if not isinstance(n, str) or not n.isidentifier() or n.startswith("_")]
         if bad:  # such names could never be called from a diagram, so it is a caller bug
             raise ValueError(f"invalid function names for the sandbox: {bad}")
         super().__init__(functions)
         self._exempt = frozenset(functions)
+        self.limits = limits or budget.Limits()
 
     def _code(self, source, mode):
-        code, problems = _analyse(source, mode, self._exempt)
+        code, problems, mutates = _analyse(source, mode, self._exempt)
         if problems:
             raise UnsafeScript(problems)
-        return code
+        return code, mutates
 
     def evaluate(self, expression, context, external_context=None):
         """Evaluate an expression against task data (context), like TaskDataEnvironment.evaluate."""
-        code = self._code(expression, "eval")
+        code, mutates = self._code(expression, "eval")
         self._prepare_context(context)
         my_globals = {**self.globals, **(external_context or {}), **context}
-        my_globals["__builtins__"] = _SAFE_BUILTINS  # last: a data key '__builtins__' can't widen it
-        return eval(code, my_globals)
+        my_globals[budget.NAMESPACE] = budget.GUARDS  # after the data: no data key can stand in for it
+        my_globals["__builtins__"] = _BUDGET_BUILTINS  # last: a data key '__builtins__' can't widen it
+        run = budget.begin(self.limits)
+        try:
+            value = eval(code, my_globals)
+        finally:
+            budget.end(run)
+        if mutates:  # x.append(...) in an expression changes the task data in place
+            budget.check_data(context, self.limits)
+        return value
 
     def execute(self, script, context, external_context=None):
         """Run a script with task data as globals, like TaskDataEnvironment.execute."""
-        code = self._code(script, "exec")
+        code, _ = self._code(script, "exec")
         external_context = external_context or {}
         self.check_for_overwrite(context, external_context)
         self._prepare_context(context)
         context.update(self.globals)
         context.update(external_context)
-        context["__builtins__"] = _SAFE_BUILTINS  # after the data, for the same reason as above
+        context[budget.NAMESPACE] = budget.GUARDS  # after the data: no data key can stand in for it
+        context["__builtins__"] = _BUDGET_BUILTINS  # after the data, for the same reason as above
         try:
-            exec(code, context)
+            run = budget.begin(self.limits)
+            try:
+                exec(code, context)
+            finally:
+                budget.end(run)
         finally:
-            # removes __builtins__, the functions and any callables the script defined
+            # removes __builtins__, the functions, the guards and any callables the script defined
+            context.pop(budget.NAMESPACE, None)
             self._remove_globals_and_functions_from_context(context, external_context)
+        budget.check_data(context, self.limits)  # what the serializer will have to write
         return True
 
     def call_service(self, context, **kwargs):
@@ -257,6 +311,7 @@ class SandboxEnvironment(TaskDataEnvironment):
         raise UnsafeScript(["service tasks are not supported"])
 
 
-def make_script_engine(functions: dict[str, Callable] | None = None) -> PythonScriptEngine:
-    """A SpiffWorkflow PythonScriptEngine using SandboxEnvironment."""
-    return PythonScriptEngine(environment=SandboxEnvironment(functions))
+def make_script_engine(functions: dict[str, Callable] | None = None,
+                       limits: budget.Limits | None = None) -> PythonScriptEngine:
+    """A SpiffWorkflow PythonScriptEngine using SandboxEnvironment (default limits unless given)."""
+    return PythonScriptEngine(environment=SandboxEnvironment(functions, limits))

@@ -31,6 +31,11 @@ class Config:
     smtp_starttls: bool = False
     mail_from: str = "cddh@localhost"
     workflow_cache_size: int = 500           # instances kept restored in memory; 0 turns it off
+    # Diagram code (engine/bpmn/budget.py): seconds for one expression or script and for all of a
+    # transaction's; growth of resident memory while one runs; items one operation may build or walk.
+    diagram_time_limit: float = 1.0
+    diagram_memory_limit: int = 100_000_000
+    diagram_max_items: int = 100_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -54,4 +59,7 @@ class Config:
             smtp_starttls=env.get("SMTP_STARTTLS", "0") in ("1", "true", "yes"),
             mail_from=env.get("MAIL_FROM", base.mail_from),
             workflow_cache_size=int(env.get("WORKFLOW_CACHE_SIZE", base.workflow_cache_size)),
+            diagram_time_limit=float(env.get("DIAGRAM_TIME_LIMIT", base.diagram_time_limit)),
+            diagram_memory_limit=int(env.get("DIAGRAM_MEMORY_LIMIT", base.diagram_memory_limit)),
+            diagram_max_items=int(env.get("DIAGRAM_MAX_ITEMS", base.diagram_max_items)),
         )

@@ -44,9 +44,10 @@ class EngineContext:
     def script_engine(self):
         """The sandboxed script engine, with the allow-listed functions (built once)."""
         if self._script_engine is None:
+            from engine.bpmn.budget import Limits
             from engine.bpmn.sandbox import make_script_engine
 
-            self._script_engine = make_script_engine(self.functions)
+            self._script_engine = make_script_engine(self.functions, Limits.from_config(self.config))
         return self._script_engine
 
     def now(self):
