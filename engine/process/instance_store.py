@@ -110,6 +110,12 @@ def claim(session: Session, instance_id: int) -> bool:
     return connection.execute(stmt).scalar() is not None
 
 
+def has_timer_due(session: Session, instance_id: int, at: datetime) -> bool:
+    """Whether the query table holds a timer of this instance due by `at`."""
+    stmt = select(_TIMERS.c.id).where(_TIMERS.c.instance_id == instance_id, _TIMERS.c.due_at <= at).limit(1)
+    return session.connection().execute(stmt).first() is not None
+
+
 @cache
 def _latest_definition_stmt():
     return (select(_D.c.id).where(_D.c.process_id == bindparam("process_id"))

@@ -121,17 +121,19 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
 def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> list[str] | None:
     """Advance one instance past its timers due by now; return their BPMN ids.
 
-    Returns None when another worker holds the instance (PostgreSQL row lock, SKIP LOCKED).
+    Returns None when another worker holds the instance (PostgreSQL row lock, SKIP LOCKED), and
+    [] without writing anything when, under the lock, nothing is due any more (another worker fired it).
     """
     with ctx.unit_of_work() as session:
         if not store.claim(session, instance_id):
             return None
         row, cached = row_for_step(ctx, session, instance_id)
-        if row.status is not InstanceStatus.RUNNING:
+        now = ctx.now()
+        if row.status is not InstanceStatus.RUNNING or not _timer_due(ctx, session, row, cached, now):
+            give_back(ctx, row, cached)
             return []
         version, workflow, before = workflow_for_step(ctx, session, row, cached)
         reached = runtime.advance(workflow)
-        now = ctx.now()
         view = save_step(ctx, session, row, version, workflow, before, now)
         fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
         audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
@@ -257,6 +259,14 @@ def checked_data(data: dict[str, Any] | None) -> dict[str, Any]:
     if bad:
         raise InvalidInput("field_names_invalid", names=", ".join(map(str, bad)))
     return data
+
+
+def _timer_due(ctx: EngineContext, session: Session, row: store.InstanceRow, cached, now: datetime) -> bool:
+    # Under the row lock: a worker that read the due list before another fired these timers finds
+    # nothing due, and must not write (an empty audit entry, a row_version bump staling open forms).
+    if cached is not None and cached.row_version == row.row_version:
+        return any(timer.due_at <= now for timer in cached.snapshot.timers)
+    return store.has_timer_due(session, row.id, now)
 
 
 def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
