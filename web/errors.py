@@ -5,16 +5,22 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine.core import i18n
-from engine.core.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound
+from engine.core.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound, Unavailable
 
 from .i18n import current_language
 
-STATUS = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422), (DiagramError, 500))
+STATUS = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422), (DiagramError, 500),
+          (Unavailable, 503))
 
 
 def status_of(error: EngineError) -> int:
     """The HTTP status for a domain error."""
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
+
+
+def headers_of(error: EngineError) -> dict[str, str]:
+    """Response headers a domain error asks for: when to try again after a database failure."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
 
 
 def init_app(app: Flask) -> None:
@@ -25,8 +31,8 @@ def init_app(app: Flask) -> None:
         status, message = status_of(error), error.text(message_language())
         body = {"error": {"code": error.code, "message": message}}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-            return jsonify(body), status
-        return render_template("error.html", code=error.code, message=message), status
+            return jsonify(body), status, headers_of(error)
+        return render_template("error.html", code=error.code, message=message), status, headers_of(error)
 
 
 def message_language() -> str:

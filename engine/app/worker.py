@@ -7,8 +7,10 @@ only place that knows them all.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 
+from engine.core.errors import Unavailable
 from engine.process.context import EngineContext
 from engine.process.schedules import fire_due_schedules
 from engine.process.timers import fire_due_timers
@@ -17,10 +19,14 @@ from engine.regulation.reporting_plan import open_due_rounds
 
 log = logging.getLogger(__name__)
 
+# After failed passes in a row the wait doubles, up to this.
+MAX_BACKOFF_SECONDS = 60.0
+
 
 def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 2.0) -> None:
     """Fire due timers, start due schedule periods and open due reporting rounds every `poll_seconds`
-    until `stop` is set."""
+    until `stop` is set; after a failed pass, wait longer (backoff) before the next."""
+    failures = 0
     while not stop.is_set():
         try:
             report = fire_due_timers(ctx)
@@ -30,6 +36,19 @@ def run_worker(ctx: EngineContext, stop: threading.Event, poll_seconds: float = 
             if report.fired or report.failed or started or rounds:
                 log.info("timers fired=%d failed=%d; periods started=%d; reporting rounds opened=%s",
                          len(report.fired), len(report.failed), len(started), [r.period_key for r in rounds])
+            failures = 0
+        except Unavailable as error:  # nothing was marked; what was not done is still due
+            failures += 1
+            log.warning("timer pass stopped, database unavailable (%d in a row): %s", failures, error.__cause__)
         except Exception:  # noqa: BLE001 - a worker must survive a bad pass (e.g. database restart)
+            failures += 1
             log.exception("timer pass failed")
-        stop.wait(poll_seconds)
+        stop.wait(pause_after(failures, poll_seconds))
+
+
+def pause_after(failures: int, poll_seconds: float) -> float:
+    """Seconds until the next pass: the poll interval, doubled for each failed pass in a row (with
+    jitter, so that workers do not come back in step), at most MAX_BACKOFF_SECONDS."""
+    if failures == 0:
+        return poll_seconds
+    return min(MAX_BACKOFF_SECONDS, poll_seconds * 2 ** min(failures, 16) * random.uniform(0.75, 1.25))

@@ -25,7 +25,7 @@ from engine.bpmn import budget
 from engine.bpmn.budget import BudgetExceeded
 from engine.bpmn.sandbox import UnsafeScript
 from engine.bpmn.serialization import ProcessSpecs
-from engine.core import clock
+from engine.core import clock, transient
 from engine.core.errors import DiagramError, TaskNotFound, TaskNotReady
 
 
@@ -239,6 +239,11 @@ def _guard(call, *args):
     try:
         return call(*args)
     except SpiffWorkflowException as error:
+        failure = transient.database_failure(error)
+        if failure is not None:
+            # The database failed under an expression (a diagram function reads a setting): not the
+            # diagram's fault, so never a DiagramError that would mark the instance.
+            raise failure from error
         over = _over_budget(error)
         if over is not None:  # "element 'x': diagram code ran over its time budget (1 s, ...)"
             bpmn_id = getattr(getattr(getattr(error, "task", None), "task_spec", None), "bpmn_id", None)

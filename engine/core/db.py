@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +12,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.core.errors import Unavailable
+from engine.core.transient import is_transient
 
 
 class Database:
@@ -23,13 +29,27 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self, readonly: bool = False) -> Iterator[Session]:
-        """One unit of work: commit when the block succeeds, roll back on any exception."""
+        """One unit of work: commit when the block succeeds, roll back on any exception.
+
+        A failure of the infrastructure (engine/core/transient.py), even one wrapped by a diagram
+        expression, comes out as `Unavailable`: nothing of the block was saved, unless the commit
+        itself failed (then `safe_to_retry` is False).
+        """
         session = (self._read if readonly else self._write)()
+        committing = False
         try:
             with session.begin():
                 yield session
+                committing = True
+            _commits.set(_commits.get() + 1)
             for callback in session.info.pop(_AFTER_COMMIT, ()):
                 callback()
+        except Unavailable:
+            raise
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            raise Unavailable(safe_to_retry=readonly or not committing) from error
         finally:
             session.close()
 
@@ -39,6 +59,33 @@ class Database:
 
 
 _AFTER_COMMIT = "after_commit"
+_commits: contextvars.ContextVar[int] = contextvars.ContextVar("commits", default=0)
+
+# Pauses before the second and the third attempt of a use case (each stretched by a random 50-150 %).
+RETRY_PAUSES = (0.05, 0.3)
+
+
+def retried(use_case):
+    """Run a use case again from scratch when the database failed for a moment, at most twice more.
+
+    Only when that is safe: the failure left nothing committed (not even an earlier transaction of
+    the same call) and did not hit a commit. Otherwise, or on the last attempt, `Unavailable` goes up.
+    """
+
+    @functools.wraps(use_case)
+    def run(*args, **kwargs):
+        pauses = iter(RETRY_PAUSES)
+        while True:
+            committed = _commits.get()
+            try:
+                return use_case(*args, **kwargs)
+            except Unavailable as error:
+                pause = next(pauses, None)
+                if pause is None or not error.safe_to_retry or _commits.get() != committed:
+                    raise
+            time.sleep(pause * random.uniform(0.5, 1.5))
+
+    return run
 
 
 def after_commit(session: Session, callback) -> None:

@@ -151,3 +151,17 @@ class DeployRefused(TechnicalError):
     def __init__(self, problems: list):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+
+
+class Unavailable(EngineError):
+    """The database failed for a moment (connection lost, deadlock, lock timeout; engine/core/transient.py).
+
+    Never the fault of an instance, which is left as it was: try again after `retry_after` seconds.
+    `safe_to_retry` is False when the failure hit the commit itself, so the work may have been saved.
+    """
+
+    code = "unavailable"
+
+    def __init__(self, retry_after: int = 1, safe_to_retry: bool = True):
+        super().__init__("unavailable" if safe_to_retry else "unavailable_maybe_saved", seconds=retry_after)
+        self.retry_after, self.safe_to_retry = retry_after, safe_to_retry

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import forms, runtime
 from engine.core import audit
+from engine.core.db import retried
 from engine.core.errors import (
     ConcurrentUpdate,
     DiagramError,
@@ -41,6 +42,7 @@ from engine.process.steps import (
 from engine.process.tables import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
 
 
+@retried
 def start_instance(ctx: EngineContext, process_id: str, data: dict[str, Any] | None = None,
                    actor: str = "system") -> InstanceView:
     """Start the latest deployed version of a process and run it to its first wait."""
@@ -68,6 +70,7 @@ def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[s
     return view
 
 
+@retried
 def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict[str, Any] | None = None,
                   actor: str = "system", expected_version: int | None = None) -> InstanceView:
     """Complete a ready user task with form data and advance the instance.
@@ -99,6 +102,7 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
         raise
 
 
+@retried
 def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                     reason: str = "") -> InstanceView:
     """Cancel a running (or failed) instance: its open tasks and timers disappear."""
@@ -118,6 +122,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                             row.error_message, row.created_at, now)
 
 
+@retried
 def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> list[str] | None:
     """Advance one instance past its timers due by now; return their BPMN ids.
 
@@ -153,6 +158,7 @@ class TaskDetails:
     row_version: int
 
 
+@retried
 def task_details(ctx: EngineContext, instance_id: int, task_id: str) -> TaskDetails:
     """A ready user task with its form and current data (loads the one workflow it belongs to)."""
     with ctx.unit_of_work(readonly=True) as session:
@@ -188,6 +194,7 @@ def history(ctx: EngineContext, instance_id: int) -> list[HistoryEntry]:
         return [HistoryEntry(e.at, e.actor, e.action, e.bpmn_id) for e in audit.entries_for(session, instance_id)]
 
 
+@retried
 def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:
     """One instance by id."""
     with ctx.unit_of_work(readonly=True) as session:
@@ -222,6 +229,7 @@ def list_ready_tasks(ctx: EngineContext, instance_id: int | None = None, lane: s
         return [TaskView(*row) for row in session.connection().execute(stmt)]
 
 
+@retried
 def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor: str,
                   task_id: str | None = None, data: dict[str, Any] | None = None) -> None:
     """Record, in its own transaction, that a diagram failed in this instance.

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import audit
+from engine.core.db import retried
 from engine.core.errors import NotFound
 from engine.regulation import api_tokens, organisation
 from engine.regulation.organisation import LANE_ROLES, Role, Unit, UnitKind, UserView
@@ -83,6 +84,7 @@ def actor_named(ctx, username: str) -> Actor:
         return actor_for(session, organisation.user_by_username(session, username))
 
 
+@retried
 def actor_for_token(ctx, token: str) -> Actor | None:
     """The Actor an API bearer token stands for, or None when it is unknown or revoked."""
     with ctx.unit_of_work(readonly=True) as session:

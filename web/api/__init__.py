@@ -17,7 +17,7 @@ from engine.core import i18n
 from engine.core.errors import EngineError, InvalidInput
 from engine.regulation import access
 
-from ..errors import http_error, status_of
+from ..errors import headers_of, http_error, status_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -54,7 +54,8 @@ def _form(failure: FormInvalid):
 
 @bp.errorhandler(EngineError)
 def _engine(failure: EngineError):
-    return error(status_of(failure), failure.code, failure.text(language()))
+    body, status = error(status_of(failure), failure.code, failure.text(language()))
+    return body, status, headers_of(failure)
 
 
 def init_app(app) -> None:
