@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from engine.core.config import Config
-from engine.core.errors import DeployRefused, EngineError
+from engine.core.errors import DeployRefused, EngineError, Unavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,14 +24,29 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args) or 0
+    except Unavailable as error:  # nothing was marked in error; what was not done can be done again
+        print(f"error: {error} ({_first_line(error.__cause__ or error)})", file=sys.stderr)
+        return 1
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
-        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
-        print(f"database error: {cause} (is the schema up to date? run: python -m engine migrate)",
-              file=sys.stderr)
+        hint = " (is the schema up to date? run: python -m engine migrate)" if _schema_missing(error) else ""
+        print(f"database error: {_first_line(error)}{hint}", file=sys.stderr)
         return 1
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _schema_missing(error) -> bool:
+    # Only a missing table or column means the schema is behind (PostgreSQL 42P01, 42703; SQLite's words).
+    orig = getattr(error, "orig", None)
+    text = str(orig or error)
+    return getattr(orig, "sqlstate", None) in ("42P01", "42703") or any(
+        words in text for words in ("no such table", "no such column", "has no column named"))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,8 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     from engine.app.cli_admin import add_admin_commands
+    from engine.app.cli_instances import add_instance_commands
 
     add_admin_commands(commands)
+    add_instance_commands(commands)
     return parser
 
 

@@ -95,6 +95,19 @@ class WorkflowCodec:
         """JSON of a workflow's state, without its specs."""
         return self._serializer.serialize_json(workflow)
 
+    @staticmethod
+    def missing_elements(state_json: str, specs: ProcessSpecs) -> list[str]:
+        """The elements a saved state has tasks for that these specs lack (a state saved under another
+        version, whose elements were renamed or removed since): it cannot be restored on them."""
+        dct = json.loads(state_json)
+        known = set(specs.spec.task_specs)
+        for subprocess_spec in specs.subprocess_specs.values():
+            known.update(subprocess_spec.task_specs)
+        used = {task["task_spec"] for task in dct["tasks"].values()}
+        for subprocess in dct.get("subprocesses", {}).values():
+            used.update(task["task_spec"] for task in subprocess["tasks"].values())
+        return sorted(used - known)
+
     def load_state(self, state_json: str, specs: ProcessSpecs) -> BpmnWorkflow:
         """Restore a workflow from its state and its definition version's specs."""
         dct = json.loads(state_json)

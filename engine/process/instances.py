@@ -204,12 +204,14 @@ def get_instance(ctx: EngineContext, instance_id: int) -> InstanceView:
                             row.error_message, row.created_at, row.updated_at)
 
 
-def list_instances(ctx: EngineContext, limit: int = 100) -> list[InstanceView]:
-    """The most recent instances, newest first."""
+def list_instances(ctx: EngineContext, limit: int = 100, status: InstanceStatus | None = None) -> list[InstanceView]:
+    """The most recent instances (only those in `status` when given), newest first."""
     with ctx.unit_of_work(readonly=True) as session:
         stmt = (select(ProcessInstance, DefinitionVersion.version)
                 .join(DefinitionVersion, DefinitionVersion.id == ProcessInstance.definition_id)
                 .order_by(ProcessInstance.id.desc()).limit(limit))
+        if status is not None:
+            stmt = stmt.where(ProcessInstance.status == status)
         return [InstanceView(r.id, r.process_id, version, r.status, r.row_version, r.error_message,
                              r.created_at, r.updated_at) for r, version in session.execute(stmt)]
 

@@ -112,12 +112,13 @@ def save_new(ctx: EngineContext, session: Session, definition_id: int, process_i
 
 
 def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, version: int, workflow,
-              before: store.Snapshot, now: datetime) -> InstanceView:
-    """Write an advanced workflow (version-checked) and bring its query tables from `before`."""
+              before: store.Snapshot, now: datetime, **columns) -> InstanceView:
+    """Write an advanced workflow (version-checked, with any other `columns`) and bring its query
+    tables from `before`."""
     status = InstanceStatus.COMPLETED if workflow.is_completed() else InstanceStatus.RUNNING
     # The version check comes first: a loser of a race writes nothing else.
     new_version = store.update_instance(session, row, now=now, status=status,
-                                        state_json=ctx.codec.dump_state(workflow))
+                                        state_json=ctx.codec.dump_state(workflow), **columns)
     after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
     store.apply_snapshot(session, row.id, before, after, now)
     if status is InstanceStatus.RUNNING:
