@@ -4,7 +4,10 @@ Fixtures that wrap them (`registered_task`, `shipped`) are in tests/conftest.py.
 """
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +22,17 @@ from engine.regulation.tracking import DocumentInput, TaskInput
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 BPMN = TESTS / "bpmn"
+
+
+def run_cli(*args, database_url: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m engine ARGS` as a user runs it, on `database_url` when given; its output as text."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
 def csrf_token(client, path: str = "/login") -> str:

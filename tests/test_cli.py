@@ -2,24 +2,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import BPMN
+from tests.helpers import BPMN, ROOT
+from tests.helpers import run_cli as run  # tests/test_cli_instances.py imports it from here
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-
-
-def run(*args, database_url=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_validate_accepts_the_shipped_diagrams():
