@@ -11,13 +11,11 @@ from datetime import date
 
 import pytest
 
-from engine.app.bootstrap import default_bpmn_files
 from engine.process import instances
-from engine.process.definitions import deploy_files
 from engine.regulation import api_tokens, tracking
 from engine.regulation.records import TaskStatus, TrackedTask
 from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.test_web import _csrf, sign_in
+from tests.helpers import csrf_token, sign_in
 from web import create_app
 
 USERS = ["anonymous", "cv.hoa", "dm.sotuphap", "dm.sotaichinh", "dm.batri", "dm.ttbatri", "pt.lan",
@@ -96,8 +94,8 @@ PAGE_ONLY = {
 
 
 @pytest.fixture
-def world(ctx):
-    deploy_files(ctx, default_bpmn_files(ctx.config))
+def world(shipped):
+    ctx = shipped
     registered = tracking.register_document(ctx, DocumentInput(
         number_symbol="44/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
         signer="Chủ tịch", summary="Ma trận quyền"), [
@@ -128,7 +126,7 @@ def _page(client, request, ids):
     if method == "GET":
         return client.get(path).status_code
     form = {k: v.format(**ids) for k, v in body.items()}
-    form["csrf_token"] = _csrf(client)  # the sign-in page gives anyone the session's token
+    form["csrf_token"] = csrf_token(client)  # the sign-in page gives anyone the session's token
     return client.post(path, data=form).status_code
 
 
@@ -155,7 +153,7 @@ def test_pages_and_api_give_each_user_the_same_answer_to_every_question(world):
 def test_every_api_route_is_asked_in_the_table(world):
     app, *_ = world
     asked = {api[1] for _, api, _ in QUESTIONS.values()}
-    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
+    routes = {r.rule.replace("<id:", "{").replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
     named = {path.replace("{task}", "{task_id}").replace("{closed}", "{task_id}")
              .replace("{instance}", "{instance_id}").replace("{step}", "{task_id}").replace("2025-Q2", "{period_key}")
