@@ -34,14 +34,12 @@ which are trusted code.
 from __future__ import annotations
 
 import ast
-import contextlib
 import operator
 import os
 import re
 import threading
 import time
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 INT_BITS = 10_000            # largest integer `*`, `**` or `<<` may build (about 3,000 digits)
@@ -99,17 +97,22 @@ class _Scope:
         self.remaining = self.seconds = seconds
 
 
-@contextlib.contextmanager
-def scope(seconds: float) -> Iterator[None]:
+class scope:  # noqa: N801 - used as a function: `with budget.scope(seconds):`
     """All the diagram code run inside shares `seconds` (one instance step); an inner scope joins the outer."""
-    if _state.scope is not None:
-        yield
-        return
-    _state.scope = _Scope(seconds)
-    try:
-        yield
-    finally:
-        _state.scope = None
+
+    __slots__ = ("seconds", "outermost")
+
+    def __init__(self, seconds: float):
+        self.seconds, self.outermost = seconds, False
+
+    def __enter__(self) -> None:
+        self.outermost = _state.scope is None
+        if self.outermost:
+            _state.scope = _Scope(self.seconds)
+
+    def __exit__(self, *_exc) -> None:
+        if self.outermost:
+            _state.scope = None
 
 
 class _Run:
@@ -689,6 +692,19 @@ def instrument(tree: ast.AST) -> ast.AST:
     return ast.fix_missing_locations(_Instrument().visit(tree))
 
 
+def guarded(tree: ast.AST) -> bool:
+    """Whether instrumented code calls any guard. Code that calls none has no loop, call, operator on
+    data, slice or comparison of two data values: it runs in time bounded by its length and needs no budget."""
+    return any(isinstance(node, ast.Name) and node.id == NAMESPACE for node in ast.walk(tree))
+
+
+def _scalar(node: ast.AST) -> bool:
+    """A literal that compares with anything in constant time: a constant, or a display of constants."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in node.elts)
+    return isinstance(node, ast.Constant)
+
+
 def _helper(name: str, args: list, at: ast.AST) -> ast.Call:
     guard = ast.Attribute(ast.Name(NAMESPACE, ast.Load()), name, ast.Load())
     return ast.copy_location(ast.Call(guard, args, []), at)
@@ -805,6 +821,9 @@ class _Instrument(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        if all(_scalar(a) or _scalar(b) for a, b in zip(operands, operands[1:], strict=False)):
+            return node  # `decision == "urge"`, `0 < n < 10`, `x in ("a", "b")`: no deep walk possible
         if not isinstance(node.left, ast.Constant):
             node.left = _helper(CMP, [node.left], node.left)
         node.comparators = [

@@ -190,9 +190,9 @@ def _node_problems(node, exempt):
 
 
 def _analyse(source, mode, exempt):
-    """(code object or None, problems tuple, may change data) for source; non-text is refused before caching."""
+    """(code object or None, problems, may change data, calls guards) for source; non-text is refused before caching."""
     if not isinstance(source, str):
-        return None, (f"script must be text, not {source.__class__.__name__}",), False
+        return None, (f"script must be text, not {source.__class__.__name__}",), False, False
     return _analyse_text(source, mode, exempt)
 
 
@@ -200,19 +200,19 @@ def _analyse(source, mode, exempt):
 def _analyse_text(source, mode, exempt):
     """Parse, check, instrument and compile; cached so hot conditions skip all of it after the first call."""
     if len(source) > MAX_SOURCE_CHARS:
-        return None, (f"script is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})",), False
+        return None, (f"script is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})",), False, False
     if mode == "eval":
         source = source.lstrip(" \t")  # eval() of a string does the same
     try:
         # ast.parse NFKC-normalises identifiers ('ｅval' -> 'eval'), so names are checked as run.
         tree = ast.parse(source, "<string>", mode)
     except SyntaxError as e:
-        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False
+        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False, False
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-        return None, (f"syntax error at line 1: {e}",), False
+        return None, (f"syntax error at line 1: {e}",), False, False
     nodes = list(ast.walk(tree))  # breadth-first: every child comes after its parent
     if len(nodes) > MAX_NODES:
-        return None, (f"script is too complex ({len(nodes)} syntax nodes, limit {MAX_NODES})",), False
+        return None, (f"script is too complex ({len(nodes)} syntax nodes, limit {MAX_NODES})",), False, False
     found, vals = [], {}
     for node in reversed(nodes):  # children first, so constant folding needs one pass only
         where = (getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
@@ -225,19 +225,19 @@ def _analyse_text(source, mode, exempt):
         if v is not None:
             vals[id(node)] = v
     if found:  # in source order, without duplicates
-        return None, tuple(dict.fromkeys(f"{p} (line {w[0]})" for w, p in sorted(found))), False
+        return None, tuple(dict.fromkeys(f"{p} (line {w[0]})" for w, p in sorted(found))), False, False
     # Only an attribute can reach a method that changes data in place (x.append) from an expression.
     mutates = mode == "exec" or any(isinstance(node, ast.Attribute) for node in nodes)
     try:
         tree = budget.instrument(tree)
         # '<string>' is the filename SpiffWorkflow looks for when reporting the failing line.
-        return compile(tree, "<string>", mode), (), mutates
+        return compile(tree, "<string>", mode), (), mutates, budget.guarded(tree)
     except budget.Refused as e:
-        return None, (str(e),), False
+        return None, (str(e),), False, False
     except SyntaxError as e:  # e.g. 'return' outside function, 'break' outside loop
-        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False
+        return None, (f"syntax error at line {e.lineno or 1}: {e.msg}",), False, False
     except (ValueError, RecursionError, MemoryError) as e:
-        return None, (f"syntax error at line 1: {e}",), False
+        return None, (f"syntax error at line 1: {e}",), False, False
 
 
 def check_source(source: str, mode: str = "exec", allowed_functions: Iterable[str] = ()) -> list[str]:
@@ -262,18 +262,20 @@ class SandboxEnvironment(TaskDataEnvironment):
         self.limits = limits or budget.Limits()
 
     def _code(self, source, mode):
-        code, problems, mutates = _analyse(source, mode, self._exempt)
+        code, problems, mutates, guarded = _analyse(source, mode, self._exempt)
         if problems:
             raise UnsafeScript(problems)
-        return code, mutates
+        return code, mutates, guarded
 
     def evaluate(self, expression, context, external_context=None):
         """Evaluate an expression against task data (context), like TaskDataEnvironment.evaluate."""
-        code, mutates = self._code(expression, "eval")
+        code, mutates, guarded = self._code(expression, "eval")
         self._prepare_context(context)
         my_globals = {**self.globals, **(external_context or {}), **context}
-        my_globals[budget.NAMESPACE] = budget.GUARDS  # after the data: no data key can stand in for it
         my_globals["__builtins__"] = _BUDGET_BUILTINS  # last: a data key '__builtins__' can't widen it
+        if not guarded:  # `lead_unit`, `decision == "urge"`: bounded by its length (budget.guarded)
+            return eval(code, my_globals)
+        my_globals[budget.NAMESPACE] = budget.GUARDS  # after the data: no data key can stand in for it
         run = budget.begin(self.limits)
         try:
             value = eval(code, my_globals)
@@ -285,7 +287,7 @@ class SandboxEnvironment(TaskDataEnvironment):
 
     def execute(self, script, context, external_context=None):
         """Run a script with task data as globals, like TaskDataEnvironment.execute."""
-        code, _ = self._code(script, "exec")
+        code, _, guarded = self._code(script, "exec")
         external_context = external_context or {}
         self.check_for_overwrite(context, external_context)
         self._prepare_context(context)
@@ -294,11 +296,12 @@ class SandboxEnvironment(TaskDataEnvironment):
         context[budget.NAMESPACE] = budget.GUARDS  # after the data: no data key can stand in for it
         context["__builtins__"] = _BUDGET_BUILTINS  # after the data, for the same reason as above
         try:
-            run = budget.begin(self.limits)
+            run = budget.begin(self.limits) if guarded else None
             try:
                 exec(code, context)
             finally:
-                budget.end(run)
+                if run is not None:
+                    budget.end(run)
         finally:
             # removes __builtins__, the functions, the guards and any callables the script defined
             context.pop(budget.NAMESPACE, None)
