@@ -88,3 +88,29 @@ def count_rows(ctx, model) -> int:
     """How many rows a table holds."""
     with ctx.unit_of_work(readonly=True) as session:
         return session.scalar(select(func.count()).select_from(model))
+
+
+def register_tasks(ctx, n: int = 1) -> list[int]:
+    """Register one document with `n` tasks of Sở Tư pháp; their instance ids."""
+    registered = tracking.register_document(ctx, DocumentInput(
+        number_symbol="77/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
+        signer="Chủ tịch", summary="Độ tin cậy"), [
+        TaskInput(content=f"Việc {i}", lead_unit="so-tu-phap", expected_output="Báo cáo", deadline=date(2025, 12, 31))
+        for i in range(n)], actor="cv.hoa")
+    return registered.instance_ids
+
+
+def failing_after_date(ctx, make_error, times: int = 1_000):
+    """Make the diagram function `after_date` (reached when a task is accepted) raise its first `times`
+    calls, and while switched on."""
+    real = ctx.functions["after_date"]
+    switch = {"on": True, "calls": 0}
+
+    def after_date(*args):
+        switch["calls"] += 1
+        if switch["on"] and switch["calls"] <= times:
+            raise make_error()
+        return real(*args)
+
+    ctx.functions = {**ctx.functions, "after_date": after_date}  # before the script engine is built
+    return switch

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tests.conftest import BPMN, TZ
-from tests.test_cli import run
+from tests.helpers import run_cli as run
 
 
 def _later(hours: float) -> str:

@@ -75,11 +75,11 @@ def test_a_retry_before_the_timer_is_due_brings_the_timer_back(ctx, failed):
 def test_a_retry_after_the_cause_was_fixed_gives_the_task_back(ctx):
     from engine.app.bootstrap import default_bpmn_files
     from engine.process.definitions import deploy_files
-    from tests.test_reliability import _failing_after_date, _register
+    from tests.helpers import failing_after_date, register_tasks
 
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    bug = _failing_after_date(ctx, lambda: ValueError("bad date"))  # a bug in a diagram function
-    instance_id = _register(ctx)[0]
+    bug = failing_after_date(ctx, lambda: ValueError("bad date"))  # a bug in a diagram function
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(DiagramError, match="bad date"):
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"})

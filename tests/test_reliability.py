@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, exc, select, text
@@ -22,9 +22,8 @@ from engine.process import instances
 from engine.process.context import current_session
 from engine.process.definitions import deploy_files
 from engine.process.tables import InstanceStatus
-from engine.regulation import api_tokens, tracking
-from engine.regulation.tracking import DocumentInput, TaskInput
-from tests.conftest import TZ
+from engine.regulation import api_tokens
+from tests.helpers import TZ, failing_after_date, register_tasks
 from web import create_app
 
 
@@ -35,31 +34,6 @@ def _lost_connection() -> Exception:
 
 def _database_locked() -> Exception:
     return exc.OperationalError("UPDATE process_instances", {}, sqlite3.OperationalError("database is locked"))
-
-
-def _register(ctx, n: int = 1) -> list[int]:
-    registered = tracking.register_document(ctx, DocumentInput(
-        number_symbol="77/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh", issuer="UBND tỉnh",
-        signer="Chủ tịch", summary="Độ tin cậy"), [
-        TaskInput(content=f"Việc {i}", lead_unit="so-tu-phap", expected_output="Báo cáo", deadline=date(2025, 12, 31))
-        for i in range(n)], actor="cv.hoa")
-    return registered.instance_ids
-
-
-def _failing_after_date(ctx, make_error, times: int = 1_000):
-    """Make the diagram function `after_date` (reached when a task is accepted) raise its first `times`
-    calls, and while switched on."""
-    real = ctx.functions["after_date"]
-    switch = {"on": True, "calls": 0}
-
-    def after_date(*args):
-        switch["calls"] += 1
-        if switch["on"] and switch["calls"] <= times:
-            raise make_error()
-        return real(*args)
-
-    ctx.functions = {**ctx.functions, "after_date": after_date}  # before the script engine is built
-    return switch
 
 
 def _actions(ctx, instance_id: int) -> list[str]:
@@ -105,8 +79,8 @@ def test_transient_failures_are_recognised_through_wrappers():
 @pytest.mark.parametrize("make_error", [_lost_connection, _database_locked], ids=["connection_lost", "locked"])
 def test_a_database_failure_inside_an_expression_never_marks_the_instance(ctx, make_error):
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    switch = _failing_after_date(ctx, make_error)
-    instance_id = _register(ctx)[0]
+    switch = failing_after_date(ctx, make_error)
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(Unavailable) as raised:
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
@@ -122,8 +96,8 @@ def test_a_database_failure_inside_an_expression_never_marks_the_instance(ctx, m
 
 def test_a_blip_is_retried_transparently(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    switch = _failing_after_date(ctx, _lost_connection, times=1)
-    instance_id = _register(ctx)[0]
+    switch = failing_after_date(ctx, _lost_connection, times=1)
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     view = instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
     assert switch["calls"] >= 2 and [t.bpmn_id for t in view.next_tasks] == ["report_completion"]
@@ -132,8 +106,8 @@ def test_a_blip_is_retried_transparently(ctx):
 
 def test_a_diagram_fault_still_marks_the_instance(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    _failing_after_date(ctx, lambda: ZeroDivisionError("division by zero"))
-    instance_id = _register(ctx)[0]
+    failing_after_date(ctx, lambda: ZeroDivisionError("division by zero"))
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(DiagramError, match="ZeroDivisionError"):
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
@@ -145,8 +119,8 @@ def test_a_diagram_fault_still_marks_the_instance(ctx):
 @pytest.fixture
 def failing_app(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    switch = _failing_after_date(ctx, _lost_connection)
-    instance_id = _register(ctx)[0]
+    switch = failing_after_date(ctx, _lost_connection)
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
     return app, instance_id, task, switch
@@ -166,7 +140,8 @@ def test_the_api_answers_503_with_retry_after(ctx, failing_app):
 
 
 def test_the_task_page_says_try_again(ctx, failing_app):
-    from tests.test_web import _csrf, sign_in
+    from tests.helpers import csrf_token as _csrf
+    from tests.helpers import sign_in
 
     app, instance_id, task, _ = failing_app
     for lang, words in (("vi", "thử lại"), ("en", "try again")):
@@ -239,7 +214,7 @@ def test_a_backend_terminated_while_an_expression_reads_a_setting(ctx, database_
         return real(*args)
 
     ctx.functions = {**ctx.functions, "after_date": after_date}
-    instance_id = _register(ctx)[0]
+    instance_id = register_tasks(ctx)[0]
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     view = instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
     assert killed == [1]
@@ -254,7 +229,7 @@ def test_completions_and_timers_while_the_apps_backends_are_terminated(ctx, data
     from engine.app import worker
 
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    task_instances = _register(ctx, 60)
+    task_instances = register_tasks(ctx, 60)
     ctx.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     feedback = [instances.start_instance(ctx, "feedback_followup", {"received_at": ctx.clock.now().isoformat()}).id
                 for _ in range(20)]
