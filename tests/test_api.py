@@ -84,7 +84,7 @@ def test_a_body_that_is_not_an_object_is_422(api):
 def test_the_openapi_document_describes_every_api_route(api):
     spec = api.app.test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in api.app.url_map.iter_rules()
+    routes = {r.rule.replace("<id:", "{").replace("<", "{").replace(">", "}") for r in api.app.url_map.iter_rules()
               if r.rule.startswith("/api/")}
     assert routes == set(spec["paths"])
 

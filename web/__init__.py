@@ -27,9 +27,10 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.config.update(test_config or {})
     app.extensions["engine"] = ctx
 
-    from . import api, auth, errors, headers, health, i18n, inbox, notices, office, reports, security, tracked
+    from . import api, auth, errors, headers, health, i18n, inbox, inputs, notices, office, reports, security, tracked
 
     i18n.init_app(app)
+    inputs.init_app(app)  # before any route: the <id:...> converter, and NUL refused before other checks
     security.init_app(app)
     headers.init_app(app)
     errors.init_app(app)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from engine.regulation import notifications
 
 from .i18n import current_language
+from .inputs import ids_in
 from .security import login_required
 
 bp = Blueprint("notices", __name__)
@@ -33,6 +34,5 @@ def index():
 @login_required
 def mark_read():
     """Mark the listed notifications (or all shown) read."""
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
-    notifications.mark_read(current_app.extensions["engine"], g.actor, ids)
+    notifications.mark_read(current_app.extensions["engine"], g.actor, ids_in(request.form.getlist("id")))
     return redirect(url_for("notices.index"), 303)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.core import i18n
-from engine.core.errors import InvalidInput, NotFound
+from engine.core.errors import Conflict, InvalidInput, NotFound
 from engine.read import task_queries
 from engine.regulation import access, tracking
 from engine.regulation.records import DocumentType, TaskStatus
 
+from .errors import status_of
 from .i18n import error_text, parse_date
 from .i18n import translate as _
+from .inputs import int_arg, parse_id
 from .security import allowed_if, login_required
 
 bp = Blueprint("office", __name__)
@@ -42,9 +44,9 @@ def register():
         # Nothing of the document is echoed back: the form comes back empty.
         return render_template("register.html", form={}, doc_types=list(DocumentType), rows=TASK_ROWS,
                                error=_("classified_refused")), 422
-    except InvalidInput as error:
+    except (InvalidInput, Conflict) as error:  # Conflict: registered already (e.g. sent again after Back)
         return render_template("register.html", form=form, doc_types=list(DocumentType), rows=TASK_ROWS,
-                               error=error_text(error)), 422
+                               error=error_text(error)), status_of(error)
     flash(_("document_registered", n=len(registered.task_ids)))
     return redirect(url_for("office.task_list"), 303)
 
@@ -57,7 +59,7 @@ def task_list():
     tasks = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes,
                                     lead_unit=args.get("unit") or None, text=args.get("q") or None,
                                     status=args.get("status") if args.get("status") in statuses else None,
-                                    page=args.get("page", 1, type=int))
+                                    page=int_arg("page", 1))
     return render_template("tasks.html", tasks=tasks, statuses=list(TaskStatus), filters=args)
 
 
@@ -78,7 +80,7 @@ def file_feedback():
     if request.method == "GET":
         return render_template("feedback.html", task_id=request.args.get("task_id", ""), content="")
     try:
-        tracking.file_feedback(current_app.extensions["engine"], request.form.get("task_id", type=int) or 0,
+        tracking.file_feedback(current_app.extensions["engine"], parse_id(request.form.get("task_id", ""), "task_id"),
                                g.actor.unit_code, request.form.get("content", ""), g.actor.username)
     except (InvalidInput, NotFound) as error:
         return render_template("feedback.html", task_id=request.form.get("task_id", ""),

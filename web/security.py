@@ -36,7 +36,8 @@ def init_app(app: Flask) -> None:
     def _check_csrf():
         if request.method in _UNSAFE and not request.path.startswith("/api/"):
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
-            if not hmac.compare_digest(sent, session.get("csrf_token", "")) or not sent:
+            # As bytes: compare_digest refuses a str with a character outside ASCII (a 500 before sign-in).
+            if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf_token", "").encode()):
                 abort(400, description="csrf")
 
 

@@ -20,7 +20,7 @@ bp = Blueprint("tracked", __name__)
 PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
 
 
-@bp.get("/office/tasks/<int:task_id>")
+@bp.get("/office/tasks/<id:task_id>")
 @login_required
 def show(task_id: int):
     """A task with its updates, attachments, delegated parts, and the actions this user may take."""
@@ -31,7 +31,7 @@ def show(task_id: int):
                            states=ProgressState.reported())
 
 
-@bp.post("/office/tasks/<int:task_id>/request-update")
+@bp.post("/office/tasks/<id:task_id>/request-update")
 @login_required
 def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b)."""
@@ -42,7 +42,7 @@ def request_update(task_id: int):
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 
 
-@bp.post("/office/tasks/<int:task_id>/progress")
+@bp.post("/office/tasks/<id:task_id>/progress")
 @login_required
 def progress(task_id: int):
     """The lead unit records progress, with attachments checked for size and type."""
@@ -68,7 +68,7 @@ def progress(task_id: int):
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 
 
-@bp.post("/office/tasks/<int:task_id>/delegate")
+@bp.post("/office/tasks/<id:task_id>/delegate")
 @login_required
 def delegate(task_id: int):
     """The lead unit passes a part of the task to a unit below it."""
@@ -85,7 +85,7 @@ def delegate(task_id: int):
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get("/attachments/<id:attachment_id>")
 @login_required
 def download(attachment_id: int):
     """An attachment, for those who may see its task (checked before the file is read)."""

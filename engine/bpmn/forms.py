@@ -150,6 +150,33 @@ def validate(form: Form, data: dict, lang: str = "vi") -> dict:
     return cleaned
 
 
+def check_json(schema: dict, data: Any, lang: str = "vi") -> None:
+    """Check a JSON document as it is (no cleaning: "3" is not an integer) against a JSON Schema;
+    FormInvalid with one message per field, a nested field named by its path ("tasks[0].deadline")."""
+    validator = Draft202012Validator(schema, format_checker=_format_checker())
+    try:
+        errors = list(validator.iter_errors(data))
+    except RecursionError as exc:  # nesting too deep to walk is hostile input, not a server error
+        raise FormInvalid({"_form": _msg("invalid")}, lang) from exc
+    problems: dict = {}
+    for error in errors:
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            given = error.instance if isinstance(error.instance, Mapping) else {}
+            pairs = [(_dotted([*path, name]), _msg("required")) for name in error.validator_value if name not in given]
+        else:
+            pairs = [(_dotted(path) if path else field, message) for field, message in _describe(error)]
+        for field, message in pairs:
+            problems.setdefault(field, message)
+    if problems:
+        raise FormInvalid(problems, lang)
+
+
+def _dotted(path: list) -> str:
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{str(part)[:60]}" for part in path)
+    return text.lstrip(".") or "_form"
+
+
 def _check(form: Form, data: Any) -> tuple[dict, dict | None]:
     if not isinstance(data, Mapping):
         return {"_form": _msg("not_object")}, None

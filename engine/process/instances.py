@@ -7,6 +7,7 @@ that keeps its last good state.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from engine.core import audit
 from engine.core.db import retried
 from engine.core.errors import (
     ConcurrentUpdate,
+    Conflict,
     DiagramError,
     EngineError,
     InstanceNotActive,
@@ -72,17 +74,24 @@ def start_in(ctx: EngineContext, session: Session, process_id: str, data: dict[s
 
 @retried
 def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict[str, Any] | None = None,
-                  actor: str = "system", expected_version: int | None = None) -> InstanceView:
+                  actor: str = "system", expected_version: int | None = None,
+                  may_complete: Callable[[str | None], bool] | None = None) -> InstanceView:
     """Complete a ready user task with form data and advance the instance.
 
     `expected_version` is the instance's row_version the user's form was built from: a stale
-    form is refused instead of silently applied to a changed instance.
+    form is refused instead of silently applied to a changed instance. `may_complete`, when given
+    (pages and the API pass engine.regulation.access's rule), is asked who has claimed the task, under
+    the lock of its ready_tasks row in this transaction: a claim made or taken over concurrently is seen.
     """
     data = checked_data(data)
+    if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+        raise InvalidInput("row_version_not_integer")  # not a stale form: retrying would never help
     try:
         with ctx.unit_of_work() as session:
             row, cached = row_for_step(ctx, session, instance_id)
             try:
+                if may_complete is not None:
+                    _check_claim(session, instance_id, task_id, may_complete)
                 _check_active(row, expected_version)
                 version, workflow, before = workflow_for_step(ctx, session, row, cached)
                 data = _validated(ctx, session, row, workflow, task_id, data)
@@ -277,6 +286,14 @@ def _timer_due(ctx: EngineContext, session: Session, row: store.InstanceRow, cac
     if cached is not None and cached.row_version == row.row_version:
         return any(timer.due_at <= now for timer in cached.snapshot.timers)
     return store.has_timer_due(session, row.id, now)
+
+
+def _check_claim(session: Session, instance_id: int, task_id: str, may_complete: Callable[[str | None], bool]) -> None:
+    # FOR UPDATE: a claim (engine/read/inbox.py locks the same row) waits for this step, then finds the task gone.
+    holder = session.scalar(select(ReadyTask.claimed_by).where(ReadyTask.instance_id == instance_id,
+                                                               ReadyTask.task_id == task_id).with_for_update())
+    if not may_complete(holder):
+        raise Conflict("task_claimed_by", user=holder)
 
 
 def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:

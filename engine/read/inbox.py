@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from engine.core import audit
 from engine.core.errors import Conflict, NotFound
 from engine.process import instances
 from engine.process.tables import ProcessInstance, ReadyTask
@@ -153,7 +154,8 @@ def _nearly_due_threshold(ctx, session, now: datetime) -> datetime:
 
 
 def claim(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
-    """Take a task on, so colleagues see it is being handled; Conflict if someone else has it."""
+    """Take a task on, so colleagues see it is being handled and only its claimer completes it
+    (access.may_complete); Conflict if someone else has it (they may `take_over` it)."""
     with ctx.unit_of_work() as session:
         row = _visible_row(session, actor, instance_id, task_id)
         if row.claimed_by not in (None, actor.username):
@@ -168,6 +170,20 @@ def release(ctx, actor: Actor, instance_id: int, task_id: str) -> None:
         if row.claimed_by != actor.username:
             raise Conflict("only_claimer_releases")
         row.claimed_by, row.claimed_at = None, None
+
+
+def take_over(ctx, actor: Actor, instance_id: int, task_id: str) -> str:
+    """Take over a task a colleague has claimed (access.may_take_over), audited with whom it was taken
+    from; returns their username. Conflict when nobody else holds it."""
+    with ctx.unit_of_work() as session:
+        row = _visible_row(session, actor, instance_id, task_id)
+        if not access.may_take_over(actor, row.lane, row.assignee, row.claimed_by):
+            raise Conflict("nothing_to_take_over")
+        previous, now = row.claimed_by, ctx.now()
+        row.claimed_by, row.claimed_at = actor.username, now
+        audit.record(session, at=now, actor=actor.username, action="claim_taken_over", instance_id=instance_id,
+                     task_id=task_id, bpmn_id=row.bpmn_id, summary={"from": previous})
+        return previous
 
 
 def _visible_row(session, actor: Actor, instance_id: int, task_id: str) -> ReadyTask:

@@ -128,6 +128,20 @@ def may_act_on(actor: Actor, lane: str | None, assignee: str | None) -> bool:
     return lane in lanes_for(actor.roles) and (actor.unit_codes is None or assignee in actor.unit_codes)
 
 
+# A claim is binding: a claimed task is completed (or released) only by the one who claimed it. A
+# colleague who may act on the task takes it over explicitly (the inbox's "take over", audited with
+# whom it was taken from), e.g. while the claimer is away; nobody completes it behind their back.
+
+def may_complete(actor: Actor, claimed_by: str | None) -> bool:
+    """Whether the actor may complete a ready task they may act on, given who has claimed it (if anyone)."""
+    return claimed_by is None or claimed_by == actor.username
+
+
+def may_take_over(actor: Actor, lane: str | None, assignee: str | None, claimed_by: str | None) -> bool:
+    """Whether the actor may take over a task a colleague has claimed: anyone who may act on it."""
+    return claimed_by not in (None, actor.username) and may_act_on(actor, lane, assignee)
+
+
 # --- tracked tasks ---------------------------------------------------------------------------
 
 def may_see_unit(actor: Actor, unit_code: str) -> bool:

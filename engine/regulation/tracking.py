@@ -13,10 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.core import audit
-from engine.core.errors import FieldErrors, InvalidInput, NotFound
+from engine.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from engine.core.i18n import Message, text
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
@@ -89,12 +90,18 @@ def register_document(ctx: EngineContext, document: DocumentInput, tasks: list[T
     _check_document(document, tasks)
     with ctx.unit_of_work() as session:
         now = ctx.now()
+        if _registered_already(session, document):
+            raise _registered_twice(document)
         row = Document(number_symbol=document.number_symbol.strip(), issued_on=document.issued_on,
                        doc_type=DocumentType(document.doc_type), issuer=document.issuer.strip(),
                        signer=document.signer.strip(), summary=document.summary.strip(),
                        registered_by=actor, registered_at=now)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # a colleague registering the same number at the same moment
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise _registered_twice(document) from None
         result = Registered(row.id)
         for task in tasks:
             task_id, instance_id = _assign(ctx, session, row, task, actor, now)
@@ -105,26 +112,51 @@ def register_document(ctx: EngineContext, document: DocumentInput, tasks: list[T
         return result
 
 
+def _registered_already(session: Session, document: DocumentInput) -> bool:
+    return session.scalar(select(Document.id).where(Document.number_symbol == document.number_symbol.strip(),
+                                                    Document.issued_on == document.issued_on)) is not None
+
+
+def _registered_twice(document: DocumentInput) -> Conflict:
+    return Conflict("document_registered_twice", number=document.number_symbol.strip(),
+                    issued_on=document.issued_on.strftime("%d/%m/%Y"))
+
+
 def _check_document(document: DocumentInput, tasks: list[TaskInput]) -> None:
+    # Every field is checked for its type too, so that a page and the API (and any other caller) get
+    # the same answer to the same mistake, and nothing that does not fit reaches the database.
     errors: dict[str, Message] = {}
-    if not _NUMBER_SYMBOL.match(document.number_symbol.strip()):
+    if not _text(document.number_symbol) or not _NUMBER_SYMBOL.match(document.number_symbol.strip()):
         errors["number_symbol"] = Message("error.number_symbol_format")
-    if document.doc_type not in {t.value for t in DocumentType}:
+    if not isinstance(document.issued_on, date):
+        errors["issued_on"] = Message("error.date_invalid", field="issued_on")
+    if not _text(document.doc_type) or document.doc_type not in {t.value for t in DocumentType}:
         errors["doc_type"] = Message("error.doc_type_invalid")
     for name in ("issuer", "signer", "summary"):
-        if not getattr(document, name).strip():
+        if not _text(getattr(document, name)) or not getattr(document, name).strip():
             errors[name] = Message("error.required")
     if not tasks:
         errors["tasks"] = Message("error.tasks_missing")
+    cadences = {c.value for c in periods.Cadence}
     for i, task in enumerate(tasks):
-        if not task.content.strip() or not task.expected_output.strip():
+        if not all(_text(v) for v in (task.content, task.lead_unit, task.expected_output)) or not all(
+                _text(c) for c in task.coordinators):
+            errors[f"tasks[{i}]"] = Message("error.task_fields_invalid")
+        elif not task.content.strip() or not task.expected_output.strip():
             errors[f"tasks[{i}]"] = Message("error.task_content_missing")
-        elif task.deadline is None and task.update_cadence not in {c.value for c in periods.Cadence}:
+        elif task.deadline is not None and not isinstance(task.deadline, date):
+            errors[f"tasks[{i}].deadline"] = Message("error.date_invalid", field=f"tasks[{i}].deadline")
+        elif (task.update_cadence is not None or task.deadline is None) and not (
+                _text(task.update_cadence) and task.update_cadence in cadences):  # given, or needed: one of them
             errors[f"tasks[{i}].update_cadence"] = Message("error.cadence_missing")
-        elif task.deadline is not None and task.deadline < document.issued_on:
+        elif isinstance(document.issued_on, date) and task.deadline is not None and task.deadline < document.issued_on:
             errors[f"tasks[{i}].deadline"] = Message("error.deadline_before_issue")
     if errors:
         raise FieldErrors(errors)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _assign(ctx: EngineContext, session: Session, document: Document, task: TaskInput, actor: str,

@@ -10,8 +10,9 @@ import enum
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from engine.bpmn import forms
 from engine.bpmn.forms import FormInvalid
 from engine.core import i18n
 from engine.core.errors import EngineError, InvalidInput
@@ -39,9 +40,9 @@ def language() -> str:
     return i18n.language(request.args.get("lang"))
 
 
-@bp.get("/openapi.json")
-def openapi():
-    """The OpenAPI 3.1 description of this API."""
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API (the module `openapi` holds it and the bodies' schemas)."""
     from .openapi import document
 
     return jsonify(document())
@@ -79,11 +80,17 @@ def forbid_unless(allowed: bool, key: str):
     return None if allowed else error(403, "forbidden", i18n.text(f"error.{key}", language()))
 
 
-def body_object() -> dict:
-    """The request's JSON body, which must be an object."""
+def body_matching(schema: dict, optional: bool = False) -> dict:
+    """The request's JSON body, checked as it is against its schema in the OpenAPI document (openapi.py):
+    415 when it is not JSON, 422 naming each field that does not fit; `optional`: no body at all is {}."""
+    if optional and not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise UnsupportedMediaType()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("body_not_object")
+    forms.check_json(schema, body, language())
     return body
 
 

@@ -10,7 +10,8 @@ from engine.process import definitions, instances
 from engine.read import report_queries, task_queries
 from engine.regulation import access, notifications, reporting, reporting_plan
 
-from . import body_object, bp, ctx, forbid_unless, language, to_json
+from ..inputs import int_arg, parse_id
+from . import body_matching, bp, ctx, forbid_unless, language, openapi, to_json
 
 _OFFICE_ONLY = "office_only"  # catalog key of why a 403
 
@@ -18,7 +19,7 @@ _OFFICE_ONLY = "office_only"  # catalog key of why a 403
 @bp.get("/notifications")
 def list_notifications():
     """My notifications, newest first."""
-    items = notifications.for_actor(ctx(), g.actor, limit=request.args.get("limit", 50, type=int), lang=language())
+    items = notifications.for_actor(ctx(), g.actor, limit=int_arg("limit", 50, high=500), lang=language())
     return jsonify(unread=notifications.unread_count(ctx(), g.actor), items=[{
         "id": n.id, "kind": n.kind.value, "title": n.title, "body": n.body, "read": n.read,
         "created_at": n.created_at.isoformat()} for n in items])
@@ -27,10 +28,8 @@ def list_notifications():
 @bp.post("/notifications/read")
 def mark_notifications_read():
     """Mark some of my notifications read: {"ids": [...]}; ids that are not mine are ignored."""
-    ids = body_object().get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise InvalidInput("ids_not_numbers")
-    return jsonify(marked=notifications.mark_read(ctx(), g.actor, ids))
+    ids = body_matching(openapi.NOTIFICATIONS_READ)["ids"]
+    return jsonify(marked=notifications.mark_read(ctx(), g.actor, [parse_id(i, "ids") for i in ids]))
 
 
 @bp.get("/feedback")
@@ -55,14 +54,12 @@ def open_round():
     refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
     if refused:
         return refused
-    body = body_object()
+    body = body_matching(openapi.ROUND)
     try:
         day = date.fromisoformat(str(body.get("period_day")))
     except ValueError:
         raise InvalidInput("period_day_not_date") from None
     kinds = body.get("kinds") or [k.value for k in reporting.DEFAULT_KINDS]
-    if not isinstance(kinds, list):
-        raise InvalidInput("kinds_not_list")
     opened = reporting.open_reporting_round(ctx(), str(body.get("cadence", "")), day, unit_kinds=kinds,
                                             actor=g.actor.username)
     return jsonify(period_key=opened.period_key, period_label=opened.period_label, reports=len(opened.reports)), 201
@@ -84,9 +81,7 @@ def set_plan():
     refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
     if refused:
         return refused
-    chosen = body_object().get("automatic")
-    if not isinstance(chosen, list):
-        raise InvalidInput("automatic_not_list")
+    chosen = body_matching(openapi.PLAN)["automatic"]
     saved = reporting_plan.set_automatic_cadences(ctx(), chosen, g.actor.username)
     return jsonify(automatic=sorted(c.value for c in saved))
 

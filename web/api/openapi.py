@@ -1,40 +1,258 @@
-"""The OpenAPI document of /api/ (kept next to the routes it describes; a test checks they agree)."""
+"""The OpenAPI document of /api/ (kept next to the routes it describes; tests check they agree).
+
+The request bodies' schemas here are also what the routes check bodies against (`body_matching`), and
+every enum and every response's shape is generated from the engine's own enums and read models, so the
+document cannot drift from what the API accepts and answers. tests/test_api_schema.py runs schemathesis
+against it.
+"""
 from __future__ import annotations
 
+import dataclasses
+import enum
+import types
+import typing
+from datetime import date, datetime
+
 from engine.core import i18n
+from engine.process.definitions import DefinitionView
+from engine.process.steps import InstanceView, TaskView
+from engine.process.tables import InstanceStatus
+from engine.read.inbox import InboxCategory
+from engine.read.report_queries import RoundView, UnitReportView
+from engine.read.task_queries import FeedbackRow, TaskPage
+from engine.regulation.notifications import NotificationKind
+from engine.regulation.records import DocumentType, ProgressState, TaskStatus
+from engine.regulation.reporting import REPORTING_KINDS
+from engine.worktime.periods import Cadence
 
-ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                   "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}
-TASK = {"type": "object", "properties": {
-    "instance_id": {"type": "integer"}, "task_id": {"type": "string"}, "bpmn_id": {"type": "string"},
-    "name": {"type": ["string", "null"]}, "lane": {"type": ["string", "null"]},
-    "assignee": {"type": ["string", "null"]}, "due_at": {"type": ["string", "null"], "format": "date-time"}}}
+from ..inputs import ID_MAX
+
+STRING, TEXT, DATE = {"type": "string"}, {"type": "string"}, {"type": "string", "format": "date"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
 
-def _body(properties: dict | None = None) -> dict:
-    schema = {"type": "object", **({"properties": properties} if properties else {})}
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def enum_of(members) -> dict:
+    """A string enum of the members' values (an engine enum, or some of its members)."""
+    return {"type": "string", "enum": [m.value for m in members]}
 
 
-def _read(summary: str, *codes: int, parameters: list | None = None) -> dict:
-    return {"get": {"summary": summary, **({"parameters": parameters} if parameters else {}),
-                    "responses": {"200": {"description": "ok"}, **_errors(401, *codes)}}}
+def nullable(schema: dict) -> dict:
+    """The schema, or null."""
+    if set(schema) == {"type"} and isinstance(schema["type"], str):
+        return {"type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def schema_of(kind) -> dict:
+    """The JSON Schema of a read model (a dataclass, as `to_json` writes it) or of one of its field types."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        schema = schema_of(options[0]) if len(options) == 1 else {"anyOf": [schema_of(a) for a in options]}
+        return nullable(schema) if len(options) < len(args) else schema
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        fields = [f.name for f in dataclasses.fields(kind)]
+        return {"type": "object", "required": fields, "properties": {name: schema_of(hints[name]) for name in fields}}
+    if origin in (list, tuple, set, frozenset):
+        return {"type": "array", "items": schema_of(args[0]) if args else {}}
+    if origin is dict or kind is dict:
+        return {"type": "object"}
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return enum_of(kind)
+    simple = {bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"}, str: STRING,
+              datetime: DATE_TIME, date: DATE}
+    return dict(simple.get(kind, {}))
+
+
+def obj(required: tuple[str, ...] | list[str] = (), **properties) -> dict:
+    """An object schema with these properties, `required` naming those that must be there."""
+    return {"type": "object", **({"required": list(required)} if required else {}), "properties": properties}
+
+
+# --- request bodies: the routes check bodies against these -------------------------------------------------
+
+COMPLETE = obj(data={"type": "object"}, row_version={"type": "integer", "minimum": 0})
+CLAIM = obj(release={"type": "boolean"}, take_over={"type": "boolean"})
+PROGRESS = obj(("work_done",), state=nullable(enum_of(ProgressState.reported())),
+               work_done={"type": "string", "minLength": 1},
+               **{k: nullable(TEXT) for k in ("difficulties", "proposals", "report_document")})
+REQUEST_UPDATE = obj(note=nullable(TEXT))
+DELEGATE = obj(("parts",), parts={"type": "array", "items": obj(  # no part at all: the engine's "parts_missing"
+    ("unit", "content"), unit=STRING, content=TEXT, deadline=nullable(DATE))})
+DOCUMENT_TASK = obj(("content", "lead_unit"), content=TEXT, lead_unit=STRING, expected_output=nullable(TEXT),
+                    deadline=nullable(DATE), update_cadence=nullable(enum_of(Cadence)),
+                    coordinators={"type": "array", "items": STRING})
+DOCUMENT = obj(("number_symbol", "issued_on", "doc_type", "issuer", "signer", "summary", "tasks"),
+               number_symbol={"type": "string", "pattern": "^[0-9]+/[0-9A-ZĐ-]+$"}, issued_on=DATE,
+               doc_type=enum_of(DocumentType), issuer=STRING, signer=STRING, summary=TEXT,
+               classification=nullable(STRING), tasks={"type": "array", "minItems": 1, "items": DOCUMENT_TASK})
+FEEDBACK = obj(("task_id", "content"), task_id=ID, content=TEXT)
+NOTIFICATIONS_READ = obj(("ids",), ids={"type": "array", "items": ID})
+ROUND = obj(("cadence", "period_day"), cadence=enum_of(Cadence), period_day=DATE,
+            kinds={"type": "array", "items": enum_of(REPORTING_KINDS)})
+PLAN = obj(("automatic",), automatic={"type": "array", "items": enum_of(Cadence)})
+
+# --- responses -------------------------------------------------------------------------------------------
+
+ERROR = obj(("error",), error=obj(("code", "message"), code=STRING, message=STRING,
+                                  fields={"type": "object", "additionalProperties": STRING}))
+TASK = schema_of(TaskView)
+TASK_OUT = obj(("instance_id", "task_id", "bpmn_id", "name", "lane", "assignee", "due_at"), **{
+    k: v for k, v in TASK["properties"].items() if k != "created_at"})
+INBOX_ITEM = obj(("instance_id", "task_id", "bpmn_id", "name", "process_id", "lane", "assignee", "category",
+                  "due_at", "created_at", "claimed_by"),
+                 **TASK_OUT["properties"], process_id=STRING, category=enum_of(InboxCategory),
+                 created_at=DATE_TIME, claimed_by=nullable(STRING))
+INBOX = obj(("total", "counts", "page", "per_page", "items"), total={"type": "integer"},
+            counts={"type": "object", "propertyNames": enum_of(InboxCategory), "additionalProperties": {
+                "type": "integer"}}, page={"type": "integer"}, per_page={"type": "integer"},
+            items={"type": "array", "items": INBOX_ITEM})
+TASK_DETAILS = obj(("task", "process_id", "row_version", "form", "data"), task=TASK_OUT, process_id=STRING,
+                   row_version={"type": "integer"}, form={"type": ["object", "null"]}, data={"type": "object"})
+HISTORY = obj(("items",), items={"type": "array", "items": obj(
+    ("at", "actor", "action", "bpmn_id"), at=DATE_TIME, actor=STRING, action=STRING, bpmn_id=nullable(STRING))})
+COMPLETED = obj(("instance_id", "status", "row_version", "next_tasks"), instance_id={"type": "integer"},
+                status=enum_of(InstanceStatus), row_version={"type": "integer"},
+                next_tasks={"type": "array", "items": TASK_OUT})
+TRACKED_ITEM = obj(("id", "content", "document", "lead_unit", "deadline", "status", "category", "urge_count"),
+                   id={"type": "integer"}, content=STRING, document=STRING, lead_unit=STRING,
+                   deadline=nullable(DATE), status=enum_of(TaskStatus), category=STRING,
+                   urge_count={"type": "integer"})
+TRACKED = obj(("total", "page", "items"), total={"type": "integer"}, page={"type": "integer"},
+              items={"type": "array", "items": TRACKED_ITEM})
+NOTIFICATIONS = obj(("unread", "items"), unread={"type": "integer"}, items={"type": "array", "items": obj(
+    ("id", "kind", "title", "body", "read", "created_at"), id={"type": "integer"}, kind=enum_of(NotificationKind),
+    title=STRING, body=STRING, read={"type": "boolean"}, created_at=DATE_TIME)})
+ROUNDS = obj(("items", "automatic"), items={"type": "array", "items": schema_of(RoundView)},
+             automatic={"type": "array", "items": enum_of(Cadence)})
+ROUND_OPENED = obj(("period_key", "period_label", "reports"), period_key=STRING, period_label=STRING,
+                   reports={"type": "integer"})
+ONE_ROUND = obj(("round", "reports"), round=schema_of(RoundView),
+                reports={"type": "array", "items": schema_of(UnitReportView)})
+PROCESSES = obj(("definitions", "instances"), definitions={"type": "array", "items": schema_of(DefinitionView)},
+                instances={"type": "array", "items": schema_of(InstanceView)})
+
+
+# When each error status is answered (technical text for client developers, English like the rest of the document).
+WHEN = {401: "no bearer token, or one unknown or revoked", 403: "this user may not do this (the message says who may)",
+        404: "no such record, or not one this user may see", 409: "the record changed or is not in a state that "
+        "allows this (a stale row_version, a task claimed by someone else, registered already, opened already)",
+        413: "the body is larger than the server accepts", 415: "the body is not JSON (Content-Type: application/json)",
+        422: "the input does not fit (fields names each field; a NUL character anywhere is refused too)",
+        503: "the database failed for a moment; nothing was changed unless the message says it may have been: "
+        "try again after Retry-After seconds"}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
 
 
 def _errors(*codes: int) -> dict:
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    return {str(code): {"description": "error", "content": error}
-            for code in codes}
+    """Error responses: always 422 (a NUL character anywhere is refused) and 503 (the database failed for
+    a moment: try again after Retry-After seconds); 401 without a valid token."""
+    described = {}
+    for code in sorted({*codes, 422, 503}):
+        described[str(code)] = {"description": WHEN[code],
+                                "content": _json({"$ref": "#/components/schemas/Error"})}
+    described["503"]["headers"] = {"Retry-After": {"schema": {"type": "string"}, "required": True}}
+    return described
+
+
+def _operation(summary: str, ok: tuple[int, dict], *codes: int, parameters: list | None = None,
+               body: dict | None = None, body_required: bool = True) -> dict:
+    status, schema = ok
+    operation = {"summary": summary, **({"parameters": parameters} if parameters else {})}
+    if body is not None:
+        # A body that is not JSON is 415; one too large for the server (MAX_CONTENT_LENGTH) is 413.
+        operation["requestBody"] = {"required": body_required, "content": _json(body)}
+        codes = (*codes, 413, 415)
+    operation["responses"] = {str(status): {"description": "ok", "content": _json(schema)}, **_errors(401, *codes)}
+    return operation
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+def _path(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+PAGE = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
 
 def document() -> dict:
     """The OpenAPI 3.1 document."""
-    task_path = [{"name": "instance_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                 {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-    tracked_path = [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    string, date = {"type": "string"}, {"type": "string", "format": "date"}
+    task_path = [_path("instance_id", ID), _path("task_id", {"type": "string", "minLength": 1})]
+    tracked_path = [_path("task_id", ID)]
+    paths = {
+        "/api/tasks": {"get": _operation(
+            "My ready tasks, soonest due first", (200, INBOX), parameters=[
+                _query("process", STRING), _query("unit", STRING), _query("q", STRING),
+                _query("category", enum_of(InboxCategory)), _query("mine", {"type": "string", "enum": ["0", "1"]}),
+                _query("period", {"type": "string", "description": "a month (2025-05) or a quarter (2025-Q2)"}),
+                _query("page", PAGE), _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})])},
+        "/api/tasks/{instance_id}/{task_id}": {"get": _operation(
+            "A task with its form schema and data", (200, TASK_DETAILS), 404, 409, parameters=task_path)},
+        "/api/tasks/{instance_id}/{task_id}/history": {"get": _operation(
+            "Who did what to the task's instance, oldest first", (200, HISTORY), 404, 409, parameters=task_path)},
+        "/api/tasks/{instance_id}/{task_id}/complete": {"post": _operation(
+            "Complete a task with form data; 409 when it was claimed by someone else, or the form is stale "
+            "(row_version)", (200, COMPLETED), 404, 409, parameters=task_path, body=COMPLETE)},
+        "/api/tasks/{instance_id}/{task_id}/claim": {"post": _operation(
+            "Claim a task; {\"release\": true} gives it back; {\"take_over\": true} takes it over from the "
+            "colleague who claimed it (audited)", (200, obj(("ok",), ok={"type": "boolean"})), 404, 409,
+            parameters=task_path, body=CLAIM, body_required=False)},
+        "/api/tracked-tasks": {"get": _operation(
+            "Tracked tasks I may see", (200, TRACKED), parameters=[
+                _query("unit", STRING), _query("q", STRING), _query("status", enum_of(TaskStatus)),
+                _query("page", PAGE), _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})])},
+        "/api/tracked-tasks/{task_id}": {"get": _operation(
+            "A tracked task with its updates, parts and what I may do on it", (200, schema_of(TaskPage)), 404,
+            parameters=tracked_path)},
+        "/api/tracked-tasks/{task_id}/request-update": {"post": _operation(
+            "Ask the lead unit for an update now (the Office)", (201, obj(("instance_id",), instance_id=ID)),
+            403, 404, parameters=tracked_path, body=REQUEST_UPDATE)},
+        "/api/tracked-tasks/{task_id}/delegate": {"post": _operation(
+            "Pass parts of the task to units below the lead unit", (201, obj(("task_ids",), task_ids={
+                "type": "array", "items": ID})), 403, 404, parameters=tracked_path, body=DELEGATE)},
+        "/api/tracked-tasks/{task_id}/progress": {"post": _operation(
+            "Record a progress update (lead unit)", (201, obj(("progress_update_id",), progress_update_id=ID)),
+            403, 404, parameters=tracked_path, body=PROGRESS)},
+        "/api/documents": {"post": _operation(
+            "Register an assigning document and its tasks (Office); classified documents are refused (422), "
+            "a document registered already is 409", (201, obj(("document_id", "task_ids"), document_id=ID,
+                                                              task_ids={"type": "array", "items": ID})),
+            403, 409, body=DOCUMENT)},
+        "/api/feedback": {
+            "get": _operation("The Office's feedback register", (200, obj(("items",), items={
+                "type": "array", "items": schema_of(FeedbackRow)})), 403,
+                parameters=[_query("open", {"type": "string", "enum": ["0", "1"]})]),
+            "post": _operation("File feedback about a late task (districts, agencies)",
+                               (201, obj(("feedback_id",), feedback_id=ID)), 403, 404, body=FEEDBACK)},
+        "/api/notifications": {"get": _operation(
+            "My notifications, newest first, and the unread count", (200, NOTIFICATIONS),
+            parameters=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 500})])},
+        "/api/notifications/read": {"post": _operation(
+            "Mark some of my notifications read (ids that are not mine are ignored)",
+            (200, obj(("marked",), marked={"type": "integer"})), body=NOTIFICATIONS_READ)},
+        "/api/reporting-rounds": {
+            "get": _operation("Reporting rounds opened, newest first (the Office)", (200, ROUNDS), 403),
+            "post": _operation("Open the round of the period containing a day (the Office)", (201, ROUND_OPENED),
+                               403, 409, body=ROUND)},
+        "/api/reporting-rounds/{period_key}": {"get": _operation(
+            "One round with each unit's report (the Office)", (200, ONE_ROUND), 403, 404,
+            parameters=[_path("period_key", {"type": "string", "minLength": 1})])},
+        "/api/reporting-plan": {"put": _operation(
+            "Choose the cadences whose rounds open by themselves (the Office)", (200, obj(("automatic",), automatic={
+                "type": "array", "items": enum_of(Cadence)})), 403, body=PLAN)},
+        "/api/processes": {"get": _operation("Deployed process versions and recent instances", (200, PROCESSES), 403)},
+        "/api/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": {"description": "OpenAPI", "content": _json(
+                                          {"type": "object"})}}}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{i18n.text('app_title')} — API", "version": "1"},
@@ -43,74 +261,6 @@ def document() -> dict:
             "schemas": {"Error": ERROR, "Task": TASK},
         },
         "security": [{"bearer": []}],
-        "paths": {
-            "/api/tasks": {"get": {
-                "summary": "My ready tasks, soonest due first",
-                "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
-                    ("process", "string"), ("unit", "string"), ("q", "string"), ("category", "string"),
-                    ("mine", "string"), ("page", "integer"), ("per_page", "integer"))],
-                "responses": {"200": {"description": "a page of tasks"}, **_errors(401)}}},
-            "/api/tasks/{instance_id}/{task_id}": {"get": {
-                "summary": "A task with its form schema and data", "parameters": task_path,
-                "responses": {"200": {"description": "the task"}, **_errors(401, 404, 409)}}},
-            "/api/tasks/{instance_id}/{task_id}/complete": {"post": {
-                "summary": "Complete a task with form data", "parameters": task_path,
-                "requestBody": _body({"data": {"type": "object"}, "row_version": {"type": "integer"}}),
-                "responses": {"200": {"description": "the instance after the step"}, **_errors(401, 404, 409, 422)}}},
-            "/api/tasks/{instance_id}/{task_id}/claim": {"post": {
-                "summary": "Claim a task, or release it with {\"release\": true}", "parameters": task_path,
-                "responses": {"200": {"description": "done"}, **_errors(401, 404, 409)}}},
-            "/api/tracked-tasks": {"get": {
-                "summary": "Tracked tasks I may see",
-                "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
-                    ("unit", "string"), ("q", "string"), ("status", "string"), ("page", "integer"))],
-                "responses": {"200": {"description": "a page of tracked tasks"}, **_errors(401)}}},
-            "/api/tasks/{instance_id}/{task_id}/history": _read(
-                "Who did what to the task's instance, oldest first", 404, parameters=task_path),
-            "/api/tracked-tasks/{task_id}": _read(
-                "A tracked task with its updates, parts and what I may do on it", 404, parameters=tracked_path),
-            "/api/tracked-tasks/{task_id}/request-update": {"post": {
-                "summary": "Ask the lead unit for an update now (the Office)", "parameters": tracked_path,
-                "requestBody": _body({"note": string}),
-                "responses": {"201": {"description": "requested"}, **_errors(401, 403, 404, 422)}}},
-            "/api/tracked-tasks/{task_id}/delegate": {"post": {
-                "summary": "Pass parts of the task to units below the lead unit", "parameters": tracked_path,
-                "requestBody": _body({"parts": {"type": "array", "items": {"type": "object", "properties": {
-                    "unit": string, "content": string, "deadline": date}}}}),
-                "responses": {"201": {"description": "delegated"}, **_errors(401, 403, 404, 422)}}},
-            "/api/tracked-tasks/{task_id}/progress": {"post": {
-                "summary": "Record a progress update (lead unit)",
-                "parameters": tracked_path,
-                "requestBody": _body({k: string for k in ("state", "work_done", "difficulties", "proposals",
-                                                          "report_document")}),
-                "responses": {"201": {"description": "recorded"}, **_errors(401, 403, 404, 422)}}},
-            "/api/documents": {"post": {
-                "summary": "Register an assigning document and its tasks (Office); classified documents are refused",
-                "requestBody": _body(),
-                "responses": {"201": {"description": "registered"}, **_errors(401, 403, 422)}}},
-            "/api/feedback": {**_read("The Office's feedback register", 403), "post": {
-                "summary": "File feedback about a late task (districts, agencies)",
-                "requestBody": _body({"task_id": {"type": "integer"}, "content": string}),
-                "responses": {"201": {"description": "filed"}, **_errors(401, 403, 404, 422)}}},
-            "/api/notifications": _read("My notifications, newest first, and the unread count"),
-            "/api/notifications/read": {"post": {
-                "summary": "Mark some of my notifications read", "requestBody": _body({
-                    "ids": {"type": "array", "items": {"type": "integer"}}}),
-                "responses": {"200": {"description": "how many were marked"}, **_errors(401, 422)}}},
-            "/api/reporting-rounds": {**_read("Reporting rounds opened, newest first (the Office)", 403), "post": {
-                "summary": "Open the round of the period containing a day (the Office)",
-                "requestBody": _body({"cadence": string, "period_day": date,
-                                      "kinds": {"type": "array", "items": string}}),
-                "responses": {"201": {"description": "opened"}, **_errors(401, 403, 409, 422)}}},
-            "/api/reporting-rounds/{period_key}": _read(
-                "One round with each unit's report (the Office)", 403, 404,
-                parameters=[{"name": "period_key", "in": "path", "required": True, "schema": string}]),
-            "/api/reporting-plan": {"put": {
-                "summary": "Choose the cadences whose rounds open by themselves (the Office)",
-                "requestBody": _body({"automatic": {"type": "array", "items": string}}),
-                "responses": {"200": {"description": "saved"}, **_errors(401, 403, 422)}}},
-            "/api/processes": _read("Deployed process versions and recent instances", 403),
-            "/api/openapi.json": {"get": {"summary": "This document", "security": [],
-                                          "responses": {"200": {"description": "OpenAPI"}}}},
-        },
+        "paths": paths,
     }
+

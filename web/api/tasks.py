@@ -1,13 +1,16 @@
 """API: my ready tasks (the inbox), one task with its form, completing, claiming."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import g, jsonify, request
 
-from engine.core.errors import InvalidInput
 from engine.process import instances
 from engine.read import inbox as inbox_queries
+from engine.regulation import access
 
-from . import bp, ctx
+from ..inputs import int_arg
+from . import body_matching, bp, ctx, openapi
 
 
 @bp.get("/tasks")
@@ -16,13 +19,13 @@ def list_tasks():
     args = request.args
     page = inbox_queries.inbox(ctx(), g.actor, process_id=args.get("process"), unit=args.get("unit"),
                                text=args.get("q"), category=args.get("category"), mine=args.get("mine") == "1",
-                               period=args.get("period"), page=args.get("page", 1, type=int),
-                               per_page=args.get("per_page", 50, type=int))
+                               period=args.get("period"), page=int_arg("page", 1),
+                               per_page=int_arg("per_page", 50, high=200))
     return jsonify(total=page.total, counts={c.value: n for c, n in page.counts.items()}, page=page.page,
                    per_page=page.per_page, items=[_item(i) for i in page.items])
 
 
-@bp.get("/tasks/<int:instance_id>/<task_id>")
+@bp.get("/tasks/<id:instance_id>/<task_id>")
 def get_task(instance_id: int, task_id: str):
     """One task with its form schema and current data."""
     details = inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
@@ -30,7 +33,7 @@ def get_task(instance_id: int, task_id: str):
                    form=details.form.schema if details.form else None, data=_json_safe(details.data))
 
 
-@bp.get("/tasks/<int:instance_id>/<task_id>/history")
+@bp.get("/tasks/<id:instance_id>/<task_id>/history")
 def task_history(instance_id: int, task_id: str):
     """Who did what to the task's instance, oldest first (the task page's history)."""
     inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
@@ -38,24 +41,28 @@ def task_history(instance_id: int, task_id: str):
                           for e in instances.history(ctx(), instance_id)])
 
 
-@bp.post("/tasks/<int:instance_id>/<task_id>/complete")
+@bp.post("/tasks/<id:instance_id>/<task_id>/complete")
 def complete(instance_id: int, task_id: str):
     """Complete a task with {"data": {...}, "row_version": n}; the form validates on the server."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
-        raise InvalidInput("complete_body_invalid")
+    body = body_matching(openapi.COMPLETE)
     inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
     view = instances.complete_task(ctx(), instance_id, task_id, body.get("data", {}),
-                                   actor=g.actor.username, expected_version=body.get("row_version"))
+                                   actor=g.actor.username, expected_version=body.get("row_version"),
+                                   may_complete=partial(access.may_complete, g.actor))
     return jsonify(instance_id=view.id, status=view.status.value, row_version=view.row_version,
                    next_tasks=[_task(t) for t in view.next_tasks])
 
 
-@bp.post("/tasks/<int:instance_id>/<task_id>/claim")
+@bp.post("/tasks/<id:instance_id>/<task_id>/claim")
 def claim(instance_id: int, task_id: str):
-    """Take a task on; {"release": true} gives it back."""
-    body = request.get_json(silent=True) or {}
-    (inbox_queries.release if body.get("release") else inbox_queries.claim)(ctx(), g.actor, instance_id, task_id)
+    """Take a task on; {"release": true} gives it back; {"take_over": true} takes it from a colleague (audited)."""
+    body = body_matching(openapi.CLAIM, optional=True)
+    if body.get("release"):
+        inbox_queries.release(ctx(), g.actor, instance_id, task_id)
+    elif body.get("take_over"):
+        inbox_queries.take_over(ctx(), g.actor, instance_id, task_id)
+    else:
+        inbox_queries.claim(ctx(), g.actor, instance_id, task_id)
     return jsonify(ok=True)
 
 

@@ -11,7 +11,8 @@ from engine.core.errors import InvalidInput
 from engine.read import task_queries
 from engine.regulation import access, tracking
 
-from . import body_object, bp, ctx, forbid_unless, to_json
+from ..inputs import int_arg, parse_id
+from . import body_matching, bp, ctx, forbid_unless, openapi, to_json
 
 PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
 
@@ -21,53 +22,53 @@ def tracked_tasks():
     """Tracked tasks this user may see (the Office: all), newest first."""
     args = request.args
     page = task_queries.list_tasks(ctx(), g.actor.unit_codes, lead_unit=args.get("unit"),
-                                   text=args.get("q"), status=args.get("status"), page=args.get("page", 1, type=int),
-                                   per_page=args.get("per_page", 50, type=int))
+                                   text=args.get("q"), status=args.get("status"), page=int_arg("page", 1),
+                                   per_page=int_arg("per_page", 50, high=200))
     return jsonify(total=page.total, page=page.page, items=[{
         "id": t.id, "content": t.content, "document": t.document, "lead_unit": t.lead_unit,
         "deadline": t.deadline.isoformat() if t.deadline else None, "status": t.status, "category": t.category,
         "urge_count": t.urge_count} for t in page.rows])
 
 
-@bp.get("/tracked-tasks/<int:task_id>")
+@bp.get("/tracked-tasks/<id:task_id>")
 def tracked_task(task_id: int):
     """One tracked task: its updates, delegated parts, feedback count and what I may do on it."""
     return jsonify(to_json(task_queries.task_page_for(ctx(), g.actor, task_id)))
 
 
-@bp.post("/tracked-tasks/<int:task_id>/progress")
+@bp.post("/tracked-tasks/<id:task_id>/progress")
 def record_progress(task_id: int):
     """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
-    body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
     refused = forbid_unless(page.abilities.update, "lead_focal_updates")
     if refused:
         return refused
+    body = body_matching(openapi.PROGRESS)
     update_id = tracking.record_progress(ctx(), task_id, g.actor.unit_code,
                                          {k: body.get(k) for k in PROGRESS_FIELDS}, g.actor.username)
     return jsonify(progress_update_id=update_id), 201
 
 
-@bp.post("/tracked-tasks/<int:task_id>/request-update")
+@bp.post("/tracked-tasks/<id:task_id>/request-update")
 def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b): {"note": "..."}."""
-    body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
     refused = forbid_unless(page.abilities.request_update, "office_requests_update")
     if refused:
         return refused
+    body = body_matching(openapi.REQUEST_UPDATE)
     instance_id = tracking.request_update(ctx(), task_id, str(body.get("note") or ""), g.actor.username)
     return jsonify(instance_id=instance_id), 201
 
 
-@bp.post("/tracked-tasks/<int:task_id>/delegate")
+@bp.post("/tracked-tasks/<id:task_id>/delegate")
 def delegate(task_id: int):
     """The lead unit passes parts to units below it: {"parts": [{"unit", "content", "deadline"?}]}."""
-    body = body_object()
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
     refused = forbid_unless(page.abilities.delegate, "lead_focal_delegates")
     if refused:
         return refused
+    body = body_matching(openapi.DELEGATE)
     try:
         parts = [tracking.DelegatedPart(str(p.get("unit", "")).strip(), str(p.get("content", "")),
                                         date.fromisoformat(p["deadline"]) if p.get("deadline") else None)
@@ -84,7 +85,7 @@ def register_document():
     refused = forbid_unless(access.may_register_documents(g.actor), "office_registers")
     if refused:
         return refused
-    body = body_object()
+    body = body_matching(openapi.DOCUMENT)
     try:
         document = tracking.DocumentInput(
             number_symbol=str(body.get("number_symbol", "")), issued_on=date.fromisoformat(str(body.get("issued_on"))),
@@ -109,14 +110,7 @@ def file_feedback():
     refused = forbid_unless(access.may_file_feedback(g.actor), "feedback_filers_only")
     if refused:
         return refused
-    body = body_object()
-    feedback_id = tracking.file_feedback(ctx(), _int(body.get("task_id")), g.actor.unit_code,
-                                         str(body.get("content", "")), g.actor.username)
+    body = body_matching(openapi.FEEDBACK)
+    feedback_id = tracking.file_feedback(ctx(), parse_id(body.get("task_id"), "task_id"), g.actor.unit_code,
+                                         body.get("content", ""), g.actor.username)
     return jsonify(feedback_id=feedback_id), 201
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("task_id_not_number") from None
