@@ -361,3 +361,29 @@ def test_ordinary_code_gives_the_same_results_as_plain_python(source, data, expe
     assert mine == plain
     if expected is not None:
         assert mine == expected
+
+
+def test_a_multi_instance_cardinality_over_the_limit_is_refused_before_its_tasks_are_made():
+    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+    from engine.bpmn import runtime
+    from engine.bpmn.budget import Limits
+    from engine.bpmn.sandbox import make_script_engine
+    from engine.bpmn.serialization import ProcessSpecs
+
+    xml = _CHAIN.format(scripts='<bpmn:userTask id="each"><bpmn:multiInstanceLoopCharacteristics>'
+                                '<bpmn:loopCardinality>n</bpmn:loopCardinality>'
+                                '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>',
+                        flows='<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each" />'
+                              '<bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end" />')
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(xml.encode())
+    specs = ProcessSpecs(parser.get_spec("chain"), parser.get_subprocess_specs("chain"), {})
+    engine = make_script_engine({}, Limits(max_items=1000))
+    workflow, _ = runtime.new_workflow(specs, engine, {"n": 3})
+    assert len(runtime.open_work(workflow)[0]) == 3
+    began = time.monotonic()
+    with pytest.raises(DiagramError) as info:
+        runtime.new_workflow(specs, engine, {"n": 10**7})  # ten million user tasks
+    assert time.monotonic() - began < 1
+    assert info.value.bpmn_id == "each" and "cardinality of 10000000" in str(info.value)

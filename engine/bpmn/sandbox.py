@@ -18,6 +18,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
@@ -314,7 +315,22 @@ class SandboxEnvironment(TaskDataEnvironment):
         raise UnsafeScript(["service tasks are not supported"])
 
 
+class SandboxScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine on a SandboxEnvironment; a multi-instance cardinality is bounded too."""
+
+    def evaluate(self, task, expression, external_context=None):
+        """Evaluate as PythonScriptEngine does; refuse a cardinality over DIAGRAM_MAX_ITEMS (that many tasks)."""
+        value = super().evaluate(task, expression, external_context)
+        limit = self.environment.limits.max_items
+        if (isinstance(value, int) and value > limit
+                and expression == getattr(getattr(task, "task_spec", None), "cardinality", None)):
+            error = budget.BudgetExceeded(f"a multi-instance cardinality of {value} is over the limit of {limit} "
+                                          "(DIAGRAM_MAX_ITEMS)")
+            raise WorkflowTaskException(str(error), task=task, exception=error)
+        return value
+
+
 def make_script_engine(functions: dict[str, Callable] | None = None,
                        limits: budget.Limits | None = None) -> PythonScriptEngine:
-    """A SpiffWorkflow PythonScriptEngine using SandboxEnvironment (default limits unless given)."""
-    return PythonScriptEngine(environment=SandboxEnvironment(functions, limits))
+    """A SpiffWorkflow script engine using SandboxEnvironment (default limits unless given)."""
+    return SandboxScriptEngine(environment=SandboxEnvironment(functions, limits))
