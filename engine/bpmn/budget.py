@@ -26,10 +26,11 @@ budget is kept from inside the diagram code, which the sandbox compiles through 
   as the serializer would write it: at most 10 x `max_items` values, `memory_bytes` of text, 100
   levels.
 
-Not bounded (see docs/spiffworkflow.md, trap 9): a single C operation that is slow on inputs
-that passed these checks (sorting 100,000 values takes a few ms, not more), memory counted
-process-wide (another thread allocating at the same moment counts too), and diagram functions,
-which are trusted code.
+The time is wall-clock: diagram functions (trusted code, reading the calendar and settings) count.
+Not bounded (docs/spiffworkflow.md, trap 9 lists them): SpiffWorkflow's own work between texts, a
+single C operation that is slow on inputs that passed these checks (sorting 100,000 values takes a
+few ms), hashing inside `update()`/`union()`, and memory is counted process-wide (another thread
+allocating at the same moment counts too).
 """
 from __future__ import annotations
 
