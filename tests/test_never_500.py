@@ -87,6 +87,13 @@ def test_paging_out_of_range_gives_an_empty_page(client, api, number):
         assert client.get(path).status_code == 200, path
 
 
+@pytest.mark.parametrize("period", ["9999-12", "9999-Q4", "0001-01", "1-Q1", "0-Q1", "99999999999999999999-01"])
+def test_a_due_period_at_the_ends_of_the_calendar_filters_nothing(client, api, period):
+    assert api("GET", f"/api/tasks?period={period}").status_code == 200
+    _page(client, "cv.hoa")
+    assert client.get(f"/inbox?period={period}").status_code == 200
+
+
 NUL = "a\x00b"
 
 
@@ -202,6 +209,7 @@ def test_a_page_form_with_a_row_version_that_is_not_an_integer_is_422(client, ct
     ("/office/reports", {"cadence": ["monthly"], "period_day": "2025-04-01"}),
     ("/office/reports", {"cadence": "monthly", "period_day": "2025-04-01", "kinds": "nonsense"}),
     ("/office/reports/plan", {"auto": "hourly"}),
+    ("/office/reports", {"cadence": "monthly", "period_day": "1/1/99999999999999999999"}),
     ("/office/documents/new", {"number_symbol": "1/QĐ", "issued_on": "2025-13-45", "doc_type": "x"}),
     ("/office/documents/new", {"number_symbol": "1/QĐ", "issued_on": "2025-04-01", "doc_type": "khac",
                                "issuer": "a", "signer": "b", "summary": "c", "content_0": "d",

@@ -24,7 +24,7 @@ def parse_date(text: str | None, field: str) -> date:
             day, month, year = value.split("/")
             return date(int(year), int(month), int(day))
         return date.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year no date holds (1/1/99999999999999999999)
         raise InvalidInput("date_invalid", field=field) from None
 
 

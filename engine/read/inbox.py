@@ -133,7 +133,9 @@ def due_window(text: str) -> tuple[datetime, datetime] | None:
         else:
             year, month = text.split("-")
             span = periods.period_containing("monthly", date(int(year), int(month), 1))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a month or quarter, or a year no date holds
+        return None
+    if not 1900 <= span.start.year <= 9000:  # the window's ends must stay dates once moved to UTC
         return None
     return datetime.combine(span.start, time.min, TZ), datetime.combine(span.end + timedelta(days=1), time.min, TZ)
 
