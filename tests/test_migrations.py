@@ -91,3 +91,37 @@ def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scrat
     assert q2.consolidated_at is not None
     assert (june.consolidation_instance_id, june.consolidated_by, june.consolidated_at, june.summary) == (
         8, None, None, "")
+
+
+def test_0008_names_the_unit_of_province_wide_notices_and_keeps_what_was_read_read_for_its_readers(scratch_url):
+    command.upgrade(alembic_config(scratch_url), "0007")
+    engine = create_engine(scratch_url)
+    tables = MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    at, read = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 17, 2, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(t["units"]), [
+            dict(id=1, code="ubnd-tinh", name="UBND tỉnh", kind="ppc", parent_id=None, active=True),
+            dict(id=2, code="vp-ubnd", name="Văn phòng", kind="provincial_office", parent_id=1, active=True),
+            dict(id=3, code="vp-phong", name="Phòng", kind="sub_unit", parent_id=2, active=True),
+            dict(id=4, code="so-tu-phap", name="Sở Tư pháp", kind="department", parent_id=None, active=True)])
+        conn.execute(insert(t["users"]), [dict(id=i, username=name, full_name=name, unit_id=unit, active=True,
+                                               created_at=at) for i, name, unit in (
+            (1, "ld.ubnd", 1), (2, "cv.hoa", 2), (3, "cv.tuan", 3), (4, "dm.stp", 4))])
+        conn.execute(insert(t["notifications"]), [
+            dict(id=i, kind="overdue", title="t", body="", created_at=at, role=role, unit_code=unit, user_id=user,
+                 read_at=read_at) for i, role, unit, user, read_at in (
+                (1, "tracking_specialist", None, None, read), (2, "ppc_leader", None, None, None),
+                (3, None, None, 4, read), (4, "unit_focal_point", "so-tu-phap", None, None))])
+    command.upgrade(alembic_config(scratch_url), "head")
+    with engine.connect() as conn:
+        units = dict(conn.execute(text("SELECT id, unit_code FROM notifications")).all())
+        reads = set(conn.execute(text("SELECT notification_id, user_id FROM notification_reads")).all())
+    assert units == {1: "vp-ubnd", 2: "ubnd-tinh", 3: None, 4: "so-tu-phap"}
+    assert reads == {(1, 2), (1, 3), (3, 4)}   # the Office's notice stays read for its staff, divisions too
+    command.downgrade(alembic_config(scratch_url), "0007")
+    with engine.connect() as conn:
+        was_read = dict(conn.execute(text("SELECT id, read_at IS NOT NULL FROM notifications")).all())
+    engine.dispose()
+    assert {k: bool(v) for k, v in was_read.items()} == {1: True, 2: False, 3: True, 4: False}

@@ -185,7 +185,7 @@ def test_a_unit_submits_with_the_form_and_the_figures_stay_the_systems(quarter):
     assert report.submitted_at == datetime(2025, 6, 18, 10, tzinfo=TZ)
     assert report.content.startswith("Đã tự kiểm tra") and report.figures["completed_on_time"] == 0
     assert _notes(ctx, "report_submitted") == [
-        (None, "tracking_specialist", "Sở Giao thông vận tải đã gửi báo cáo Quý II/2025")]
+        ("vp-ubnd", "tracking_specialist", "Sở Giao thông vận tải đã gửi báo cáo Quý II/2025")]
     with ctx.unit_of_work(readonly=True) as session:
         assert session.scalar(select(func.count()).select_from(WaitingTimer)
                               .where(WaitingTimer.instance_id == opened.reports[GT])) == 0
@@ -203,7 +203,7 @@ def test_a_late_report_is_flagged_by_the_timer_and_may_still_be_sent(quarter):
     assert (opened.reports[GT], "report_overdue") not in fired
     late = _notes(ctx, "report_late")
     assert (XD, "unit_focal_point", "Quá hạn gửi báo cáo Quý II/2025") in late
-    assert (None, "tracking_specialist", "Sở Xây dựng chưa gửi báo cáo Quý II/2025") in late
+    assert ("vp-ubnd", "tracking_specialist", "Sở Xây dựng chưa gửi báo cáo Quý II/2025") in late
     assert not [n for n in late if n[0] == GT or GT.replace("-", " ") in n[2]]
     assert "submit_report" in _ready(ctx, opened.reports[XD])  # non-interrupting: the unit can still report
     _at(ctx, 2025, 6, 20, 10)
@@ -222,7 +222,7 @@ def test_the_office_consolidates_the_period(quarter):
     task = _ready(ctx, opened.consolidation_instance_id)["consolidate"]
     # Units' deadline ends with Thu 19 Jun; 2 working days after: 20 and 23 Jun, before the 25th.
     assert (task.lane, task.assignee, task.due_at) == ("Chuyên viên theo dõi", None, datetime(2025, 6, 24, tzinfo=TZ))
-    assert (None, "tracking_specialist", task.name) in _notes(ctx, "task_ready")
+    assert ("vp-ubnd", "tracking_specialist", task.name) in _notes(ctx, "task_ready")
     _at(ctx, 2025, 6, 18, 10)
     _do(ctx, opened.reports[GT], "submit_report", {"content": "Kết quả tự kiểm tra", "report_document": "45/BC-SGTVT"})
     _at(ctx, 2025, 6, 23, 15)
@@ -233,7 +233,7 @@ def test_the_office_consolidates_the_period(quarter):
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "reports_consolidated"))
     assert entry.summary == {"period_key": "2025-Q2", "units": 28, "submitted": 1, "late_or_missing": 27}
     assert _notes(ctx, "reports_consolidated") == [
-        (None, "office_leader", "Đã tổng hợp báo cáo Quý II/2025: 1/28 đơn vị đã gửi, 27 chậm hoặc chưa gửi")]
+        ("vp-ubnd", "office_leader", "Đã tổng hợp báo cáo Quý II/2025: 1/28 đơn vị đã gửi, 27 chậm hoặc chưa gửi")]
 
 
 def test_a_round_may_cover_some_kinds_of_unit_only(province):

@@ -304,8 +304,8 @@ def test_the_office_limit_passing_escalates_to_the_office_leader(province):
     province.clock.set(datetime(2025, 5, 9, 8, 0, tzinfo=TZ))
     fired = sorted(b for i, b in fire_due_timers(province).fired if i == instance)
     assert fired == ["limit_exceeded", "remind_office"]
-    assert _notes(province, "feedback_overdue") == [(None, "office_leader")]
-    assert _notes(province, "feedback_reminder") == [(None, "tracking_specialist")]
+    assert _notes(province, "feedback_overdue") == [("vp-ubnd", "office_leader")]
+    assert _notes(province, "feedback_reminder") == [("vp-ubnd", "tracking_specialist")]
     assert set(_ready(province, instance)) == {"check_feedback", "handle_overdue"}
     with province.unit_of_work(readonly=True) as session:
         fired_here = select(func.count()).select_from(AuditEntry).where(

@@ -10,6 +10,9 @@ its unit changes with the data.
 
 Every question here is a plain function of the actor and what is asked about, so a page and the
 API route that does the same thing give the same answer (tests/test_access_matrix.py).
+
+Role-addressed notifications reach the people acting in that role in the unit they name, and no one
+else (`notice_recipients`, and `Actor.notice_units` for the in-app list).
 """
 from __future__ import annotations
 
@@ -46,7 +49,8 @@ class Actor:
     held: frozenset[Role]                # the roles the user holds: these authorize
     roles: frozenset[str]                # the roles the user acts in: these route tasks (lanes)
     unit_codes: frozenset[str] | None    # the units acted for; None: every unit
-    notice_units: frozenset[str]         # the units whose role-addressed notifications reach them
+    notice_units: frozenset[str]         # the units whose role-addressed notifications reach them: their
+                                         # own, and the Office for its staff (its divisions included)
 
     @property
     def province_wide(self) -> bool:
@@ -67,15 +71,14 @@ class TrackedTaskAbilities:
 
 def actor_for(session: Session, user: UserView) -> Actor:
     """The Actor of a signed-in or token-bearing user."""
-    office = office_units(session)
-    province_wide = user.unit_kind in _PROVINCE_WIDE_KINDS or user.unit_code in office or Role.ADMIN in user.roles
+    office = _office_of(session, user.unit_code)
+    province_wide = user.unit_kind in _PROVINCE_WIDE_KINDS or office is not None or Role.ADMIN in user.roles
     own = frozenset(organisation.subtree_codes(session, user.unit_code))
     unit_name = organisation.unit_by_code(session, user.unit_code).name
     return Actor(user.id, user.username, user.full_name, user.unit_code, unit_name, user.unit_kind,
                  frozenset(user.roles),
                  frozenset(organisation.effective_roles(user)), None if province_wide else own,
-                 # The Office's role-addressed notices name one of its units (or none: see notifications).
-                 frozenset(office) if province_wide else own)
+                 frozenset({user.unit_code, office} - {None}))
 
 
 def actor_named(ctx, username: str) -> Actor:
@@ -114,6 +117,38 @@ def office_unit(session: Session) -> str:
     if code is None:
         raise NotFound("office_unit_missing")
     return code
+
+def _office_of(session: Session, unit_code: str) -> str | None:
+    """The Office (unit of kind provincial_office) a unit belongs to, itself or as one of its divisions."""
+    for top in session.scalars(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE).order_by(Unit.id)):
+        if unit_code in organisation.subtree_codes(session, top):
+            return top
+    return None
+
+
+# --- notifications ---------------------------------------------------------------------------
+# A notification addressed to a role names a unit and reaches the people of that unit who act in the
+# role (Actor.roles: a unit's focal point also follows the parts it delegated), the Office's divisions
+# counting as the Office: never the units above or below, never the province at large. The Office's
+# own notices name the Office. Read state is each person's own (notifications.NotificationRead).
+
+def notice_recipients(session: Session, unit_code: str | None, role: str) -> list[int]:
+    """The ids of the active users a notification to `role` in `unit_code` reaches (none for an unknown unit)."""
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+    if unit is None:
+        return []
+    # The Office's staff are the Office's, its divisions' included (as `actor_for` gives their notice units).
+    codes = organisation.subtree_codes(session, unit.code) if unit.kind == UnitKind.PROVINCIAL_OFFICE else [unit.code]
+    members = [user for code in codes for user in organisation.members(session, code)]
+    return [user.id for user in members if role in organisation.effective_roles(user)]
+
+
+def province_unit(session: Session, role: str) -> str | None:
+    """The unit a role-addressed notice names when the work is the province's and no unit is assigned:
+    the PPC for its leaders, else the Office (an active one first)."""
+    kind = UnitKind.PROVINCIAL_PEOPLES_COMMITTEE if role == Role.PPC_LEADER.value else UnitKind.PROVINCIAL_OFFICE
+    return session.scalar(select(Unit.code).where(Unit.kind == kind).order_by(Unit.active.desc(), Unit.id).limit(1))
+
 
 
 # --- ready tasks (the inbox) -----------------------------------------------------------------

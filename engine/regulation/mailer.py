@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.core import i18n
-from engine.core.errors import EngineError
-from engine.regulation.organisation import Role, Unit, UnitKind, User, holders, subtree_codes
+from engine.regulation import access
+from engine.regulation.organisation import User
 from engine.regulation.records import Notification
 
 log = logging.getLogger(__name__)
@@ -72,20 +72,14 @@ def deliver_pending(ctx, limit: int = 100) -> DeliveryReport:
 def recipients(session: Session, notification) -> list[str]:
     """The e-mail addresses a notification goes to (users without an address are left out).
 
-    A user: that user, if active. A role in a unit: its holders there. A role without a unit is
-    Office-wide: its holders in each provincial-office unit and the units under it (the Office's
-    divisions). Unknown units or roles give no one: a notification is never an error.
+    A user: that user, if active. A role in a unit: the people the in-app list shows it to
+    (access.notice_recipients; the Office's divisions count as the Office). Unknown units or roles, or
+    none, give no one: a notification is never an error.
     """
     if notification.user_id is not None:
         ids = [notification.user_id]
     elif notification.role:
-        codes = [notification.unit_code] if notification.unit_code else [
-            code for office in session.scalars(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE))
-            for code in subtree_codes(session, office)]
-        try:
-            ids = [user.id for code in codes for user in holders(session, code, Role(notification.role))]
-        except (EngineError, ValueError):
-            ids = []
+        ids = access.notice_recipients(session, notification.unit_code, notification.role)
     else:
         ids = []
     emails = session.scalars(select(User.email).where(User.id.in_(ids), User.active.is_(True)).order_by(User.id))

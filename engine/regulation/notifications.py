@@ -1,8 +1,9 @@
 """In-app notifications: for every hand-off, reminder, overdue, urging and copy to a provider.
 
-A notification goes to a user, or to the holders of a role in a unit (the unit's focal point,
-the Office's tracking specialists). It is written in the same transaction as the step that
-caused it. Read state is kept per notification; e-mail delivery is a separate, optional pass.
+A notification goes to a user, or to the people acting in a role in one unit (the unit's focal point,
+the Office's tracking specialists; the rule is access.notice_recipients). It is written in the same
+transaction as the step that caused it. Read state is each person's own (a row per reader in
+`notification_reads`); e-mail delivery is a separate, optional pass.
 
 Each kind has its title (and for some its body) in the catalog. A notification keeps the parameters
 of its texts, so each reader sees it in their language; its `title` and `body` columns hold the
@@ -16,15 +17,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.core import i18n
+from engine.regulation import access
 from engine.regulation.access import Actor
 from engine.regulation.organisation import LANE_ROLES
-from engine.regulation.records import Notification
+from engine.regulation.records import Notification, NotificationRead
 
 _N = Notification.__table__
+_R = NotificationRead.__table__
 _TITLE = "$title"  # a stored parameter naming the title's key when it is not the kind's own
 
 
@@ -94,9 +98,12 @@ def notify(session: Session, *, kind: NotificationKind | str, now: datetime, par
 
     With `params`, the title (from `title_key`, else the kind's own) and a templated body come from the
     catalog and are rendered for each reader; `body` is then a person's text, kept as written. Without,
-    `title` and `body` are stored as given.
+    `title` and `body` are stored as given. A role without a unit is the province's own business: the
+    notice names the Office (the PPC for its leaders; access.province_unit).
     """
     kind, stored = NotificationKind(kind), None
+    if role and unit_code is None:
+        unit_code = access.province_unit(session, role)
     if params is not None:
         stored = {**i18n.encode_params(params), **({_TITLE: title_key} if title_key else {})}
         title = i18n.text(title_key or kind.title_key, "vi", **params)
@@ -137,35 +144,41 @@ def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) ->
 
 
 def _recipient_filter(actor: Actor):
-    # Mine: addressed to me, or to a role I act in, in one of the units whose notices reach me
-    # (access.Actor.notice_units: the Office's whole subtree for Office staff), or to a role I act
-    # in with no unit (the Office's own business, province-wide). Role-addressed notifications are
-    # shared: one holder reading it marks it read for all, like a shared mailbox.
+    # Mine: addressed to me, or to a role I act in, in a unit whose notices reach me (my own; the
+    # Office for its staff): the same rule as access.notice_recipients, in SQL.
     return or_(_N.c.user_id == actor.user_id,
-               and_(_N.c.user_id.is_(None), _N.c.role.in_(actor.roles),
-                    or_(_N.c.unit_code.in_(actor.notice_units), _N.c.unit_code.is_(None))))
+               and_(_N.c.user_id.is_(None), _N.c.role.in_(actor.roles), _N.c.unit_code.in_(actor.notice_units)))
+
+
+def _read_by(actor: Actor):
+    return exists().where(_R.c.notification_id == _N.c.id, _R.c.user_id == actor.user_id)
 
 
 def for_actor(ctx, actor: Actor, limit: int = 50, lang: str = i18n.DEFAULT_LANGUAGE) -> list[NotificationView]:
-    """A person's notifications, newest first, in their language."""
+    """A person's notifications, newest first, in their language, read or not by them."""
     with ctx.unit_of_work(readonly=True) as session:
         rows = session.connection().execute(
-            select(_N).where(_recipient_filter(actor)).order_by(_N.c.id.desc()).limit(limit))
+            select(_N, _read_by(actor).label("read")).where(_recipient_filter(actor))
+            .order_by(_N.c.id.desc()).limit(limit))
         return [NotificationView(r.id, NotificationKind(r.kind), *rendered(r.kind, r.title, r.body, r.params, lang),
-                                 r.instance_id, r.task_id, r.created_at, r.read_at is not None) for r in rows]
+                                 r.instance_id, r.task_id, r.created_at, bool(r.read)) for r in rows]
 
 
 def unread_count(ctx, actor: Actor) -> int:
-    """How many of a person's notifications are unread."""
+    """How many of a person's notifications they have not read."""
     with ctx.unit_of_work(readonly=True) as session:
         return session.connection().execute(
-            select(func.count()).select_from(_N).where(_recipient_filter(actor), _N.c.read_at.is_(None))).scalar_one()
+            select(func.count()).select_from(_N).where(_recipient_filter(actor), ~_read_by(actor))).scalar_one()
 
 
 def mark_read(ctx, actor: Actor, ids: list[int]) -> int:
-    """Mark some of a person's notifications read; ids that are not theirs are ignored."""
+    """Mark some of a person's notifications read for them (not for the other recipients); ids that are
+    not theirs, or that they have read already, are ignored. How many were marked."""
     with ctx.unit_of_work() as session:
-        result = session.connection().execute(
-            update(_N).where(_N.c.id.in_(ids), _recipient_filter(actor), _N.c.read_at.is_(None))
-            .values(read_at=ctx.now()))
-        return result.rowcount
+        mine = select(_N.c.id, literal(actor.user_id), literal(ctx.now(), _R.c.read_at.type)).where(
+            _N.c.id.in_(ids), _recipient_filter(actor), ~_read_by(actor))
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(_R).from_select(["notification_id", "user_id", "read_at"], mine)
+        # Two tabs marking the same notification at once: the second adds nothing.
+        marked = session.connection().execute(statement.on_conflict_do_nothing().returning(_R.c.notification_id))
+        return len(marked.all())

@@ -205,6 +205,13 @@ def holders(session: Session, unit_code: str, role: Role | str) -> list[UserView
     return [_user_view(session, user, unit) for user in users] if unit.active else []
 
 
+def members(session: Session, unit_code: str) -> list[UserView]:
+    """Active users of an active unit, whatever their roles, by username."""
+    unit = unit_by_code(session, unit_code)
+    users = session.scalars(select(User).where(User.unit_id == unit.id, User.active.is_(True)).order_by(User.username))
+    return [_user_view(session, user, unit) for user in users] if unit.active else []
+
+
 def list_units(ctx) -> list[UnitView]:
     """Every unit, inactive ones included, top down: each parent before its children, siblings by code."""
     with ctx.unit_of_work(readonly=True) as session:

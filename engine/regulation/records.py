@@ -261,7 +261,7 @@ class ReportingPlan(Base):
 
 
 class Notification(Base):
-    """An in-app notification to a user, or to every holder of a role in a unit."""
+    """An in-app notification to a user, or to the people acting in a role in a unit (access.notice_recipients)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_recipient", "unit_code", "role", "user_id"),)
@@ -280,5 +280,14 @@ class Notification(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tracked_tasks.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NotificationRead(Base):
+    """One person has read one notification: read state is each recipient's own."""
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())

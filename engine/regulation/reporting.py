@@ -23,7 +23,7 @@ from engine.core.i18n import Message
 from engine.process.actions import ActionContext
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
-from engine.regulation import notifications, statistics
+from engine.regulation import access, notifications, statistics
 from engine.regulation.notifications import NotificationKind as Kind
 from engine.regulation.organisation import Role, Unit, UnitKind
 from engine.regulation.records import PeriodicReport, ReportingRound
@@ -174,8 +174,10 @@ def _report(a: ActionContext) -> PeriodicReport:
 
 def _notify(a: ActionContext, kind: Kind, params: dict, body: str = "", unit_code: str | None = None,
             role: Role = Role.TRACKING_SPECIALIST, title_key: str | None = None) -> None:
+    # Without a unit, the notice is for the Office, which follows the rounds.
     notifications.notify(a.session, kind=kind, params=params, body=body, title_key=title_key, now=a.now,
-                         unit_code=unit_code, role=role.value, instance_id=a.instance_id)
+                         unit_code=unit_code or access.office_unit(a.session), role=role.value,
+                         instance_id=a.instance_id)
 
 
 def _period(a: ActionContext) -> Message | str:

@@ -14,7 +14,7 @@ from engine.process import schedules
 from engine.process.actions import ActionContext
 from engine.process.instances import start_in
 from engine.process.tables import Schedule
-from engine.regulation import notifications
+from engine.regulation import access, notifications
 from engine.regulation.notifications import NotificationKind as Kind
 from engine.regulation.organisation import Role
 from engine.regulation.records import (
@@ -46,9 +46,10 @@ def _notify_unit(a: ActionContext, unit_code: str, role: Role, kind: Kind, param
 def _notify_office(a: ActionContext, kind: Kind, params: dict, body: str = "",
                    role: Role = Role.TRACKING_SPECIALIST) -> None:
     # The follower of a task: the Office for a top-level task, the delegating unit for a part.
-    # Without one (feedback is the Office's own business) the Office role is addressed province-wide.
+    # Without one (feedback is the Office's own business) the notice names the Office.
     notifications.notify(a.session, kind=kind, params=params, body=body, now=a.now, role=role.value,
-                         unit_code=a.data.get("follower_unit"), instance_id=a.instance_id,
+                         unit_code=a.data.get("follower_unit") or access.office_unit(a.session),
+                         instance_id=a.instance_id,
                          task_id=a.data.get("tracked_task_id"))
 
 
