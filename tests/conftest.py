@@ -70,7 +70,7 @@ def clock():
 @pytest.fixture
 def ctx(database_url, clock):
     """An engine context on a fresh database with the reference data seeded, with the fixed clock."""
-    context = open_context(Config(database_url=database_url, deploy_on_start=False), clock)
+    context = open_context(Config(database_url=database_url, deploy_on_start=False, demo_data=True), clock)
     if _levels.get(database_url, "migrated") == "migrated":
         seed_reference_data(context)
     yield context

@@ -73,7 +73,7 @@ def build_level(url: str, level: str, at: datetime) -> None:
     if level == "migrated":
         upgrade(url)
         return
-    ctx = open_context(Config(database_url=url, deploy_on_start=False), FixedClock(at))
+    ctx = open_context(Config(database_url=url, deploy_on_start=False, demo_data=True), FixedClock(at))  # demo123
     try:
         if level == "seeded":
             seed_reference_data(ctx)

@@ -82,7 +82,7 @@ def test_seed_inserts_parents_first_and_only_what_is_missing(ctx, seeded, tmp_pa
         {"username": "dm.batri", "full_name": "someone else", "unit": "huyen-moi", "roles": ["admin"]}]}))
     for expected in ({"units": 2, "users": 1}, {"units": 0, "users": 0}):
         with ctx.unit_of_work() as session:
-            assert org.seed_organisation(session, extra, ctx.now()) == expected
+            assert org.seed_organisation(session, extra, ctx.now(), demo=True) == expected
     with ctx.unit_of_work(readonly=True) as session:
         assert org.subtree_codes(session, "huyen-moi") == ["huyen-moi", "xa-an-duc-ba-tri"]
         assert org.unit_by_code(session, "tt-ba-tri").name == "UBND thị trấn Ba Tri (huyện Ba Tri)"

@@ -49,6 +49,7 @@ def test_sent_and_missing_reports_show_as_such_once_the_deadline_passed(office, 
     instances.complete_task(ctx, task.instance_id, task.task_id,
                             {"content": "Đã tự kiểm tra", "report_document": "12/BC-STP"}, actor="dm.sotuphap")
     ctx.clock.set(datetime(2025, 6, 20, 9, tzinfo=TZ))    # the units' deadline ended with Thu 19 Jun
+    sign_in(office, "cv.hoa")                               # four days on: yesterday's session has expired
     page = office.get("/office/reports/2025-Q2").get_data(as_text=True)
     assert 'data-unit="so-tu-phap" data-state="submitted"' in page and "12/BC-STP" in page
     assert page.count('data-state="overdue"') == 16 and 'id="late">16' in page

@@ -19,17 +19,18 @@ def login():
         return render_template("login.html")
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")
-    limiter = current_app.extensions["sign_in_limiter"]
-    keys = (f"ip:{request.remote_addr}", f"user:{username}")
-    if limiter.blocked(*keys):
-        return render_template("login.html", error=_("login_rate_limited"), username=username), 429
-    user = access.sign_in(current_app.extensions["engine"], username, password, request.remote_addr)
-    if user is None:
-        limiter.failed(*keys)
-        return render_template("login.html", error=_("login_failed"), username=username), 401
+    outcome = access.sign_in(current_app.extensions["engine"], username, password, request.remote_addr)
+    shown = username[:100]  # a name longer than any username is not echoed whole
+    if outcome.limited:
+        return render_template("login.html", error=_("login_rate_limited"), username=shown), 429
+    if outcome.actor is None:
+        return render_template("login.html", error=_("login_failed"), username=shown), 401
+    user = outcome.actor
+    if session.get("sid"):  # signing in over an earlier session ends that one
+        access.sign_out(current_app.extensions["engine"], session["sid"])
     lang = session.get("lang")
     session.clear()
-    session["username"] = user.username
+    session["sid"] = outcome.session_token
     if lang:
         session["lang"] = lang
     flash(_("login_welcome", name=user.full_name))
@@ -38,7 +39,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session on the server too: a copy of the cookie no longer works."""
+    if session.get("sid"):
+        access.sign_out(current_app.extensions["engine"], session["sid"])
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -1,16 +1,17 @@
-"""Sessions, sign-in rate limit and CSRF: who the request is from, and that a form is really theirs."""
+"""Sessions and CSRF: who the request is from, and that a form is really theirs.
+
+The cookie carries a session token; the engine says whose session it is, or that it has ended
+(signed out, ended by an admin, expired): access.actor_for_session. The sign-in limit is the
+engine's too (access.sign_in).
+"""
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from functools import wraps
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from engine.core.errors import NotFound
 from engine.regulation import access
 
 _UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -18,19 +19,20 @@ _UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 def init_app(app: Flask) -> None:
     """Load the signed-in user for every request and check CSRF on every unsafe one."""
-    app.extensions["sign_in_limiter"] = SignInLimiter()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["may"] = lambda question: g.actor is not None and getattr(access, f"may_{question}")(g.actor)
 
     @app.before_request
     def _load_user():
         g.actor = None  # who is asking: an access.Actor
-        username = session.get("username")
-        if username:
-            try:
-                g.actor = access.actor_named(current_app.extensions["engine"], username)
-            except NotFound:
-                session.clear()  # the account was deactivated since sign-in
+        token = session.get("sid")
+        if token:
+            g.actor = access.actor_for_session(current_app.extensions["engine"], token)
+            if g.actor is None:  # signed out elsewhere, ended by an admin, expired, or the account deactivated
+                lang = session.get("lang")
+                session.clear()
+                if lang:
+                    session["lang"] = lang
 
     @app.before_request
     def _check_csrf():
@@ -75,32 +77,3 @@ def allowed_if(question):
 
     return decorate
 
-
-class SignInLimiter:
-    """At most `limit` failed sign-ins per address and per username in `window` seconds.
-
-    Kept in memory: enough for the embedded single-process set-up; behind several processes
-    each keeps its own count, which still bounds guessing per process.
-    """
-
-    def __init__(self, limit: int = 5, window: float = 300.0):
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def blocked(self, *keys: str) -> bool:
-        """True when any key has used up its failures."""
-        with self._lock:
-            return any(len(self._recent(key)) >= self.limit for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        """Count a failure against each key."""
-        with self._lock:
-            for key in keys:
-                self._recent(key).append(time.monotonic())
-
-    def _recent(self, key: str) -> deque:
-        failures = self._failures[key]
-        while failures and failures[0] < time.monotonic() - self.window:
-            failures.popleft()
-        return failures

@@ -43,7 +43,11 @@ def open_context(config: Config | None = None, clock: Clock | None = None) -> En
 
 
 def seed_reference_data(ctx: EngineContext, actor: str = "seed") -> dict[str, int]:
-    """Insert the shipped settings, calendar overrides and organisation that the database lacks yet."""
+    """Insert the shipped settings, calendar overrides and organisation that the database lacks yet.
+
+    New users get the organisation file's demo password in demo mode only (DEMO_DATA=1); otherwise
+    none until an admin sets one: `python -m engine users set-password USER`.
+    """
     from engine.regulation import organisation
     from engine.worktime import calendar_overrides, timer_settings
     from engine.worktime.calendar import load_overrides
@@ -57,7 +61,8 @@ def seed_reference_data(ctx: EngineContext, actor: str = "seed") -> dict[str, in
             "calendar_overrides": calendar_overrides.seed(
                 session, load_overrides(folder / "calendar" / "vn-public-service.json"), actor, now),
         }
-        counts.update(organisation.seed_organisation(session, folder / "org" / "ben-tre-2023.json", now))
+        counts.update(organisation.seed_organisation(session, folder / "org" / "ben-tre-2023.json", now,
+                                                     demo=ctx.config.demo_data))
         return counts
 
 

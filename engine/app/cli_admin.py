@@ -1,4 +1,4 @@
-"""Admin commands of `python -m engine`: timer settings, the working-day calendar, API tokens.
+"""Admin commands of `python -m engine`: timer settings, the working-day calendar, API tokens, users.
 
 Split from engine/app/cli.py, which keeps the engine's own commands (migrate, deploy, validate,
 timers, worker) and the error handling every command shares.
@@ -11,7 +11,7 @@ from engine.app.cli import instant
 
 
 def add_admin_commands(commands) -> None:
-    """Add the settings, tokens and calendar command groups to the CLI's subparsers."""
+    """Add the settings, tokens, users and calendar command groups to the CLI's subparsers."""
     settings = commands.add_parser("settings", help="timer settings").add_subparsers(title="settings commands")
     settings.add_parser("list", help="every timer setting").set_defaults(run=_settings_list)
     change = settings.add_parser("set", help="change a setting (timers armed from now on use it)")
@@ -40,6 +40,17 @@ def add_admin_commands(commands) -> None:
     revoke.add_argument("token_id", type=int)
     revoke.add_argument("--by", required=True)
     revoke.set_defaults(run=_token_revoke)
+
+    users = commands.add_parser("users", help="users' passwords and sessions").add_subparsers(title="user commands")
+    password = users.add_parser("set-password", help="set a user's password, read from standard input "
+                                                     "(its first line); their open sessions end")
+    password.add_argument("username")
+    password.add_argument("--by", default="cli", help="who sets it")
+    password.set_defaults(run=_set_password)
+    end = users.add_parser("end-sessions", help="end every session of a user: they must sign in again")
+    end.add_argument("username")
+    end.add_argument("--by", required=True)
+    end.set_defaults(run=_end_sessions)
 
     calendar = commands.add_parser("calendar", help="working-day calendar").add_subparsers(title="calendar commands")
     add = calendar.add_parser("add-working-days", help="print the date N working days after an event")
@@ -78,6 +89,32 @@ def _token_revoke(args) -> int:
 
     api_tokens.revoke(open_context(), args.token_id, args.by)
     print(f"token {args.token_id} revoked")
+    return 0
+
+
+def _set_password(args) -> int:
+    import sys
+
+    from engine.app.bootstrap import open_context
+    from engine.regulation import access
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"password for {args.username}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    access.set_password(open_context(), args.username, password, args.by)
+    print(f"password of {args.username} set; their sessions were ended")
+    return 0
+
+
+def _end_sessions(args) -> int:
+    from engine.app.bootstrap import open_context
+    from engine.regulation import access
+
+    ended = access.end_sessions(open_context(), args.username, args.by)
+    print(f"{ended} session(s) of {args.username} ended")
     return 0
 
 

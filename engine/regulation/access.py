@@ -11,20 +11,23 @@ its unit changes with the data.
 Every question here is a plain function of the actor and what is asked about, so a page and the
 API route that does the same thing give the same answer (tests/test_access_matrix.py).
 
+Signing in: a password opens a session kept in the database (`sign_ins`), which signing out or an
+admin ends; failed sign-ins are counted there too, so every process of the app shares the limit.
 Role-addressed notifications reach the people acting in that role in the unit they name, and no one
 else (`notice_recipients`, and `Actor.notice_units` for the in-app list).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import audit
 from engine.core.db import retried
-from engine.core.errors import NotFound
-from engine.regulation import api_tokens, organisation
+from engine.core.errors import InvalidInput, NotFound
+from engine.regulation import api_tokens, organisation, sign_ins
 from engine.regulation.organisation import LANE_ROLES, Role, Unit, UnitKind, UserView
 
 OFFICE_ROLES = frozenset({Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER})
@@ -95,13 +98,107 @@ def actor_for_token(ctx, token: str) -> Actor | None:
         return actor_for(session, user) if user is not None else None
 
 
-def sign_in(ctx, username: str, password: str, address: str | None) -> Actor | None:
-    """Check a password, audit the attempt either way; the Actor on success, else None."""
+@dataclass(frozen=True)
+class SignInLimits:
+    """Failed sign-ins counted in `window`: a username from one address; one address (any username);
+    one username (any address: only addresses it has not signed in from lately are held back by it,
+    so guessing from elsewhere does not lock a person out of their own desk)."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_username_address: int = 5
+    per_address: int = 30
+    per_username: int = 50
+    known_for: timedelta = timedelta(days=30)  # an address a user signed in from this lately is theirs
+
+
+SIGN_IN_LIMITS = SignInLimits()
+SESSION_LIFETIME = timedelta(hours=8)  # a working day, as the session cookie
+PASSWORD_CHARS = (8, 1000)             # a set password's length; a longer one typed at sign-in is not hashed
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the Actor and the session token on success; `limited` when held back."""
+
+    actor: Actor | None
+    session_token: str | None = None
+    limited: bool = False
+
+
+def sign_in(ctx, username: str, password: str, address: str | None) -> SignIn:
+    """Check a password unless too many sign-ins failed lately; audit the attempt; open a session on success.
+
+    What is stored is cut to size first: the username to its column, the address to ADDRESS_CHARS.
+    """
+    name, address = username[:sign_ins.USERNAME_CHARS], sign_ins.cut_address(address)
+    limits = SIGN_IN_LIMITS
     with ctx.unit_of_work() as session:
-        user = organisation.verify_password(session, username, password)
-        audit.record(session, at=ctx.now(), actor=username or "?", action="sign_in" if user else "sign_in_failed",
-                     summary={"ip": address})
-        return actor_for(session, user) if user is not None else None
+        now = ctx.now()
+        if _held_back(session, name, address, now):
+            return SignIn(None, limited=True)  # neither checked nor stored: a flood adds no rows
+        user = None
+        if len(name) == len(username) and len(password) <= PASSWORD_CHARS[1]:
+            user = organisation.verify_password(session, name, password)
+        summary = {"ip": address} if len(name) == len(username) else {"ip": address, "username_chars": len(username)}
+        audit.record(session, at=now, actor=(name + ("…" if len(name) < len(username) else "")) or "?",
+                     action="sign_in" if user else "sign_in_failed", summary=summary)
+        sign_ins.forget(session, now - limits.window, now - limits.known_for)
+        if user is None:
+            sign_ins.record_failure(session, name, address, now)
+            return SignIn(None)
+        token = sign_ins.open_session(session, user.id, address, now, now + SESSION_LIFETIME)
+        return SignIn(actor_for(session, user), token)
+
+
+def _held_back(session: Session, username: str, address: str, now) -> bool:
+    limits = SIGN_IN_LIMITS
+    failed = sign_ins.failures_since(session, username, address, now - limits.window)
+    if failed.pair >= limits.per_username_address:
+        return True
+    if failed.address < limits.per_address and failed.username < limits.per_username:
+        return False
+    return not sign_ins.known_address(session, username, address, now - limits.known_for)
+
+
+def actor_for_session(ctx, token: str) -> Actor | None:
+    """The Actor of a signed-in browser's session, or None when it ended, expired or the user was deactivated."""
+    with ctx.unit_of_work(readonly=True) as session:
+        username = sign_ins.session_username(session, token, ctx.now())
+        try:
+            return actor_for(session, organisation.user_by_username(session, username)) if username else None
+        except NotFound:
+            return None
+
+
+def sign_out(ctx, token: str) -> None:
+    """End the session (its cookie no longer works, even if kept); audited."""
+    with ctx.unit_of_work() as session:
+        username = sign_ins.end_session(session, token, ctx.now())
+        if username is not None:
+            audit.record(session, at=ctx.now(), actor=username, action="sign_out")
+
+
+def end_sessions(ctx, username: str, by: str) -> int:
+    """An admin ends every session of a user (they must sign in again); audited. How many were open."""
+    with ctx.unit_of_work() as session:
+        user = organisation.user_by_username(session, username, include_inactive=True)
+        ended = sign_ins.end_sessions(session, user.id, ctx.now())
+        audit.record(session, at=ctx.now(), actor=by, action="sessions_ended",
+                     summary={"user": username, "sessions": ended})
+        return ended
+
+
+def set_password(ctx, username: str, password: str, by: str) -> None:
+    """An admin sets a user's password (the user's open sessions end); audited, the password never."""
+    shortest, longest = PASSWORD_CHARS
+    if len(password) < shortest:
+        raise InvalidInput("password_too_short", min=shortest)
+    if len(password) > longest:
+        raise InvalidInput("password_too_long", max=longest)
+    with ctx.unit_of_work() as session:
+        user = organisation.set_password(session, username, password)
+        sign_ins.end_sessions(session, user.id, ctx.now())
+        audit.record(session, at=ctx.now(), actor=by, action="password_set", summary={"user": username})
 
 
 def office_units(session: Session) -> list[str]:
@@ -117,6 +214,7 @@ def office_unit(session: Session) -> str:
     if code is None:
         raise NotFound("office_unit_missing")
     return code
+
 
 def _office_of(session: Session, unit_code: str) -> str | None:
     """The Office (unit of kind provincial_office) a unit belongs to, itself or as one of its divisions."""
@@ -148,7 +246,6 @@ def province_unit(session: Session, role: str) -> str | None:
     the PPC for its leaders, else the Office (an active one first)."""
     kind = UnitKind.PROVINCIAL_PEOPLES_COMMITTEE if role == Role.PPC_LEADER.value else UnitKind.PROVINCIAL_OFFICE
     return session.scalar(select(Unit.code).where(Unit.kind == kind).order_by(Unit.active.desc(), Unit.id).limit(1))
-
 
 
 # --- ready tasks (the inbox) -----------------------------------------------------------------

@@ -130,10 +130,11 @@ class UserView:
     roles: frozenset[Role]
 
 
-def seed_organisation(session: Session, path: Path, now: datetime) -> dict[str, int]:
+def seed_organisation(session: Session, path: Path, now: datetime, demo: bool = False) -> dict[str, int]:
     """Insert units and users of the seed file that are not there yet (by code / username); never overwrite.
 
-    An admin's restructuring is kept. New users get the file's public demo password, hashed once per run.
+    An admin's restructuring is kept. In demo mode new users get the file's public demo password, hashed
+    once per run; otherwise none: they cannot sign in until an admin sets one (access.set_password).
     """
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     ids: dict[str, int] = dict(session.execute(select(Unit.code, Unit.id)).all())
@@ -152,7 +153,7 @@ def seed_organisation(session: Session, path: Path, now: datetime) -> dict[str, 
         pending = [item for item in pending if item not in ready]
     known = set(session.scalars(select(User.username)))
     new_users = [item for item in raw.get("users", []) if item["username"] not in known]
-    password = raw.get("demo_password") if new_users else None
+    password = raw.get("demo_password") if new_users and demo else None
     password_hash = generate_password_hash(password) if password else None
     for item in new_users:
         if item["unit"] not in ids:
@@ -190,6 +191,15 @@ def verify_password(session: Session, username: str, password: str) -> UserView 
         return None
     valid = check_password_hash(user.password_hash, password) and user.active and unit.active
     return _user_view(session, user, unit) if valid else None
+
+
+def set_password(session: Session, username: str, password: str) -> UserView:
+    """Store a new password's hash for a user (deactivated ones too); NotFound for an unknown username."""
+    user, unit = _user_and_unit(session, username)
+    if user is None:
+        raise NotFound("user_not_found", user=username)
+    user.password_hash = generate_password_hash(password)
+    return _user_view(session, user, unit)
 
 
 def subtree_codes(session: Session, code: str) -> list[str]:
