@@ -7,8 +7,6 @@ from pathlib import Path
 import holidays
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from engine.worktime.calendar import (
     STATUTORY_NAMES,
     STATUTORY_SOURCE,
@@ -19,6 +17,8 @@ from engine.worktime.calendar import (
     load_overrides,
     statutory_holidays,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED = ROOT / "processes" / "calendar" / "vn-public-service.json"
 D = date.fromisoformat

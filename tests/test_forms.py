@@ -288,7 +288,8 @@ def test_fields_for_rendering():
     assert state.enum == ("not_started", "in_progress", "blocked", "done")
     assert state.enum_labels == ("Chưa thực hiện", "Đang thực hiện", "Gặp vướng mắc", "Đã hoàn thành")
     assert state.enum_labels_en[2] == "Blocked"
-    assert (work_done.kind, work_done.widget, work_done.title) == ("text", "textarea", "Công việc đã thực hiện, kết quả")
+    assert (work_done.kind, work_done.widget, work_done.title) == (
+        "text", "textarea", "Công việc đã thực hiện, kết quả")
     assert (difficulties.required, difficulties.title_en) == (False, "Difficulties and obstacles")
     assert (document.kind, document.widget, document.enum, document.read_only) == ("string", "text", None, False)
 

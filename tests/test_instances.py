@@ -32,7 +32,8 @@ def test_start_runs_to_first_user_task_with_lane_and_assignee(ctx, deploy):
     started = instances.start_instance(ctx, "three_step", {"unit": "so-tu-phap"}, actor="alice")
     assert started.status is InstanceStatus.RUNNING and started.definition_version == 1
     task = _only_task(ctx, started.id)
-    assert (task.bpmn_id, task.name, task.lane, task.assignee) == ("receive", "Tiếp nhận", "unit_focal_point", "so-tu-phap")
+    assert (task.bpmn_id, task.name, task.lane, task.assignee) == (
+        "receive", "Tiếp nhận", "unit_focal_point", "so-tu-phap")
     assert task.due_at is None
     assert task.created_at == ctx.clock.now()
 

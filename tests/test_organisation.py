@@ -78,7 +78,8 @@ def test_seed_inserts_parents_first_and_only_what_is_missing(ctx, seeded, tmp_pa
         {"code": "xa-an-duc-ba-tri", "name": "UBND xã An Đức", "kind": "commune", "parent": "huyen-moi"},
         {"code": "huyen-moi", "name": "UBND huyện mới", "kind": "district", "parent": "ubnd-tinh"},
         {"code": "tt-ba-tri", "name": "renamed?", "kind": "commune", "parent": "huyen-moi"}], "users": [
-        {"username": "dm.anduc", "full_name": "Nguyễn Văn A", "unit": "xa-an-duc-ba-tri", "roles": ["unit_focal_point"]},
+        {"username": "dm.anduc", "full_name": "Nguyễn Văn A", "unit": "xa-an-duc-ba-tri",
+         "roles": ["unit_focal_point"]},
         {"username": "dm.batri", "full_name": "someone else", "unit": "huyen-moi", "roles": ["admin"]}]}))
     for expected in ({"units": 2, "users": 1}, {"units": 0, "users": 0}):
         with ctx.unit_of_work() as session:

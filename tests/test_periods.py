@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar as gregorian
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -74,14 +75,14 @@ def test_six_nine_and_twelve_month_windows_all_open_on_15_december_of_the_previo
 
 def test_monthly_data_windows_tile_without_gaps_across_years():
     periods = periods_between(Cadence.MONTHLY, D("2024-01-01"), D("2027-12-31"))
-    for before, after in zip(periods, periods[1:]):
+    for before, after in pairwise(periods):
         assert after.data_from == before.data_to + timedelta(days=1)
 
 
 def test_quarterly_data_windows_tile_without_gaps_across_years():
     periods = periods_between(Cadence.QUARTERLY, D("2024-01-01"), D("2027-12-31"))
     assert len(periods) == 16
-    for before, after in zip(periods, periods[1:]):
+    for before, after in pairwise(periods):
         assert after.data_from == before.data_to + timedelta(days=1)
 
 
@@ -169,7 +170,7 @@ def test_120_monthly_periods_from_january_2025_have_no_gaps_or_overlaps_and_end_
         periods.append(next_period(periods[-1]))
     assert periods[0].start == D("2025-01-01")
     assert periods[-1].key == "2034-M12" and periods[-1].end == D("2034-12-31")
-    for before, after in zip(periods, periods[1:]):
+    for before, after in pairwise(periods):
         assert after.start == before.end + timedelta(days=1)
     for p in periods:
         assert p.end == date(p.year, p.index, gregorian.monthrange(p.year, p.index)[1])
