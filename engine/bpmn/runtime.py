@@ -230,7 +230,7 @@ def _parse_due(value: str, task) -> datetime:
 
 def _budget(workflow: BpmnWorkflow):
     # All the diagram code of one call here (one instance advanced, or its open tasks listed) shares
-    # one time budget (engine/bpmn/budget.py), so a chain of scripts each just under it is stopped too.
+    # one time budget (engine/bpmn/budget/), so a chain of scripts each just under it is stopped too.
     limits = getattr(getattr(workflow.script_engine, "environment", None), "limits", None)
     return budget.scope(limits.seconds) if limits is not None else contextlib.nullcontext()
 

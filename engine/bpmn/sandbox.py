@@ -250,7 +250,7 @@ def check_source(source: str, mode: str = "exec", allowed_functions: Iterable[st
 
 class SandboxEnvironment(TaskDataEnvironment):
     """Script environment for SpiffWorkflow that checks, caches and runs code with restricted builtins,
-    under a time and memory budget (engine/bpmn/budget.py)."""
+    under a time and memory budget (engine/bpmn/budget/)."""
 
     def __init__(self, functions: dict[str, Callable] | None = None, limits: budget.Limits | None = None):
         """Keep the project functions and the limits; they are fixed for the life of the environment."""

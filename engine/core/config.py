@@ -31,7 +31,7 @@ class Config:
     smtp_starttls: bool = False
     mail_from: str = "cddh@localhost"
     workflow_cache_size: int = 500           # instances kept restored in memory; 0 turns it off
-    # Diagram code (engine/bpmn/budget.py): seconds for one expression or script and for all of a
+    # Diagram code (engine/bpmn/budget/): seconds for one expression or script and for all of a
     # transaction's; growth of resident memory while one runs; items one operation may build or walk.
     diagram_time_limit: float = 1.0
     diagram_memory_limit: int = 100_000_000
