@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.core import audit
@@ -245,7 +246,18 @@ def province_unit(session: Session, role: str) -> str | None:
     """The unit a role-addressed notice names when the work is the province's and no unit is assigned:
     the PPC for its leaders, else the Office (an active one first)."""
     kind = UnitKind.PROVINCIAL_PEOPLES_COMMITTEE if role == Role.PPC_LEADER.value else UnitKind.PROVINCIAL_OFFICE
-    return session.scalar(select(Unit.code).where(Unit.kind == kind).order_by(Unit.active.desc(), Unit.id).limit(1))
+    # Asked for every such notice of a step: read once per transaction (a reorganisation is its own).
+    known = session.info.setdefault("province_units", {})
+    if kind not in known:
+        known[kind] = session.connection().execute(_province_unit_query(), {"kind": kind.value}).scalar()
+    return known[kind]
+
+
+@cache
+def _province_unit_query():
+    units = Unit.__table__
+    return (select(units.c.code).where(units.c.kind == bindparam("kind"))
+            .order_by(units.c.active.desc(), units.c.id).limit(1))
 
 
 # --- ready tasks (the inbox) -----------------------------------------------------------------
