@@ -5,12 +5,21 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine.core import i18n
-from engine.core.errors import Conflict, DeployRefused, DiagramError, EngineError, InvalidInput, NotFound, Unavailable
+from engine.core.errors import (
+    Conflict,
+    DeployRefused,
+    DiagramError,
+    EngineError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+)
 
 from .i18n import current_language
 
-STATUS = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422), (DiagramError, 500),
-          (Unavailable, 503))
+STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422),
+          (DiagramError, 500), (Unavailable, 503))
 
 
 def status_of(error: EngineError) -> int:

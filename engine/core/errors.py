@@ -60,6 +60,12 @@ class TaskNotFound(NotFound):
         self.task_id = task_id
 
 
+class Forbidden(EngineError):
+    """The access rules (engine/regulation/access.py) say no to this person; the key says why."""
+
+    code = "forbidden"
+
+
 class Conflict(EngineError):
     """The request raced another change, or the object is not in a state that allows it."""
 

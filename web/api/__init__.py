@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from engine.bpmn import forms
 from engine.bpmn.forms import FormInvalid
 from engine.core import i18n
-from engine.core.errors import EngineError, InvalidInput
+from engine.core.errors import EngineError, Forbidden, InvalidInput
 from engine.regulation import access
 
 from ..errors import headers_of, http_error, status_of
@@ -75,9 +75,10 @@ def ctx():
     return current_app.extensions["engine"]
 
 
-def forbid_unless(allowed: bool, key: str):
-    """A 403 response when the access question said no (saying why: catalog key "error.<key>"), else None."""
-    return None if allowed else error(403, "forbidden", i18n.text(f"error.{key}", language()))
+def forbid_unless(allowed: bool, key: str) -> None:
+    """Refuse (403, saying why: catalog key "error.<key>") when the access question said no."""
+    if not allowed:
+        raise Forbidden(key)
 
 
 def body_matching(schema: dict, optional: bool = False) -> dict:

@@ -35,25 +35,23 @@ def mark_notifications_read():
 @bp.get("/feedback")
 def feedback_register():
     """The Office's register of feedback received, with what it did (urging, direction)."""
-    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
-    return refused or jsonify(items=to_json(task_queries.feedback_register(
+    forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    return jsonify(items=to_json(task_queries.feedback_register(
         ctx(), open_only=request.args.get("open") == "1")))
 
 
 @bp.get("/reporting-rounds")
 def list_rounds():
     """The reporting rounds opened, newest first, and the cadences that open by themselves."""
-    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
-    return refused or jsonify(items=to_json(report_queries.list_rounds(ctx())),
+    forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
+    return jsonify(items=to_json(report_queries.list_rounds(ctx())),
                               automatic=sorted(c.value for c in reporting_plan.automatic_cadences(ctx())))
 
 
 @bp.post("/reporting-rounds")
 def open_round():
     """Open the round of the period containing a day: {"cadence", "period_day", "kinds"?}."""
-    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
-    if refused:
-        return refused
+    forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
     body = body_matching(openapi.ROUND)
     try:
         day = date.fromisoformat(str(body.get("period_day")))
@@ -68,9 +66,7 @@ def open_round():
 @bp.get("/reporting-rounds/<period_key>")
 def show_round(period_key: str):
     """One round: each unit's report, in or not, on time or late."""
-    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
-    if refused:
-        return refused
+    forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
     round_view, reports = report_queries.round_reports(ctx(), period_key)
     return jsonify(round=to_json(round_view), reports=to_json(reports))
 
@@ -78,9 +74,7 @@ def show_round(period_key: str):
 @bp.put("/reporting-plan")
 def set_plan():
     """Choose the cadences whose rounds the worker opens by itself: {"automatic": [...]}."""
-    refused = forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
-    if refused:
-        return refused
+    forbid_unless(access.may_follow_province(g.actor), _OFFICE_ONLY)
     chosen = body_matching(openapi.PLAN)["automatic"]
     saved = reporting_plan.set_automatic_cadences(ctx(), chosen, g.actor.username)
     return jsonify(automatic=sorted(c.value for c in saved))
@@ -89,6 +83,6 @@ def set_plan():
 @bp.get("/processes")
 def list_processes():
     """Deployed process versions and the most recent instances."""
-    refused = forbid_unless(access.may_read_processes(g.actor), "process_readers_only")
-    return refused or jsonify(definitions=to_json(definitions.list_definitions(ctx())),
+    forbid_unless(access.may_read_processes(g.actor), "process_readers_only")
+    return jsonify(definitions=to_json(definitions.list_definitions(ctx())),
                               instances=to_json(instances.list_instances(ctx(), limit=50)))

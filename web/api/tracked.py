@@ -40,9 +40,7 @@ def tracked_task(task_id: int):
 def record_progress(task_id: int):
     """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.update, "lead_focal_updates")
-    if refused:
-        return refused
+    forbid_unless(page.abilities.update, "lead_focal_updates")
     body = body_matching(openapi.PROGRESS)
     update_id = tracking.record_progress(ctx(), task_id, g.actor.unit_code,
                                          {k: body.get(k) for k in PROGRESS_FIELDS}, g.actor.username)
@@ -53,9 +51,7 @@ def record_progress(task_id: int):
 def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b): {"note": "..."}."""
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.request_update, "office_requests_update")
-    if refused:
-        return refused
+    forbid_unless(page.abilities.request_update, "office_requests_update")
     body = body_matching(openapi.REQUEST_UPDATE)
     instance_id = tracking.request_update(ctx(), task_id, str(body.get("note") or ""), g.actor.username)
     return jsonify(instance_id=instance_id), 201
@@ -65,9 +61,7 @@ def request_update(task_id: int):
 def delegate(task_id: int):
     """The lead unit passes parts to units below it: {"parts": [{"unit", "content", "deadline"?}]}."""
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
-    refused = forbid_unless(page.abilities.delegate, "lead_focal_delegates")
-    if refused:
-        return refused
+    forbid_unless(page.abilities.delegate, "lead_focal_delegates")
     body = body_matching(openapi.DELEGATE)
     try:
         parts = [tracking.DelegatedPart(str(p.get("unit", "")).strip(), str(p.get("content", "")),
@@ -82,9 +76,7 @@ def delegate(task_id: int):
 @bp.post("/documents")
 def register_document():
     """Register an assigning document with its tasks (the Office); a classified one is refused."""
-    refused = forbid_unless(access.may_register_documents(g.actor), "office_registers")
-    if refused:
-        return refused
+    forbid_unless(access.may_register_documents(g.actor), "office_registers")
     body = body_matching(openapi.DOCUMENT)
     try:
         document = tracking.DocumentInput(
@@ -107,9 +99,7 @@ def register_document():
 @bp.post("/feedback")
 def file_feedback():
     """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
-    refused = forbid_unless(access.may_file_feedback(g.actor), "feedback_filers_only")
-    if refused:
-        return refused
+    forbid_unless(access.may_file_feedback(g.actor), "feedback_filers_only")
     body = body_matching(openapi.FEEDBACK)
     feedback_id = tracking.file_feedback(ctx(), parse_id(body.get("task_id"), "task_id"), g.actor.unit_code,
                                          body.get("content", ""), g.actor.username)
