@@ -29,7 +29,7 @@ def _actor(ctx, username):
 
 def test_the_rule(shipped):
     hoa, minh = _actor(shipped, "cv.hoa"), _actor(shipped, "cv.minh")
-    lane = "Chuyên viên theo dõi"
+    lane = "tracking_specialist"
     assert access.may_complete(hoa, None) and access.may_complete(hoa, "cv.hoa")
     assert not access.may_complete(minh, "cv.hoa")
     assert access.may_take_over(minh, lane, "vp-ubnd", "cv.hoa")

@@ -150,7 +150,7 @@ def test_units_report_to_their_focal_point_by_the_internal_deadline(quarter):
     # Cut-off Sat 14 Jun -> Mon 16 Jun (Art. 148.5); 3 working days after: 17, 18, 19 Jun.
     assert opened.due_at == datetime(2025, 6, 20, tzinfo=TZ)
     task = _ready(ctx, opened.reports[GT])["submit_report"]
-    assert (task.lane, task.assignee, task.due_at) == ("Đầu mối đơn vị", GT, datetime(2025, 6, 20, tzinfo=TZ))
+    assert (task.lane, task.assignee, task.due_at) == ("unit_focal_point", GT, datetime(2025, 6, 20, tzinfo=TZ))
     assert _reports(ctx)[GT].due_at == task.due_at and _reports(ctx)[GT].instance_id == opened.reports[GT]
     assert (GT, "unit_focal_point", task.name) in _notes(ctx, "task_ready")
     with ctx.unit_of_work(readonly=True) as session:
@@ -221,7 +221,7 @@ def test_the_office_consolidates_the_period(quarter):
     ctx, opened, _ = quarter
     task = _ready(ctx, opened.consolidation_instance_id)["consolidate"]
     # Units' deadline ends with Thu 19 Jun; 2 working days after: 20 and 23 Jun, before the 25th.
-    assert (task.lane, task.assignee, task.due_at) == ("Chuyên viên theo dõi", None, datetime(2025, 6, 24, tzinfo=TZ))
+    assert (task.lane, task.assignee, task.due_at) == ("tracking_specialist", None, datetime(2025, 6, 24, tzinfo=TZ))
     assert ("vp-ubnd", "tracking_specialist", task.name) in _notes(ctx, "task_ready")
     _at(ctx, 2025, 6, 18, 10)
     _do(ctx, opened.reports[GT], "submit_report", {"content": "Kết quả tự kiểm tra", "report_document": "45/BC-SGTVT"})

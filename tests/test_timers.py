@@ -41,7 +41,7 @@ def test_reminder_then_escalation_to_the_office_leader_after_seven_working_days(
     assert fire_due_timers(ctx).fired == [(feedback.id, "limit_exceeded")]
     assert _ready(ctx, feedback.id) == ["check_feedback", "handle_overdue"]
     leader = [t for t in instances.list_ready_tasks(ctx, instance_id=feedback.id) if t.bpmn_id == "handle_overdue"]
-    assert leader[0].lane == "Lãnh đạo Văn phòng"
+    assert leader[0].lane == "office_leader"
     with ctx.unit_of_work(readonly=True) as session:
         fired = [e.summary["timers"] for e in audit.entries_for(session, feedback.id) if e.action == "timer_fired"]
     assert fired == [["remind_office"], ["limit_exceeded"]]

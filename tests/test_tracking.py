@@ -84,7 +84,7 @@ def test_registering_assigns_each_task_to_its_lead_unit_with_a_review_deadline(p
     registered = _register(province, WITH_DEADLINE, NO_DEADLINE)
     assert len(registered.task_ids) == 2
     review = _ready(province, registered.instance_ids[0])["review_receipt"]
-    assert review.assignee == "so-giao-thong-van-tai" and review.lane == "Đầu mối đơn vị"
+    assert review.assignee == "so-giao-thong-van-tai" and review.lane == "unit_focal_point"
     assert review.due_at == datetime(2025, 4, 24, tzinfo=TZ)  # 2 working days: Tue 22, Wed 23 Apr
     assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "task_ready")
     assert _task(province, registered.task_ids[1]).status is TaskStatus.NO_DEADLINE
@@ -257,7 +257,7 @@ def _feedback(province):
 def test_art_15_5_urging_within_seven_working_days_copies_the_provider(province):
     task_id, feedback_id, instance = _feedback(province)
     check = _ready(province, instance)["check_feedback"]
-    assert check.due_at == datetime(2025, 5, 9, tzinfo=TZ) and check.lane == "Chuyên viên theo dõi"
+    assert check.due_at == datetime(2025, 5, 9, tzinfo=TZ) and check.lane == "tracking_specialist"
     _do(province, instance, "check_feedback", {"decision": "urge", "assessment": "Phản ánh đúng"})
     with pytest.raises(FormInvalid) as refused:
         _do(province, instance, "issue_urging", {"number_symbol": "đôn đốc", "issued_on": "2025-04-28", "summary": "x"})
@@ -280,7 +280,7 @@ def test_art_15_5_asking_the_leadership_then_notifying_the_direction(province):
     _, feedback_id, instance = _feedback(province)
     _do(province, instance, "check_feedback", {"decision": "ask_direction", "assessment": "Cần ý kiến lãnh đạo"})
     ask = _ready(province, instance)["ask_direction"]
-    assert ask.lane == "Lãnh đạo Văn phòng"
+    assert ask.lane == "office_leader"
     _do(province, instance, "ask_direction", {"direction": "Giao Sở GTVT hoàn thành trước 15/5/2025"})
     _do(province, instance, "notify_direction", {"notice_number": "210/TB-VPUBND", "issued_on": "2025-04-30"})
     with province.unit_of_work(readonly=True) as session:

@@ -18,7 +18,9 @@ from engine.bpmn.sandbox import check_source
 from engine.bpmn.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-NS = {"bpmn": BPMN, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+ROLE_ATTRIBUTE = f"{{{SPIFF}}}role"  # on a lane: the role whose people receive its tasks
 _PREFIXES = {v: k for k, v in NS.items()} | {"http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi"}
 _CONTAINERS = {f"{{{BPMN}}}{t}" for t in ("definitions", "process", "subProcess", "transaction", "adHocSubProcess")}
 _XSD_LOCK = threading.Lock()
@@ -78,6 +80,7 @@ class Problem:
     line: int | None
     element_id: str | None
     message: str
+    severity: str = "error"  # "error" refuses a deploy; "warning" (modelling lint) is shown, not enforced
 
     def __str__(self) -> str:
         """'FILE:LINE: [ELEMENT_ID] message', leaving out the parts that are unknown."""
@@ -225,14 +228,25 @@ def _spiff_parse(tree, executable, data, filename):
     except Exception as e:
         return [], [_exception_problem(e, tree, filename)]
     definitions, problems = [], []
+    roles = lane_roles(tree)
     for proc in executable:
         pid = proc.get("id")
         try:
             spec, subprocesses = parser.get_spec(pid), parser.get_subprocess_specs(pid)
+            for task_spec in (t for s in (spec, *subprocesses.values()) for t in s.task_specs.values()):
+                if task_spec.bpmn_id in roles:  # a task's lane is its role from here on, never its label
+                    task_spec.lane = roles[task_spec.bpmn_id]
             definitions.append(ParsedDefinition(pid, proc.get("name"), spec, subprocesses, data))
         except Exception as e:
             problems.append(_exception_problem(e, tree, filename))
     return definitions, problems
+
+
+def lane_roles(tree) -> dict[str, str]:
+    """Element id -> the role its lane names (spiffworkflow:role), for the elements of lanes that name one."""
+    return {ref.text.strip(): lane.get(ROLE_ATTRIBUTE)
+            for lane in tree.iter(f"{{{BPMN}}}lane") if lane.get(ROLE_ATTRIBUTE)
+            for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
 
 
 def _exception_problem(exc, tree, filename):

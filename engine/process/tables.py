@@ -48,6 +48,24 @@ class DefinitionVersion(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")  # why the analyst deployed it
+
+
+class ProcessDraft(Base):
+    """An analyst's unsaved work on one process: its diagram and forms, not yet a version.
+
+    One draft per process, shared by the analysts (they see who saved it last); deploying or
+    discarding it removes it. `base_version` is the version it started from, to warn of a newer one.
+    """
+
+    __tablename__ = "process_drafts"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)  # form file name -> JSON Schema text
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class ProcessInstance(Base):

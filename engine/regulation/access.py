@@ -34,6 +34,7 @@ from engine.regulation.organisation import LANE_ROLES, Role, Unit, UnitKind, Use
 OFFICE_ROLES = frozenset({Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER})
 # Who may read the deployed diagrams and recent instances.
 PROCESS_READERS = frozenset({Role.ADMIN, Role.PROCESS_ANALYST, *OFFICE_ROLES})
+DIAGRAM_EDITORS = frozenset({Role.PROCESS_ANALYST, Role.ADMIN})
 # Districts and agencies report a late department (Art. 16.4), and so may the units below them.
 FEEDBACK_UNIT_KINDS = frozenset({UnitKind.DISTRICT, UnitKind.OTHER_AGENCY, UnitKind.COMMUNE, UnitKind.SUB_UNIT})
 FEEDBACK_ROLES = frozenset({Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER})
@@ -263,8 +264,8 @@ def _province_unit_query():
 # --- ready tasks (the inbox) -----------------------------------------------------------------
 
 def lanes_for(roles: frozenset[str]) -> list[str]:
-    """The diagram lanes whose tasks people acting in these roles may act on."""
-    return [lane for lane, role in LANE_ROLES.items() if role.value in roles]
+    """The diagram lanes whose tasks people acting in these roles may act on (a lane names its role)."""
+    return [role.value for role in LANE_ROLES if role.value in roles]
 
 
 def may_act_on(actor: Actor, lane: str | None, assignee: str | None) -> bool:
@@ -321,3 +322,9 @@ def may_file_feedback(actor: Actor) -> bool:
 def may_read_processes(actor: Actor) -> bool:
     """The deployed diagrams and recent instances."""
     return bool(actor.held & PROCESS_READERS)
+
+
+def may_edit_diagrams(actor: Actor) -> bool:
+    """Open the workbench: edit drafts, check and dry-run them, deploy versions, migrate instances, roll
+    back. Analysts and admins only; every deploy, migration and roll-back is audited."""
+    return bool(actor.held & DIAGRAM_EDITORS)

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from engine.core import i18n
 from engine.regulation import access
 from engine.regulation.access import Actor
-from engine.regulation.organisation import LANE_ROLES
 from engine.regulation.records import Notification, NotificationRead
 
 _N = Notification.__table__
@@ -137,10 +136,9 @@ def after_step(session: Session, view) -> None:
 
 def tasks_ready(session: Session, instance_id: int, new_tasks, now: datetime) -> None:
     """Tell the holders of each new task's lane role (in its assignee unit) that it is theirs."""
-    for task in new_tasks:
-        role = LANE_ROLES.get(task.lane or "", task.lane)
+    for task in new_tasks:  # a lane names its role (deploy refuses one that does not)
         notify(session, kind=NotificationKind.TASK_READY, params={"task": task.name or task.bpmn_id}, now=now,
-               unit_code=task.assignee, role=role.value if hasattr(role, "value") else role, instance_id=instance_id)
+               unit_code=task.assignee, role=task.lane, instance_id=instance_id)
 
 
 def _recipient_filter(actor: Actor):

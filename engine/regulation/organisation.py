@@ -53,15 +53,10 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
-# Diagrams name lanes in Vietnamese for the people who read them; this is the one place that
-# says which role each lane stands for.
-LANE_ROLES: dict[str, Role] = {
-    "Chuyên viên theo dõi": Role.TRACKING_SPECIALIST,
-    "Lãnh đạo Văn phòng": Role.OFFICE_LEADER,
-    "Lãnh đạo UBND tỉnh": Role.PPC_LEADER,
-    "Đầu mối đơn vị": Role.UNIT_FOCAL_POINT,
-    "Thủ trưởng đơn vị": Role.UNIT_LEADER,
-}
+# The roles a diagram's lane may name (spiffworkflow:role): a lane's label is for people to read and may
+# change freely; its role decides who receives its tasks (docs/workbench.md, "The diagram contract").
+LANE_ROLES: tuple[Role, ...] = (Role.TRACKING_SPECIALIST, Role.OFFICE_LEADER, Role.PPC_LEADER,
+                                Role.UNIT_FOCAL_POINT, Role.UNIT_LEADER)
 
 
 class Unit(Base):

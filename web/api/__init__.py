@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
+import pkgutil
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -61,13 +63,19 @@ def _engine(failure: EngineError):
 
 def init_app(app) -> None:
     """Register the routes; every error under /api/ is JSON of one shape, Flask's 404 and 405 included."""
-    from . import office, tasks, tracked  # noqa: F401 - importing registers their routes on bp
+    for module in area_modules():  # importing an area module registers its routes on bp
+        importlib.import_module(module)
 
     app.register_blueprint(bp)
 
     @app.errorhandler(HTTPException)
     def _http(failure):
         return http_error(failure)
+
+
+def area_modules() -> list[str]:
+    """The modules of this package that hold routes (every one but the OpenAPI document), by name."""
+    return [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if m.name != "openapi"]
 
 
 def ctx():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import types
 import typing
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from engine.regulation.reporting import REPORTING_KINDS
 from engine.worktime.periods import Cadence
 
 from ..inputs import ID_MAX
+from . import area_modules
 
 STRING, TEXT, DATE = {"type": "string"}, {"type": "string"}, {"type": "string", "format": "date"}
 DATE_TIME = {"type": "string", "format": "date-time"}
@@ -253,6 +255,8 @@ def document() -> dict:
                                       "responses": {"200": {"description": "OpenAPI", "content": _json(
                                           {"type": "object"})}}}},
     }
+    for module in area_modules():  # an area may describe its own routes beside them: openapi_paths()
+        paths.update(getattr(importlib.import_module(module), "openapi_paths", dict)())
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{i18n.text('app_title')} — API", "version": "1"},
