@@ -14,7 +14,7 @@ ASSETS_STAMP := $(VENDOR)/.installed
 LOCK_TOOL := /tmp/engine-lock-tool
 UV_COMPILE := $(LOCK_TOOL)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test lint setup dev-setup assets migrate deploy bench lock clean
+.PHONY: run test lint setup dev-setup assets modeler-bundle migrate deploy bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,22 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt requirements-dev.lock | $(BI
 	touch $@
 
 # Browser assets come from npm (pinned in package-lock.json) and keep their licence files.
-$(ASSETS_STAMP): package.json package-lock.json
+$(ASSETS_STAMP): package.json package-lock.json $(wildcard web/modeler/src/*)
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/bpmn-js
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	$(MAKE) --no-print-directory modeler-bundle
 	touch $(ASSETS_STAMP)
+
+# The analyst's modeler (web/modeler/src, docs/workbench.md): one esbuild bundle, its CSS and the licences.
+MODELER := $(VENDOR)/modeler
+modeler-bundle:
+	mkdir -p $(MODELER)/bpmn-js $(MODELER)/properties-panel $(MODELER)/bpmn-js-properties-panel
+	node_modules/.bin/esbuild web/modeler/src/index.js --bundle --minify --format=iife --log-level=warning --outfile=$(MODELER)/modeler.js
+	cp -r node_modules/bpmn-js/dist/assets node_modules/bpmn-js/LICENSE $(MODELER)/bpmn-js/
+	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css node_modules/@bpmn-io/properties-panel/LICENSE $(MODELER)/properties-panel/
+	cp node_modules/bpmn-js-properties-panel/LICENSE $(MODELER)/bpmn-js-properties-panel/
 
 assets: $(ASSETS_STAMP)
 
