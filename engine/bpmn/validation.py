@@ -53,7 +53,8 @@ UNSUPPORTED = (
      "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored",
      "sourceRef", "//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"),
     (".//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef",
-     "data association refers to '{text}', which is not a data object reference",
+     "data association refers to {target}: the engine reads and writes data only through a data object"
+     " reference (a data object drawn on the diagram)",
      "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
     ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),  # SpiffWorkflow refuses the file
 )
@@ -117,7 +118,8 @@ def _validate(data, filename, functions, max_bytes):
         return [], problems
     executable = tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS)
     if not executable:
-        return [], [Problem(filename, tree.getroot().sourceline, None,
+        where = _main_process(tree)  # located on the pool (or process) to mark, so the modeler can show it
+        return [], [Problem(filename, where.sourceline, where.get("id"),
                             'no executable process: set isExecutable="true" on the process to deploy')]
     runnable = _runnable(tree, executable)
     others = tree.xpath("/bpmn:definitions/*[not(self::bpmn:process)]", namespaces=NS)  # messages, signals...
@@ -151,6 +153,7 @@ def _xsd_problems(tree, filename):
 
 def _unsupported(processes, filename):
     groups, targets = {}, {}  # one problem per element and rule: ten bad data inputs are one mistake
+    ids = {}  # id -> element of the whole file, filled once if a message needs to describe a reference
     for proc in processes:
         for xpath, msg, ref, allowed in ((*rule, None, None)[:4] for rule in UNSUPPORTED):
             if allowed and allowed not in targets:
@@ -161,7 +164,8 @@ def _unsupported(processes, filename):
     problems = []
     for (owner, msg), els in groups.items():
         els = list(els)
-        text = msg.format_map(defaultdict(str, els[0].attrib, text=(els[0].text or "").strip()))
+        text = msg.format_map(defaultdict(str, els[0].attrib, text=(els[0].text or "").strip(),
+                                          target=_described(els[0], ids) if "{target}" in msg else ""))
         more = f" (and {len(els) - 1} more like it)" if len(els) > 1 else ""
         problems.append(Problem(filename, els[0].sourceline, owner, _one_line(text + more)))
     return problems
@@ -182,10 +186,53 @@ def _expression_problems(elements, filename, functions):
                     found = check_source(text, mode, functions) if text.strip() else []
                 if found:  # one-line expressions are quoted back so the analyst sees what was read
                     shown = f" `{_one_line(text)[:60]}`" if mode != "exec" and text.strip() else ""
+                    if mode != "timer" and found[0].startswith("syntax error") and (lang := _foreign(node, text)):
+                        found = [*found, f"it is written in {lang}, but the engine reads Python expressions"]
                     found = "; ".join(found).replace("(line ", "(script line ")  # Problem.line is the XML line
                     problems.append(Problem(filename, node.sourceline, _owner_id(node),
                                             _one_line(f"{label}{shown} rejected: {found}")))
     return problems
+
+
+def _described(ref, ids):
+    """What a reference's text names, for an analyst: "'Employee number' (a dataInput)" rather than a bare id."""
+    if not ids:
+        ids.update((e.get("id"), e) for e in ref.getroottree().iter(etree.Element) if e.get("id"))
+    target_id = (ref.text or "").strip()
+    target = ids.get(target_id)
+    if target is None:
+        return f"'{target_id}', which does not exist,"
+    return f"'{target.get('name') or target_id}' (a {etree.QName(target).localname})"
+
+
+def _foreign(node, text):
+    """The language another tool wrote an expression in, when it says so or it is unmistakable, else None.
+    (Files declare XPath, BPMN's default, whatever they hold, so only an expression's own claim counts.)"""
+    source = text.strip()
+    if source.startswith(("${", "#{")):
+        return "JUEL (Camunda 7, Activiti, Flowable)"
+    if source.startswith("="):
+        return "FEEL (Camunda 8)"
+    if "getDataObject(" in source:  # the XPath functions of the BPMN specification
+        return "XPath"
+    declared = node.get("language") or node.getroottree().getroot().get("expressionLanguage") or ""
+    own = node.get("language") is not None
+    for mark, name in (("feel", "FEEL"), ("groovy", "Groovy"), ("javascript", "JavaScript"), ("juel", "JUEL"),
+                       ("xpath", "XPath")):
+        if mark in declared.lower() and (own or mark != "xpath"):
+            return name
+    return None
+
+
+def _main_process(tree):
+    """The element an analyst clicks for the file's main process: the pool of the first process that has
+    flow elements (a pool with none is another party, drawn closed), else that process, else the root."""
+    processes = tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)
+    main = next((p for p in processes if len(p.xpath("bpmn:sequenceFlow", namespaces=NS))), None)
+    if main is None:
+        return processes[0] if processes else tree.getroot()
+    pools = tree.xpath("//bpmn:participant[@processRef=$p]", namespaces=NS, p=main.get("id"))
+    return pools[0] if pools else main
 
 
 def _timer_problems(text, kind, functions):
