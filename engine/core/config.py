@@ -23,6 +23,7 @@ class Config:
     demo_data: bool = False                  # fill an empty database with the demo province at start
     secure_cookies: bool = False             # set behind HTTPS: cookies only travel encrypted
     attachments_dir: Path = ROOT / "var" / "attachments"
+    dry_runs_dir: Path = ROOT / "var" / "dry-runs"   # analysts' dry runs: a throwaway SQLite file each
     max_attachment_bytes: int = 20_000_000
     smtp_host: str = ""                      # empty: e-mail delivery is off
     smtp_port: int = 25
@@ -51,6 +52,7 @@ class Config:
             demo_data=env.get("DEMO_DATA", "0") in ("1", "true", "yes"),
             secure_cookies=env.get("SECURE_COOKIES", "0") in ("1", "true", "yes"),
             attachments_dir=Path(env.get("ATTACHMENTS_DIR", base.attachments_dir)),
+            dry_runs_dir=Path(env.get("DRY_RUNS_DIR", base.dry_runs_dir)),
             max_attachment_bytes=int(env.get("MAX_ATTACHMENT_BYTES", base.max_attachment_bytes)),
             smtp_host=env.get("SMTP_HOST", base.smtp_host),
             smtp_port=int(env.get("SMTP_PORT", base.smtp_port)),
