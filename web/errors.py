@@ -27,6 +27,14 @@ def status_of(error: EngineError) -> int:
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
 
 
+def details_of(error: EngineError) -> dict:
+    """What an error's JSON carries beside code and message: a refused diagram's located problems."""
+    if isinstance(error, DeployRefused):
+        return {"problems": [{"element_id": p.element_id, "line": p.line, "message": p.message,
+                              "severity": getattr(p, "severity", "error")} for p in error.problems]}
+    return {}
+
+
 def headers_of(error: EngineError) -> dict[str, str]:
     """Response headers a domain error asks for: when to try again after a database failure."""
     return {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
@@ -38,7 +46,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def _engine_error(error: EngineError):
         status, message = status_of(error), error.text(message_language())
-        body = {"error": {"code": error.code, "message": message}}
+        body = {"error": {"code": error.code, "message": message, **details_of(error)}}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(body), status, headers_of(error)
         return render_template("error.html", code=error.code, message=message), status, headers_of(error)
