@@ -48,8 +48,11 @@ def test_start_list_show_and_retry_an_instance_in_error(tmp_path):
 
 
 SCRIPT_FIRST = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs" targetNamespace="http://x">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs" targetNamespace="http://x">
   <bpmn:process id="script_first" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Đơn vị" spiffworkflow:role="unit_focal_point">
+      <bpmn:flowNodeRef>check</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="compute"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
       <bpmn:script>share = 10 / divisor</bpmn:script></bpmn:scriptTask>

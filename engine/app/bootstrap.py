@@ -33,11 +33,15 @@ def diagram_function_names() -> set[str]:
 
 def open_context(config: Config | None = None, clock: Clock | None = None) -> EngineContext:
     """A ready-to-use engine context for the configured database."""
-    from engine.regulation import notifications, reporting, task_actions
+    from engine.bpmn.contract import Contract
+    from engine.process.actions import declared_reads
+    from engine.regulation import notifications, organisation, process_inputs, reporting, task_actions
 
     ctx = build_context(config, clock)
     ctx.functions = diagram_functions(ctx)
     ctx.actions = {**task_actions.ACTIONS, **reporting.ACTIONS}
+    ctx.contract = Contract(roles=frozenset(role.value for role in organisation.LANE_ROLES),
+                            actions=declared_reads(ctx.actions), start_data=process_inputs.START_DATA)
     ctx.step_hooks = [notifications.after_step]
     return ctx
 

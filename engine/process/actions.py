@@ -34,6 +34,22 @@ class ActionContext:
 Action = Callable[[ActionContext], None]
 
 
+def reads(**fields: str) -> Callable[[Action], Action]:
+    """Declare the data an action reads, field -> type (engine/bpmn/contract.py TYPES): deploy refuses a
+    diagram that does not provide them before the element naming the action (docs/workbench.md)."""
+
+    def declare(action: Action) -> Action:
+        action.reads = dict(fields)  # type: ignore[attr-defined]
+        return action
+
+    return declare
+
+
+def declared_reads(actions: dict[str, Action]) -> dict[str, dict[str, str]]:
+    """Action name -> the fields it reads, as declared with @reads (none declared: reads nothing)."""
+    return {name: dict(getattr(action, "reads", {})) for name, action in actions.items()}
+
+
 def run(ctx, session: Session, instance_id: int, process_id: str, reached, actor: str, now: datetime) -> None:
     """Run the actions of the elements a step reached, in order, in the caller's transaction."""
     for item in reached:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.bpmn import timer_clock
+from engine.bpmn.contract import Contract
 from engine.bpmn.serialization import WorkflowCodec
 from engine.core import clock as clocks
 from engine.core.config import Config
@@ -29,6 +30,8 @@ class EngineContext:
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
     calendars: CalendarCache = field(default_factory=CalendarCache)
     actions: dict[str, Callable[..., None]] = field(default_factory=dict)
+    # What deploy holds diagrams to: lanes' roles, actions' data, processes' start data (engine/bpmn/contract.py).
+    contract: Contract = field(default_factory=Contract)
     # Called with (session, InstanceView) after every step, in its transaction: how the layers above
     # (notifications) follow steps without the step code knowing them.
     step_hooks: list[Callable[[Session, Any], None]] = field(default_factory=list)

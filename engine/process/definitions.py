@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.bpmn import elements
-from engine.bpmn.forms import load_form
+from engine.bpmn import contract, elements
+from engine.bpmn.forms import Form, form_from_json
 from engine.bpmn.validation import Problem, validate_bpmn
+from engine.bpmn.xmlsafe import parse_xml
 from engine.core import audit
 from engine.core.errors import Conflict, DefinitionNotFound, DeployRefused
 from engine.process.context import EngineContext
@@ -47,20 +49,19 @@ class DefinitionView:
 
 
 def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "system",
-                 forms_dir: Path | None = None) -> list[Deployed]:
+                 forms_dir: Path | None = None, *, forms: dict[str, str] | None = None,
+                 comment: str = "") -> list[Deployed]:
     """Validate a BPMN file and store each of its executable processes as a new version if changed.
 
-    The forms its user tasks name are read from `forms_dir` (default: processes/forms) and stored
-    with the version, so a later edit of a form file never changes a running version.
+    The forms its user tasks name come from `forms` (file name -> JSON Schema text: a draft's) or
+    else from `forms_dir` (default: processes/forms), and are stored with the version, so a later
+    edit of a form never changes a running version. Refused (DeployRefused, nothing stored) when any
+    check of `check_draft` finds an error; warnings do not refuse.
     """
-    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions,
-                                     max_bytes=ctx.config.max_bpmn_bytes)
-    if problems:
-        raise DeployRefused(problems)
-    form_texts, problems = _forms(parsed, forms_dir or ctx.config.processes_dir / "forms", filename)
-    problems += _unknown_actions(parsed, set(ctx.actions), filename)
-    if problems:
-        raise DeployRefused(problems)
+    source = _form_source(forms, forms_dir or ctx.config.processes_dir / "forms")
+    parsed, form_texts, problems = _checked(ctx, data, filename, source)
+    if errors := [p for p in problems if p.severity == "error"]:
+        raise DeployRefused(errors)
     # The forms are part of the content: a changed form alone makes a new version.
     content_hash = hashlib.sha256(data + json.dumps(form_texts, sort_keys=True).encode()).hexdigest()
     try:
@@ -68,11 +69,50 @@ def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "s
             problems = _unknown_settings(parsed, timer_settings.known_names(session), filename)
             if problems:
                 raise DeployRefused(problems)
-            return [_store(ctx, session, definition, content_hash, filename, actor, form_texts)
+            return [_store(ctx, session, definition, content_hash, filename, actor, form_texts, comment)
                     for definition in parsed]
     except IntegrityError as error:
         # Two deploys of the same process raced for the same version number.
         raise Conflict("deploy_concurrent", filename=filename) from error
+
+
+def check_draft(ctx: EngineContext, data: bytes, forms: dict[str, str], filename: str = "draft.bpmn") -> list[Problem]:
+    """Every problem a deploy of this diagram with these forms would refuse (severity "error"), and
+    modelling lint (severity "warning"), by line. Never raises for a bad diagram."""
+    parsed, _, problems = _checked(ctx, data, filename, _form_source(forms, None))
+    if parsed:
+        with ctx.unit_of_work(readonly=True) as session:
+            problems += _unknown_settings(parsed, timer_settings.known_names(session), filename)
+    return sorted(problems, key=lambda p: (p.severity != "error", p.line or 0))
+
+
+def stored_forms(row: DefinitionVersion) -> dict[str, str]:
+    """The forms stored with a deployed version: file name -> JSON Schema text."""
+    return dict(json.loads(row.spec_json).get("forms") or {})
+
+
+def _checked(ctx: EngineContext, data: bytes, filename: str, source) -> tuple[list, dict[str, str], list[Problem]]:
+    """(parsed definitions, form texts, problems) of everything checked without the database."""
+    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions, max_bytes=ctx.config.max_bpmn_bytes)
+    if problems:
+        return [], {}, problems
+    form_texts, loaded, problems = _forms(parsed, source, filename)
+    problems += _unknown_actions(parsed, set(ctx.actions), filename)
+    problems += contract.check(parse_xml(data, max_bytes=ctx.config.max_bpmn_bytes), filename, ctx.contract,
+                               loaded)
+    return parsed, form_texts, problems
+
+
+def _form_source(forms: dict[str, str] | None, folder: Path | None) -> Callable[[str], str | None]:
+    """Where form texts come from: a draft's own forms, or the files of a folder."""
+    if forms is not None:
+        return forms.get
+
+    def read(name: str) -> str | None:
+        path = folder / name
+        return path.read_text(encoding="utf-8") if Path(name).name == name and path.is_file() else None
+
+    return read
 
 
 def deploy_files(ctx: EngineContext, paths: list[Path], actor: str = "system") -> list[Deployed]:
@@ -110,24 +150,23 @@ def _elements(parsed):
         yield from elements.task_specs(definition)
 
 
-def _forms(parsed, forms_dir: Path, filename: str) -> tuple[dict[str, str], list[Problem]]:
-    texts, problems = {}, []
+def _forms(parsed, source, filename: str) -> tuple[dict[str, str], dict[str, Form], list[Problem]]:
+    texts, loaded, problems = {}, {}, []
     for task_spec in _elements(parsed):
         name = elements.properties(task_spec).get("formJsonSchemaFilename")
         if not name or name in texts:
             continue
-        path = forms_dir / name
-        if Path(name).name != name or not path.is_file():
-            problems.append(Problem(filename, None, task_spec.bpmn_id,
-                                    f"form file '{name}' not found in {forms_dir.name}/"))
+        text = source(name)
+        if text is None:
+            problems.append(Problem(filename, None, task_spec.bpmn_id, f"form '{name}' not found"))
             continue
         try:
-            load_form(path)
+            loaded[name] = form_from_json(name, text)
         except ValueError as error:
             problems.append(Problem(filename, None, task_spec.bpmn_id, f"form '{name}': {error}"))
             continue
-        texts[name] = path.read_text(encoding="utf-8")
-    return texts, problems
+        texts[name] = text
+    return texts, loaded, problems
 
 
 def _unknown_actions(parsed, known: set[str], filename: str) -> list[Problem]:
@@ -148,7 +187,7 @@ def _unknown_settings(parsed, known: set[str], filename: str) -> list[Problem]:
 
 
 def _store(ctx: EngineContext, session: Session, definition, content_hash: str, filename: str,
-           actor: str, form_texts: dict[str, str]) -> Deployed:
+           actor: str, form_texts: dict[str, str], comment: str = "") -> Deployed:
     try:
         latest = latest_version(session, definition.process_id)
     except DefinitionNotFound:
@@ -161,11 +200,11 @@ def _store(ctx: EngineContext, session: Session, definition, content_hash: str, 
         process_id=definition.process_id, version=version, name=definition.name,
         content_hash=content_hash, source_file=filename, bpmn_xml=definition.xml,
         spec_json=ctx.codec.dump_specs(definition.spec, definition.subprocess_specs, form_texts),
-        deployed_at=now, deployed_by=actor))
+        deployed_at=now, deployed_by=actor, comment=comment))
     session.flush()
     audit.record(session, at=now, actor=actor, action="deploy",
                  summary={"process_id": definition.process_id, "version": version, "file": filename,
-                          "sha256": content_hash})
+                          "sha256": content_hash, "comment": comment})
     return Deployed(definition.process_id, version, created=True)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.core import audit
 from engine.core.errors import Conflict, DiagramError, InvalidInput
 from engine.core.i18n import Message
-from engine.process.actions import ActionContext
+from engine.process.actions import ActionContext, reads
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
 from engine.regulation import access, notifications, statistics
@@ -188,6 +188,8 @@ def _period(a: ActionContext) -> Message | str:
         return str(a.data.get("period_label", ""))
 
 
+@reads(unit="unit", unit_name="string", period_key="string", period_label="string", content="string",
+       report_document="string")
 def report_submitted(a: ActionContext) -> None:
     """The unit sent its report: record when and what; the figures stay the system's. The Office is told."""
     row = _report(a)
@@ -198,6 +200,7 @@ def report_submitted(a: ActionContext) -> None:
                                        "late": late}, str(a.data.get("report_document") or ""))
 
 
+@reads(unit="unit", unit_name="string", period_key="string", period_label="string")
 def report_late(a: ActionContext) -> None:
     """The internal deadline passed without the report: tell the unit and the Office (it may still send)."""
     row = _report(a)
@@ -207,6 +210,7 @@ def report_late(a: ActionContext) -> None:
     _notify(a, Kind.REPORT_LATE, params, title_key="notification.report_late.title_office")
 
 
+@reads(period_key="string", summary="string")
 def reports_consolidated(a: ActionContext) -> None:
     """The Office consolidated the period: the Office leader gets the summary and who reported, late or not."""
     r = PeriodicReport

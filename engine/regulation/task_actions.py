@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 
 from engine.process import schedules
-from engine.process.actions import ActionContext
+from engine.process.actions import ActionContext, reads
 from engine.process.instances import start_in
 from engine.process.tables import Schedule
 from engine.regulation import access, notifications
@@ -57,6 +57,7 @@ def _content(a: ActionContext) -> dict:
     return {"content": a.data.get("content", "")}
 
 
+@reads(tracked_task_id="integer", has_deadline="boolean", lead_unit="unit", coordinators="array")
 def task_accepted(a: ActionContext) -> None:
     """The lead unit accepted the task; a task without a deadline gets its periodic updates."""
     task = _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE)
@@ -77,12 +78,14 @@ def _schedule_for(a: ActionContext, task: TrackedTask) -> Schedule:
                     cycles_started=0, created_by=a.actor, created_at=a.now)
 
 
+@reads(tracked_task_id="integer", content="string", return_reason="string")
 def task_returned(a: ActionContext) -> None:
     """The unit returned the task to the Office with a reason (Art. 8.2.a)."""
     _set_status(a, TaskStatus.RETURNED)
     _notify_office(a, Kind.TASK_RETURNED, _content(a), a.data.get("return_reason", ""))
 
 
+@reads(tracked_task_id="integer", has_deadline="boolean", lead_unit="unit")
 def task_rerouted(a: ActionContext) -> None:
     """The Office sent the task to another lead unit."""
     unit = active_unit(a.session, str(a.data.get("lead_unit")))
@@ -90,18 +93,21 @@ def task_rerouted(a: ActionContext) -> None:
                 lead_unit_id=unit.id)
 
 
+@reads(tracked_task_id="integer", has_deadline="boolean", content="string")
 def task_corrected(a: ActionContext) -> None:
     """The Office corrected the task's description and sent it back to the unit."""
     _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE,
                 content=str(a.data.get("content", "")))
 
 
+@reads(tracked_task_id="integer")
 def task_cancelled(a: ActionContext) -> None:
     """The Office cancelled the task."""
     task = _set_status(a, TaskStatus.CANCELLED, completed_at=a.now)
     _stop_schedules(a, task)
 
 
+@reads(tracked_task_id="integer", lead_unit="unit", content="string", due_date="date")
 def deadline_reminder(a: ActionContext) -> None:
     """Remind the lead unit that the deadline is near, once per task."""
     # A completion report sent back re-arms the timers of the work task; the deadline has not
@@ -119,6 +125,7 @@ def _deadline_over(a: ActionContext) -> bool:
     return bool(due) and a.now >= a.ctx.calendars.get(a.session).deadline_end(date.fromisoformat(str(due)))
 
 
+@reads(tracked_task_id="integer", lead_unit="unit", content="string")
 def task_overdue(a: ActionContext) -> None:
     """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office, once."""
     if notifications.already_sent(a.session, a.instance_id, Kind.OVERDUE):  # re-armed by a send-back
@@ -127,6 +134,7 @@ def task_overdue(a: ActionContext) -> None:
     _notify_office(a, Kind.OVERDUE, _content(a))
 
 
+@reads(tracked_task_id="integer", result="string", report_document="string")
 def completion_reported(a: ActionContext) -> None:
     """The unit reported completion: the Office must confirm (awaiting confirmation)."""
     task = _set_status(a, TaskStatus.AWAITING_CONFIRMATION)
@@ -134,12 +142,14 @@ def completion_reported(a: ActionContext) -> None:
                  "report_document": a.data.get("report_document")}, None, a.actor, a.now)
 
 
+@reads(tracked_task_id="integer", has_deadline="boolean", lead_unit="unit", content="string", reason="string")
 def completion_sent_back(a: ActionContext) -> None:
     """The Office sent the completion report back."""
     _set_status(a, TaskStatus.IN_PROGRESS if a.data.get("has_deadline") else TaskStatus.NO_DEADLINE)
     _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.SENT_BACK, _content(a), a.data.get("reason", ""))
 
 
+@reads(tracked_task_id="integer", completed_on="date")
 def completion_confirmed(a: ActionContext) -> None:
     """The Office confirmed completion: on time, late, or without deadline."""
     task = get_task(a.session, int(a.data["tracked_task_id"]))
@@ -152,12 +162,15 @@ def completion_confirmed(a: ActionContext) -> None:
     _stop_schedules(a, task)
 
 
+@reads(tracked_task_id="integer", work_done="string")
 def progress_recorded(a: ActionContext) -> None:
     """A periodic or requested update was submitted."""
     task = get_task(a.session, int(a.data["tracked_task_id"]))
     add_progress(a.session, task.id, task.lead_unit_id, a.data, a.data.get("period_key"), a.actor, a.now)
 
 
+@reads(feedback_id="integer", number_symbol="string", issued_on="date", summary="string", department="unit",
+       provider_unit="unit")
 def feedback_urged(a: ActionContext) -> None:
     """The Office issued an urging document; the department is urged, the provider copied (Art. 15.5)."""
     feedback = _close_feedback(a, FeedbackOutcome.URGE)
@@ -171,6 +184,7 @@ def feedback_urged(a: ActionContext) -> None:
                                   str(a.data.get("summary", "")))
 
 
+@reads(feedback_id="integer", direction="string", notice_number="string", department="unit", provider_unit="unit")
 def direction_notified(a: ActionContext) -> None:
     """The Office notified the PPC's direction to the department, copying the provider (Art. 15.5)."""
     feedback = _close_feedback(a, FeedbackOutcome.ASK_DIRECTION)
@@ -180,6 +194,7 @@ def direction_notified(a: ActionContext) -> None:
                                   str(a.data.get("direction", "")))
 
 
+@reads(feedback_id="integer", answer="string", provider_unit="unit")
 def feedback_unfounded(a: ActionContext) -> None:
     """The feedback had no basis; the provider is told why."""
     _close_feedback(a, FeedbackOutcome.UNFOUNDED)
@@ -189,11 +204,13 @@ def feedback_unfounded(a: ActionContext) -> None:
                          task_id=a.data.get("tracked_task_id"))
 
 
+@reads(content="string")
 def feedback_reminder(a: ActionContext) -> None:
     """Remind the tracking specialist that the 7-working-day limit is near."""
     _notify_office(a, Kind.FEEDBACK_REMINDER, {}, a.data.get("content", ""))
 
 
+@reads(content="string")
 def feedback_overdue(a: ActionContext) -> None:
     """The Office's limit passed: escalate to the Office leader."""
     _notify_office(a, Kind.FEEDBACK_OVERDUE, {}, a.data.get("content", ""), role=Role.OFFICE_LEADER)
@@ -216,6 +233,7 @@ def _stop_schedules(a: ActionContext, task: TrackedTask) -> None:
                       .values(active=False))
 
 
+@reads(tracked_task_id="integer", coordinator="unit", lead_unit="unit", content="string", report_document="string")
 def coordinator_input_given(a: ActionContext) -> None:
     """A coordinating unit supplied its information (Art. 10.2.b); the lead unit is told."""
     task = get_task(a.session, int(a.data["tracked_task_id"]))

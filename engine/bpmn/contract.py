@@ -1,0 +1,186 @@
+"""The contract between a diagram and the code that runs beside it, checked before a deploy.
+
+An analyst may change labels, layout and wording freely; what the engine and the domain actions rely
+on must still hold, or the deploy is refused naming the element (docs/workbench.md, "The diagram
+contract"):
+- every lane names a known role (`spiffworkflow:role`): the role, never the label, decides who receives
+  the lane's tasks; every user task sits in such a lane;
+- every action an element names gets the data it reads, of the right type, from the process's start
+  data, the forms of the user tasks before it, or the scripts before it.
+Data flow is judged on the graph, not on paths: a field counts as provided at an element when any
+element that can come before it provides it. That is lenient on purpose (a loop or an exclusive
+branch may provide it on some paths only) and catches what breaks silently: a renamed or removed
+field, form, lane or action.
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from engine.bpmn.forms import Form
+from engine.bpmn.validation import BPMN, NS, ROLE_ATTRIBUTE, Problem
+
+# The types an action or a start may declare for a field; "unit" is a unit's code.
+TYPES = ("string", "unit", "integer", "number", "boolean", "date", "datetime", "array", "object", "any")
+_TEXTUAL = {"string", "unit", "date", "datetime"}  # all stored as text in task data
+_FORM_KINDS = {"string": "string", "text": "string", "enum": "string", "integer": "integer", "number": "number",
+               "boolean": "boolean", "date": "date", "datetime": "datetime", "object": "object"}
+_CONTAINERS = ("subProcess", "transaction", "adHocSubProcess")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the code expects of diagrams: the roles lanes may name, the data each action reads
+    (field -> type), and the data each process is started with (process id -> field -> type)."""
+
+    roles: frozenset[str] = frozenset()
+    actions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    start_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+def check(tree, filename: str, contract: Contract, forms: Mapping[str, Form]) -> list[Problem]:
+    """Problems of the executable processes of a parsed, schema-valid file (`forms`: file name -> Form)."""
+    problems: list[Problem] = []
+    for process in tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS):
+        problems += _lane_problems(process, filename, contract.roles)
+        problems += _data_problems(process, filename, contract, forms)
+    return problems
+
+
+def compatible(needed: str, provided: str) -> bool:
+    """Whether data of type `provided` satisfies an action that reads `needed`."""
+    if "any" in (needed, provided) or needed == provided:
+        return True
+    if needed == "string":
+        return provided in _TEXTUAL
+    return (needed, provided) in {("unit", "string"), ("number", "integer"), ("date", "datetime"),
+                                  ("datetime", "date")}
+
+
+def _lane_problems(process, filename: str, roles: frozenset[str]) -> list[Problem]:
+    problems = []
+    in_lane, reported = set(), set()  # one problem per mistake: a bad lane's tasks are not reported again
+    for lane in process.iter(f"{{{BPMN}}}lane"):
+        label = lane.get("name") or lane.get("id")
+        role = lane.get(ROLE_ATTRIBUTE)
+        refs = {ref.text.strip() for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
+        if lane.find("bpmn:childLaneSet", NS) is not None and not role:
+            continue  # a lane split into lanes: its children say who acts
+        if not role:
+            problems.append(Problem(filename, lane.sourceline, lane.get("id"),
+                                    f"lane '{label}' names no role: choose whose inbox its tasks reach"))
+        elif role not in roles:
+            problems.append(Problem(filename, lane.sourceline, lane.get("id"),
+                                    f"lane '{label}' names unknown role '{role}' (known: {', '.join(sorted(roles))})"))
+        else:
+            in_lane |= refs
+            continue
+        reported |= refs
+    for task in process.iter(f"{{{BPMN}}}userTask"):
+        if task.get("id") not in in_lane | reported:
+            problems.append(Problem(filename, task.sourceline, task.get("id"),
+                                    f"user task '{task.get('name') or task.get('id')}' is in no lane with a role: "
+                                    "nobody would receive it"))
+        if _property(task, "formJsonSchemaFilename") is None:
+            problems.append(Problem(filename, task.sourceline, task.get("id"),
+                                    f"user task '{task.get('name') or task.get('id')}' has no form: staff would see "
+                                    "only a button", "warning"))
+    return problems
+
+
+def _data_problems(process, filename: str, contract: Contract, forms: Mapping[str, Form]) -> list[Problem]:
+    elements = {el.get("id"): el for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
+    provided = {eid: _provides(el, forms) for eid, el in elements.items()}
+    before = _predecessors(process, elements)
+    start = dict(contract.start_data.get(process.get("id"), {}))
+    problems = []
+    for eid, el in elements.items():
+        action = _property(el, "action")
+        if not action or action not in contract.actions:
+            continue  # an unknown action is refused by deploy already, naming it
+        available = dict(start)
+        for earlier in _ancestors(eid, before):
+            available.update(provided.get(earlier, {}))
+        if etree_local(el) in ("userTask", "scriptTask", "task", "manualTask"):
+            available.update(provided[eid])  # its action runs once it completed: its own form counts
+        for name, needed in contract.actions[action].items():
+            what = f"action '{action}' reads '{name}' ({needed})"
+            if name not in available:
+                problems.append(Problem(filename, el.sourceline, eid, f"{what}, which no form, script or start "
+                                        "data before this element provides"))
+            elif not compatible(needed, available[name]):
+                problems.append(Problem(filename, el.sourceline, eid,
+                                        f"{what}, but it is provided as {available[name]}"))
+    return problems
+
+
+def etree_local(el) -> str:
+    """An element's tag without its namespace."""
+    return el.tag.rsplit("}", 1)[-1]
+
+
+def _property(el, name: str) -> str | None:
+    values = el.xpath(f"bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='{name}']/@value",
+                      namespaces=NS)
+    return str(values[0]) if values else None
+
+
+def _provides(el, forms: Mapping[str, Form]) -> dict[str, str]:
+    """Fields an element puts into the data: its form's fields, and the names its scripts assign."""
+    out: dict[str, str] = {}
+    form = forms.get(_property(el, "formJsonSchemaFilename") or "")
+    if form is not None:
+        out.update({f.name: _FORM_KINDS.get(f.kind, "any") for f in form.fields})
+    scripts = el.xpath("bpmn:script | bpmn:extensionElements/spiffworkflow:preScript"
+                       " | bpmn:extensionElements/spiffworkflow:postScript", namespaces=NS)
+    for script in scripts:
+        out.update(dict.fromkeys(_assigned(script.text or ""), "any"))
+    return out
+
+
+def _assigned(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source) if len(source) <= 100_000 else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None  # the sandbox check reports it
+    if tree is None:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+
+
+def _predecessors(process, elements) -> dict[str, set[str]]:
+    """Element id -> the ids that can run just before it: sequence flows, a boundary event's activity's
+    predecessors (it fires while the activity waits), a subprocess before its start events and its
+    end events before what follows it."""
+    before: dict[str, set[str]] = {eid: set() for eid in elements}
+    for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        if target in before and source:
+            before[target].add(source)
+    for eid, el in elements.items():
+        local = etree_local(el)
+        if local == "boundaryEvent" and el.get("attachedToRef") in before:
+            before[eid].add(f"<before>{el.get('attachedToRef')}")
+        elif local in _CONTAINERS:
+            for child in el:
+                if isinstance(child.tag, str) and etree_local(child) == "startEvent" and child.get("id") in before:
+                    before[child.get("id")].add(eid)
+                if isinstance(child.tag, str) and etree_local(child) == "endEvent":
+                    before[eid].add(child.get("id"))
+    return before
+
+
+def _ancestors(eid: str, before: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(before.get(eid, ()))
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current.startswith("<before>"):  # a boundary event: what ran before its activity
+            stack.extend(before.get(current[len("<before>"):], ()))
+        else:
+            stack.extend(before.get(current, ()))
+    return seen
