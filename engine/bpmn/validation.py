@@ -74,6 +74,17 @@ EXPRESSIONS = (
 )
 
 
+# SpiffWorkflow's words for what diagrams from other tools often do, and what an analyst should read instead.
+_SPIFF_SAYS = (
+    ("Multiple outgoing flows are not supported for tasks of type",
+     "several sequence flows leave this element without a gateway, which the engine cannot run: draw a parallel"
+     " gateway to take them all or an exclusive gateway to choose one"),
+    ("Non-default exclusive outgoing sequence flow without condition",
+     "this flow leaves an exclusive gateway without condition and is not its default flow: give it a condition"
+     " or make it the gateway's default"),
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reason a file cannot be deployed, located as precisely as we can."""
@@ -302,6 +313,7 @@ def _exception_problem(exc, tree, filename):
     element_id = getattr(exc, "id", "") or None
     nodes = tree.xpath("//*[@id=$i]", i=element_id) if element_id else []  # its line_number is always ""
     message = re.sub(r"<Element (\S+) at 0x[0-9a-fA-F]+>", r"\1", str(exc.args[0] if exc.args else exc))
+    message = next((clear for said, clear in _SPIFF_SAYS if message.startswith(said)), message)
     return Problem(filename, nodes[0].sourceline if nodes else None, element_id, _one_line(message))
 
 
