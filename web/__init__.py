@@ -28,6 +28,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.extensions["engine"] = ctx
 
     from . import api, auth, errors, headers, health, i18n, inbox, inputs, notices, office, reports, security, tracked
+    from .workbench import bp as workbench_bp
 
     i18n.init_app(app)
     inputs.init_app(app)  # before any route: the <id:...> converter, and NUL refused before other checks
@@ -41,6 +42,7 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(office.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tracked.bp)
+    app.register_blueprint(workbench_bp)
     api.init_app(app)
     notices.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
