@@ -82,6 +82,8 @@ _SPIFF_SAYS = (
     ("Non-default exclusive outgoing sequence flow without condition",
      "this flow leaves an exclusive gateway without condition and is not its default flow: give it a condition"
      " or make it the gateway's default"),
+    ("There is no support implemented for this task type", "the engine has no support for {kind}: replace it with"
+     " elements it supports (tasks, events, exclusive, inclusive or parallel gateways)"),
 )
 
 
@@ -313,7 +315,8 @@ def _exception_problem(exc, tree, filename):
     element_id = getattr(exc, "id", "") or None
     nodes = tree.xpath("//*[@id=$i]", i=element_id) if element_id else []  # its line_number is always ""
     message = re.sub(r"<Element (\S+) at 0x[0-9a-fA-F]+>", r"\1", str(exc.args[0] if exc.args else exc))
-    message = next((clear for said, clear in _SPIFF_SAYS if message.startswith(said)), message)
+    message = next((clear for said, clear in _SPIFF_SAYS if message.startswith(said)), message).replace(
+        "{kind}", f"a {etree.QName(nodes[0]).localname}" if nodes else "this kind of element")
     return Problem(filename, nodes[0].sourceline if nodes else None, element_id, _one_line(message))
 
 
