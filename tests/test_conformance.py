@@ -106,3 +106,24 @@ def test_what_the_lint_says_about_foreign_models_is_specific():
     # a task that splits without a gateway (A.4.0), unconditioned flows from an exclusive gateway (A.2.0)
     assert any("without a gateway" in m for m in warned("A.4.0.bpmn", "_6fed62c8-8241-4a1d-ae67-266fda7dcead"))
     assert any("without a condition" in m for m in warned("A.2.0.bpmn", "_f1478fb7-98c4-4c01-8c15-68bd04c91535"))
+
+
+@pytest.mark.parametrize("name, element_id, says", [
+    ("A.2.0.bpmn", "_f1478fb7-98c4-4c01-8c15-68bd04c91535", "leaves an exclusive gateway without condition"),
+    ("A.4.0.bpmn", "_6fed62c8-8241-4a1d-ae67-266fda7dcead", "several sequence flows leave this element"),
+])
+def test_a_foreign_model_made_executable_gets_spiffworkflows_refusal_in_clear_words(name, element_id, says):
+    # what the analyst sees next, after setting isExecutable: SpiffWorkflow's own refusal, reworded
+    data = (CORPUS / name).read_bytes().replace(b'isExecutable="false"', b'isExecutable="true"')
+    _, [problem] = validate_bpmn(data, name)
+    assert problem.element_id == element_id and says in problem.message
+
+
+def test_an_element_spiffworkflow_cannot_run_is_named_by_its_kind():
+    data = b"""<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+      id="D" targetNamespace="t"><bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>
+      <bpmn:complexGateway id="g"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>
+      <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/></bpmn:process></bpmn:definitions>"""
+    _, [problem] = validate_bpmn(data, "complex.bpmn")
+    assert (problem.element_id, problem.line) == ("g", 3)
+    assert problem.message.startswith("the engine has no support for a complexGateway")
