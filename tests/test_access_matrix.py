@@ -73,6 +73,19 @@ QUESTIONS = {
                              [h, f, f, f, f, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
+    "dry-run a diagram": (("GET", "/processes/task_followup/dry-run", None),
+                          ("POST", "/api/processes/task_followup/dry-runs", {"start_data": {}}),
+                          [f, f, f, f, f, o, f, o]),
+    "see a dry run that is not there": (("GET", "/processes/task_followup/dry-run/nosuchrun", None),
+                                        ("GET", "/api/dry-runs/nosuchrun", None), [f, f, f, f, f, h, f, h]),
+    "answer a task of a dry run": (("POST", "/processes/task_followup/dry-run/nosuchrun/tasks/{step}", {}),
+                                   ("POST", "/api/dry-runs/nosuchrun/tasks/{step}", {"data": {}}),
+                                   [f, f, f, f, f, h, f, h]),
+    "move a dry run's clock": (("POST", "/processes/task_followup/dry-run/nosuchrun/clock", {"until": "next_timer"}),
+                               ("POST", "/api/dry-runs/nosuchrun/clock", {"until": "next_timer"}),
+                               [f, f, f, f, f, h, f, h]),
+    "end a dry run": (("POST", "/processes/task_followup/dry-run/nosuchrun/end", {}),
+                      ("DELETE", "/api/dry-runs/nosuchrun", None), [f, f, f, f, f, h, f, h]),
     "open a process's draft in the workbench": (("GET", "/processes/task_followup/edit", None),
                                                 ("GET", "/api/processes/task_followup/draft", None),
                                                 [f, f, f, f, f, o, f, o]),
@@ -174,6 +187,7 @@ def test_every_api_route_is_asked_in_the_table(world):
               if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
     named = {path.replace("{task}", "{task_id}").replace("{closed}", "{task_id}")
              .replace("{instance}", "{instance_id}").replace("{step}", "{task_id}").replace("2025-Q2", "{period_key}")
+             .replace("/nosuchrun", "/{run_id}").replace("/processes/task_followup/", "/processes/{process_id}/")
              for path in asked}
     assert not routes - named, f"API routes with no access question: {sorted(routes - named)}"
 

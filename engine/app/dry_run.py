@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +26,7 @@ from engine.core.clock import FixedClock
 from engine.core.errors import DiagramError, Forbidden, InvalidInput
 from engine.process import definitions, instances, timers
 from engine.process.actions import ActionContext
-from engine.process.tables import WaitingTimer
+from engine.process.tables import ProcessDraft, WaitingTimer
 from engine.regulation import access
 from engine.worktime.calendar import TZ
 from engine.worktime.tables import CalendarOverrideRow, TimerSettingRow
@@ -36,8 +38,9 @@ MAX_AHEAD = timedelta(days=3 * 366)
 TICK = timedelta(microseconds=1)  # a timer fires once the clock is past its due time
 _COPIED = (TimerSettingRow, CalendarOverrideRow)  # what timers and due dates read from the real database
 
-__all__ = ["DryRunNotFound", "DryRunView", "start_dry_run", "dry_run_state", "complete_dry_run_task",
-           "advance_dry_run_clock", "end_dry_run", "NEXT_TIMER", "NEXT_WORKING_DAY", "EXPIRES_AFTER"]
+__all__ = ["DryRunNotFound", "DryRunView", "DryRunSource", "source_of", "start_dry_run", "dry_run_state",
+           "dry_run_diagram", "complete_dry_run_task", "advance_dry_run_clock", "end_dry_run", "NEXT_TIMER",
+           "NEXT_WORKING_DAY", "EXPIRES_AFTER"]
 
 
 def start_dry_run(ctx, process_id: str, bpmn: bytes, forms: dict[str, str], start_data: dict[str, Any],
@@ -73,6 +76,28 @@ def start_dry_run(ctx, process_id: str, bpmn: bytes, forms: dict[str, str], star
         raise
 
 
+@dataclass(frozen=True)
+class DryRunSource:
+    """What a dry run of a process tries when no diagram is given: its saved draft, else its latest version."""
+
+    process_id: str
+    bpmn: bytes
+    forms: dict[str, str]
+    draft: bool                  # True: the saved draft; False: the latest deployed version
+    version: int | None
+
+
+def source_of(ctx, process_id: str) -> DryRunSource:
+    """The saved draft of a process, else its latest deployed version (DefinitionNotFound: neither)."""
+    with ctx.unit_of_work(readonly=True) as session:
+        draft = session.get(ProcessDraft, process_id)
+        if draft is not None:
+            return DryRunSource(process_id, bytes(draft.bpmn_xml), dict(draft.forms or {}), True, draft.base_version)
+        row = definitions.latest_version(session, process_id)
+        forms = json.loads(row.spec_json).get("forms") or {}
+        return DryRunSource(process_id, bytes(row.bpmn_xml), dict(forms), False, row.version)
+
+
 def dry_run_state(ctx, run_id: str, actor: access.Actor) -> DryRunView:
     """What a run shows now: path taken, ready tasks with forms and due dates, waiting timers, log."""
     _allowed(actor)
@@ -81,6 +106,19 @@ def dry_run_state(ctx, run_id: str, actor: access.Actor) -> DryRunView:
         run = _open(ctx, store, meta)
         try:
             return read_view(ctx, run, meta)
+        finally:
+            run.db.dispose()
+
+
+def dry_run_diagram(ctx, run_id: str, actor: access.Actor) -> bytes:
+    """The BPMN XML a run is trying (for the viewer)."""
+    _allowed(actor)
+    store = _store(ctx)
+    with store.opened(run_id, actor.username, ctx.now()) as meta:
+        run = _open(ctx, store, meta)
+        try:
+            with run.unit_of_work(readonly=True) as session:
+                return bytes(definitions.latest_version(session, meta.process_id).bpmn_xml)
         finally:
             run.db.dispose()
 

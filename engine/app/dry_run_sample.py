@@ -91,7 +91,7 @@ def start_data_from_form(ctx, process_id: str, raw: Mapping[str, str]) -> dict[s
         try:
             value = _parse(kind, text)
         except (ValueError, TypeError):
-            errors[name] = Message("error.dry_run_value", type=kind)
+            errors[name] = Message("error.dry_run_value", {"type": kind})
             continue
         if value is not None:
             data[name] = value

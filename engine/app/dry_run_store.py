@@ -75,7 +75,8 @@ class RunStore:
     def create(self, owner: str, process_id: str, now: datetime, used_at: datetime) -> RunMeta:
         """A new empty run folder for `owner` (their oldest runs ended if over the limit)."""
         self.sweep(used_at)
-        mine = sorted((m for m in self._all() if m.owner == owner), key=lambda m: m.used_at)
+        # Least recently used first; the meta file's time breaks ties (the clock may be a fixed one).
+        mine = sorted((m for m in self._all() if m.owner == owner), key=lambda m: (m.used_at, self._touched(m.run_id)))
         for old in mine[:max(0, len(mine) - MAX_PER_USER + 1)]:
             self.delete(old.run_id)
         meta = RunMeta(secrets.token_urlsafe(16), owner, process_id, None, now, used_at)
@@ -134,6 +135,12 @@ class RunStore:
             return RunMeta.from_json(json.loads((self._dir(run_id) / "meta.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+    def _touched(self, run_id: str) -> int:
+        try:
+            return (self._dir(run_id) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def _dir(self, run_id: str) -> Path:
         return self.folder / run_id

@@ -1,0 +1,50 @@
+// Dry-run page: draws the diagram (bpmn-js viewer), colours the path taken and the current tasks,
+// and shows each ready task's and waiting timer's due date on the element (data from the page's JSON block).
+(function () {
+  var element = document.getElementById('diagram');
+  var dataBlock = document.getElementById('dry-run-overlay');
+  if (!element || !dataBlock || !window.BpmnJS) { return; }
+  var run = JSON.parse(dataBlock.textContent);
+  var viewer = new window.BpmnJS({ container: element });
+
+  function mark(canvas, registry, id, marker) {
+    if (id && registry.get(id)) { canvas.addMarker(id, marker); }
+  }
+
+  function markFlows(canvas, registry) {
+    // A step came from the previous element: colour the sequence flow joining them, if the diagram has one.
+    var pairs = {};
+    run.path.forEach(function (step) { if (step[1]) { pairs[step[1] + ' ' + step[0]] = true; } });
+    registry.filter(function (item) { return item.type === 'bpmn:SequenceFlow'; }).forEach(function (flow) {
+      if (flow.source && flow.target && pairs[flow.source.id + ' ' + flow.target.id]) {
+        canvas.addMarker(flow.id, 'dry-run-passed');
+      }
+    });
+  }
+
+  function addDueDates(overlays, registry) {
+    run.due.forEach(function (due) {
+      if (!registry.get(due.id)) { return; }
+      var label = document.createElement('div');
+      label.className = 'dry-run-due ' + due.kind;
+      label.textContent = '⏰ ' + due.at;
+      overlays.add(due.id, { position: { bottom: 0, left: 0 }, html: label });
+    });
+  }
+
+  fetch(element.dataset.src, { credentials: 'same-origin' })
+    .then(function (response) { return response.text(); })
+    .then(function (xml) { return viewer.importXML(xml); })
+    .then(function () {
+      var canvas = viewer.get('canvas');
+      var registry = viewer.get('elementRegistry');
+      canvas.zoom('fit-viewport');
+      run.path.forEach(function (step) { mark(canvas, registry, step[0], 'dry-run-passed'); });
+      markFlows(canvas, registry);
+      run.current.forEach(function (id) { mark(canvas, registry, id, 'dry-run-current'); });
+      run.due.forEach(function (due) { if (due.kind === 'timer') { mark(canvas, registry, due.id, 'dry-run-waiting'); } });
+      addDueDates(viewer.get('overlays'), registry);
+      element.dataset.loaded = 'true';
+    })
+    .catch(function (error) { element.textContent = String(error); element.dataset.loaded = 'error'; });
+}());
