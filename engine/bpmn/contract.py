@@ -15,11 +15,13 @@ field, form, lane or action.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from engine.bpmn.forms import Form
 from engine.bpmn.validation import BPMN, NS, ROLE_ATTRIBUTE, Problem
+from engine.core import i18n
 
 # The types an action or a start may declare for a field; "unit" is a unit's code.
 TYPES = ("string", "unit", "integer", "number", "boolean", "date", "datetime", "array", "object", "any")
@@ -39,13 +41,20 @@ class Contract:
     start_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-def check(tree, filename: str, contract: Contract, forms: Mapping[str, Form]) -> list[Problem]:
-    """Problems of the executable processes of a parsed, schema-valid file (`forms`: file name -> Form)."""
+def check(tree, filename: str, contract: Contract, forms: Mapping[str, Form], lang: str = "en") -> list[Problem]:
+    """Problems of the executable processes of a parsed, schema-valid file (`forms`: file name -> Form),
+    worded in `lang` (catalog keys "contract.*"; English for the command line and logs)."""
     problems: list[Problem] = []
+    say = functools.partial(_problem, filename, lang)
     for process in tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS):
-        problems += _lane_problems(process, filename, contract.roles)
-        problems += _data_problems(process, filename, contract, forms)
+        problems += _lane_problems(process, say, contract.roles)
+        problems += _data_problems(process, say, contract, forms)
     return problems
+
+
+def _problem(filename: str, lang: str, element, key: str, severity: str = "error", **params) -> Problem:
+    return Problem(filename, element.sourceline, element.get("id"), i18n.text(f"contract.{key}", lang, **params),
+                   severity)
 
 
 def compatible(needed: str, provided: str) -> bool:
@@ -58,7 +67,7 @@ def compatible(needed: str, provided: str) -> bool:
                                   ("datetime", "date")}
 
 
-def _lane_problems(process, filename: str, roles: frozenset[str]) -> list[Problem]:
+def _lane_problems(process, say, roles: frozenset[str]) -> list[Problem]:
     problems = []
     in_lane, reported = set(), set()  # one problem per mistake: a bad lane's tasks are not reported again
     for lane in process.iter(f"{{{BPMN}}}lane"):
@@ -68,28 +77,23 @@ def _lane_problems(process, filename: str, roles: frozenset[str]) -> list[Proble
         if lane.find("bpmn:childLaneSet", NS) is not None and not role:
             continue  # a lane split into lanes: its children say who acts
         if not role:
-            problems.append(Problem(filename, lane.sourceline, lane.get("id"),
-                                    f"lane '{label}' names no role: choose whose inbox its tasks reach"))
+            problems.append(say(lane, "lane_no_role", lane=label))
         elif role not in roles:
-            problems.append(Problem(filename, lane.sourceline, lane.get("id"),
-                                    f"lane '{label}' names unknown role '{role}' (known: {', '.join(sorted(roles))})"))
+            problems.append(say(lane, "lane_unknown_role", lane=label, role=role, known=", ".join(sorted(roles))))
         else:
             in_lane |= refs
             continue
         reported |= refs
     for task in process.iter(f"{{{BPMN}}}userTask"):
+        name = task.get("name") or task.get("id")
         if task.get("id") not in in_lane | reported:
-            problems.append(Problem(filename, task.sourceline, task.get("id"),
-                                    f"user task '{task.get('name') or task.get('id')}' is in no lane with a role: "
-                                    "nobody would receive it"))
+            problems.append(say(task, "task_in_no_lane", task=name))
         if _property(task, "formJsonSchemaFilename") is None:
-            problems.append(Problem(filename, task.sourceline, task.get("id"),
-                                    f"user task '{task.get('name') or task.get('id')}' has no form: staff would see "
-                                    "only a button", "warning"))
+            problems.append(say(task, "task_without_form", "warning", task=name))
     return problems
 
 
-def _data_problems(process, filename: str, contract: Contract, forms: Mapping[str, Form]) -> list[Problem]:
+def _data_problems(process, say, contract: Contract, forms: Mapping[str, Form]) -> list[Problem]:
     elements = {el.get("id"): el for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
     provided = {eid: _provides(el, forms) for eid, el in elements.items()}
     before = _predecessors(process, elements)
@@ -105,13 +109,11 @@ def _data_problems(process, filename: str, contract: Contract, forms: Mapping[st
         if etree_local(el) in ("userTask", "scriptTask", "task", "manualTask"):
             available.update(provided[eid])  # its action runs once it completed: its own form counts
         for name, needed in contract.actions[action].items():
-            what = f"action '{action}' reads '{name}' ({needed})"
             if name not in available:
-                problems.append(Problem(filename, el.sourceline, eid, f"{what}, which no form, script or start "
-                                        "data before this element provides"))
+                problems.append(say(el, "field_not_provided", action=action, field=name, type=needed))
             elif not compatible(needed, available[name]):
-                problems.append(Problem(filename, el.sourceline, eid,
-                                        f"{what}, but it is provided as {available[name]}"))
+                problems.append(say(el, "field_wrong_type", action=action, field=name, type=needed,
+                                    provided=available[name]))
     return problems
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.bpmn import contract, elements
+from engine.bpmn import contract, elements, lint
 from engine.bpmn.forms import Form, form_from_json
 from engine.bpmn.validation import Problem, validate_bpmn
-from engine.bpmn.xmlsafe import parse_xml
+from engine.bpmn.xmlsafe import XmlRejected, parse_xml
 from engine.core import audit
 from engine.core.errors import Conflict, DefinitionNotFound, DeployRefused
 from engine.process.context import EngineContext
@@ -76,13 +76,21 @@ def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "s
         raise Conflict("deploy_concurrent", filename=filename) from error
 
 
-def check_draft(ctx: EngineContext, data: bytes, forms: dict[str, str], filename: str = "draft.bpmn") -> list[Problem]:
+def check_draft(ctx: EngineContext, data: bytes, forms: dict[str, str], filename: str = "draft.bpmn",
+                lang: str = "en") -> list[Problem]:
     """Every problem a deploy of this diagram with these forms would refuse (severity "error"), and
-    modelling lint (severity "warning"), by line. Never raises for a bad diagram."""
-    parsed, _, problems = _checked(ctx, data, filename, _form_source(forms, None))
+    modelling lint (severity "warning"), errors first, by line. Never raises for a bad diagram.
+    The contract's and the lint's messages are in `lang`; the validator's are English."""
+    parsed, _, problems = _checked(ctx, data, filename, _form_source(forms, None), lang)
     if parsed:
         with ctx.unit_of_work(readonly=True) as session:
             problems += _unknown_settings(parsed, timer_settings.known_names(session), filename)
+    try:
+        tree = parse_xml(data, max_bytes=ctx.config.max_bpmn_bytes)
+    except XmlRejected:
+        tree = None  # validate_bpmn reported it
+    if tree is not None:
+        problems += lint.lint(tree, filename, lang)
     return sorted(problems, key=lambda p: (p.severity != "error", p.line or 0))
 
 
@@ -91,7 +99,8 @@ def stored_forms(row: DefinitionVersion) -> dict[str, str]:
     return dict(json.loads(row.spec_json).get("forms") or {})
 
 
-def _checked(ctx: EngineContext, data: bytes, filename: str, source) -> tuple[list, dict[str, str], list[Problem]]:
+def _checked(ctx: EngineContext, data: bytes, filename: str, source,
+             lang: str = "en") -> tuple[list, dict[str, str], list[Problem]]:
     """(parsed definitions, form texts, problems) of everything checked without the database."""
     parsed, problems = validate_bpmn(data, filename, functions=ctx.functions, max_bytes=ctx.config.max_bpmn_bytes)
     if problems:
@@ -99,7 +108,7 @@ def _checked(ctx: EngineContext, data: bytes, filename: str, source) -> tuple[li
     form_texts, loaded, problems = _forms(parsed, source, filename)
     problems += _unknown_actions(parsed, set(ctx.actions), filename)
     problems += contract.check(parse_xml(data, max_bytes=ctx.config.max_bpmn_bytes), filename, ctx.contract,
-                               loaded)
+                               loaded, lang)
     return parsed, form_texts, problems
 
 
