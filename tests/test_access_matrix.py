@@ -73,6 +73,28 @@ QUESTIONS = {
                              [h, f, f, f, f, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
+    # Versions (web/versions.py, web/api/versions.py): readers see, analysts and admins change; the changes
+    # asked here are refused as input (no file, no comment, the same version twice), so nothing moves.
+    "the versions of a process": (("GET", "/processes/{process_id}/versions", None),
+                                  ("GET", "/api/processes/{process_id}/versions", None), [o, f, f, f, f, o, f, o]),
+    "the diff of two versions": (("GET", "/processes/{process_id}/versions/{a}/diff/{b}", None),
+                                 ("GET", "/api/processes/{process_id}/versions/{a}/diff/{b}", None),
+                                 [o, f, f, f, f, o, f, o]),
+    "the instances running on a version": (("GET", "/processes/{process_id}/versions", None),
+                                           ("GET", "/api/processes/{process_id}/versions/{version}/instances", None),
+                                           [o, f, f, f, f, o, f, o]),
+    "deploy a new version": (("POST", "/processes/{process_id}/versions", {"comment": ""}),
+                             ("POST", "/api/processes/{process_id}/versions", {"bpmn": "x", "comment": "x"}),
+                             [f, f, f, f, f, o, f, o]),
+    "roll back to a version": (("POST", "/processes/{process_id}/versions/{version}/roll-back", {"comment": ""}),
+                               ("POST", "/api/processes/{process_id}/versions/{version}/roll-back", {"comment": ""}),
+                               [f, f, f, f, f, o, f, o]),
+    "preview moving running instances": (("GET", "/processes/{process_id}/migrate?from=1&to=1", None),
+                                         ("POST", "/api/processes/{process_id}/migrations/preview",
+                                          {"from": 1, "to": 1}), [f, f, f, f, f, o, f, o]),
+    "move running instances": (("POST", "/processes/{process_id}/migrate", {"from": "1", "to": "1"}),
+                               ("POST", "/api/processes/{process_id}/migrations", {"from": 1, "to": 1}),
+                               [f, f, f, f, f, o, f, o]),
     "dry-run a diagram": (("GET", "/processes/task_followup/dry-run", None),
                           ("POST", "/api/processes/task_followup/dry-runs", {"start_data": {}}),
                           [f, f, f, f, f, o, f, o]),
@@ -146,7 +168,8 @@ def world(shipped):
             assert sign_in(client, user).status_code == 302, user
             tokens[user] = api_tokens.issue(ctx, user, "matrix", "admin").token
         pages[user] = client
-    ids = {"task": registered.task_ids[0], "closed": registered.task_ids[1], "instance": instance, "step": step}
+    ids = {"task": registered.task_ids[0], "closed": registered.task_ids[1], "instance": instance, "step": step,
+           "process_id": "task_followup", "a": 1, "b": 1, "version": 1}
     return app, pages, tokens, ids
 
 

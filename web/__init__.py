@@ -42,6 +42,8 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(office.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(tracked.bp)
+    from .versions import bp as versions_bp  # the versions, diff and migration pages
+    app.register_blueprint(versions_bp)
     from . import dry_run  # the workbench's dry-run pages
     app.register_blueprint(dry_run.bp)
     app.register_blueprint(workbench_bp)

@@ -1,0 +1,27 @@
+// The diff page: draws two versions with the bpmn-js viewer and colours the elements that differ
+// (green added, orange changed on the newer version; red removed, orange changed on the older one).
+(function () {
+  if (!window.BpmnJS) { return; }
+  document.querySelectorAll('.diff-diagram').forEach(function (element) {
+    var marks = JSON.parse(element.dataset.marks || '{}');
+    var show = (element.dataset.show || '').split(' ');
+    var viewer = new window.BpmnJS({ container: element });
+    fetch(element.dataset.src, { credentials: 'same-origin' })
+      .then(function (response) { return response.text(); })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        var canvas = viewer.get('canvas');
+        var registry = viewer.get('elementRegistry');
+        canvas.zoom('fit-viewport');
+        var marked = [];
+        show.forEach(function (kind) {
+          (marks[kind] || []).forEach(function (id) {
+            if (registry.get(id)) { canvas.addMarker(id, 'diff-' + kind); marked.push(kind + ':' + id); }
+          });
+        });
+        element.dataset.marked = marked.join(' ');
+        element.dataset.loaded = 'true';
+      })
+      .catch(function (error) { element.textContent = String(error); element.dataset.loaded = 'error'; });
+  });
+}());
