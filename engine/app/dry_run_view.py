@@ -16,6 +16,7 @@ from engine.core import audit
 from engine.process import instance_store as store
 from engine.process.steps import load_workflow, specs_of
 from engine.process.tables import DefinitionVersion, ReadyTask, WaitingTimer
+from engine.worktime.calendar import TZ
 
 # The run's log: the engine's own audit entries of the instance and the dry run's (engine/app/dry_run.py).
 LOGGED = ("start", "complete_task", "timer_fired", "error", "dry_run_action", "dry_run_notice", "dry_run_clock")
@@ -118,6 +119,8 @@ def _event(entry, names: dict[str, str | None], unit_names: dict[str, str]) -> D
     details = dict(entry.summary or {})
     if entry.action == "dry_run_notice":
         details["unit_name"] = unit_names.get(details.get("unit") or "")
+    if entry.action == "dry_run_clock":  # where the clock went, as people read it (Vietnam time)
+        details["to_local"] = datetime.fromisoformat(details["to"]).astimezone(TZ).strftime("%d/%m/%Y %H:%M")
     if entry.action == "timer_fired":  # the timers' names, in the order they fired
         details["names"] = [names.get(bpmn_id) or bpmn_id for bpmn_id in details.get("timers", [])]
     return DryRunEvent(entry.at, entry.action, entry.bpmn_id, names.get(entry.bpmn_id or ""), details)
