@@ -7,6 +7,7 @@ import json
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from engine.core import i18n
 from engine.core.errors import Conflict, DeployRefused, InvalidInput
 from engine.process import instance_migration, versions
 from engine.regulation import access
@@ -45,7 +46,8 @@ def deploy(process_id: str):
                                        g.actor.username)
     except (InvalidInput, Conflict, DeployRefused) as error:
         problems = error.problems if isinstance(error, DeployRefused) else ()
-        return _history(process_id, error_text(error), problems, request.form.get("comment", "")), status_of(error)
+        message = _("versions.refused", count=len(problems)) if problems else error_text(error)
+        return _history(process_id, message, problems, request.form.get("comment", "")), status_of(error)
     flash(_("versions.deployed", version=view.version))
     return redirect(url_for("versions.history", process_id=process_id), 303)
 
@@ -69,7 +71,8 @@ def diff(process_id: str, a: int, b: int):
     found = versions.diff_versions(_ctx(), process_id, a, b)
     marks = {"added": [e.id for e in found.added], "changed": [e.id for e in found.changed],
              "removed": [e.id for e in found.removed]}
-    return render_template("versions_diff.html", process_id=process_id, diff=found, marks=json.dumps(marks))
+    return render_template("versions_diff.html", process_id=process_id, diff=found, marks=json.dumps(marks),
+                           aspect=_aspect)
 
 
 @bp.get("/processes/<process_id>/versions/compare")
@@ -127,6 +130,14 @@ def _history(process_id: str, error: str | None = None, problems=(), comment: st
 def _version_arg(name: str, default: int) -> int:
     value = request.args.get(name, "").strip()
     return parse_id(value, name) if value else default
+
+
+def _aspect(name: str) -> str:
+    # What changed in an element, in words: a property named by the engine, else the BPMN term as it is.
+    key = f"diff_aspect.{name}"
+    if i18n.has(key):
+        return _(key)
+    return _("diff_aspect.property", name=name.split(":", 1)[1]) if name.startswith("property:") else name
 
 
 def _reason(obstacle) -> str:

@@ -16,7 +16,12 @@
         var marked = [];
         show.forEach(function (kind) {
           (marks[kind] || []).forEach(function (id) {
-            if (registry.get(id)) { canvas.addMarker(id, 'diff-' + kind); marked.push(kind + ':' + id); }
+            var shape = registry.get(id);
+            if (!shape) { return; }
+            // A lane or pool changes whenever a step moves in or out: outline it, do not fill it.
+            var container = shape.type === 'bpmn:Lane' || shape.type === 'bpmn:Participant';
+            canvas.addMarker(id, 'diff-' + kind + (container ? '-container' : ''));
+            marked.push(kind + ':' + id);
           });
         });
         element.dataset.marked = marked.join(' ');
