@@ -218,7 +218,7 @@ def test_the_pages_start_answer_move_the_clock_and_end(real):
     assert client.post(run_page + "/clock", data={"csrf_token": token, "until": "at", "at": "2025-10-15T09:00"}
                        ).status_code == 303
     text = client.get(run_page).get_data(as_text=True)
-    assert "task_overdue" in text and "Đã báo quá hạn" in text and "15/10/2025 09:00" in text
+    assert "«Báo quá hạn»" in text and "Đã báo quá hạn" in text and "15/10/2025 09:00" in text
     assert client.post(run_page + "/clock", data={"csrf_token": token, "until": "at", "at": "2025-01-01T09:00"}
                        ).status_code == 422
     assert client.post(run_page + "/end", data={"csrf_token": token}).status_code == 303
