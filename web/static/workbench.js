@@ -77,6 +77,14 @@
     return new Date(iso).toLocaleString(root.dataset.lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' });
   }
 
+  // The whole diagram in view, clear of the palette drawn over the canvas's left edge.
+  function fit() {
+    var canvas = modeler.get('canvas');
+    canvas.zoom('fit-viewport');
+    canvas.zoom(canvas.viewbox().scale * 0.9, { x: 0, y: 0 });
+    canvas.scroll({ dx: 70, dy: 10 });
+  }
+
   // --- the draft -------------------------------------------------------------------------------
   function formsAsObjects() {
     var out = {};
@@ -104,7 +112,7 @@
     });
     catalog.setDraftForms(Object.keys(forms));
     return modeler.importXML(draft.bpmn).then(function () {
-      modeler.get('canvas').zoom('fit-viewport');
+      fit();
       clearProblems();
       showForm(null);
       setDirty(false);
@@ -304,7 +312,7 @@
     if (!file) { return; }
     file.text().then(function (xml) { return modeler.importXML(xml); })
       .then(function () {
-        modeler.get('canvas').zoom('fit-viewport');
+        fit();
         clearProblems();
         showForm(null);
         setDirty(true);

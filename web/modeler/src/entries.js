@@ -88,7 +88,7 @@ export function CallPartEntry({ element, id, slot, part }) {
 
   if (part === 'function') {
     return html`<${SelectEntry} element=${element} id=${id} label=${translate('Function')}
-      description=${fn ? fn.signature : (text ? `${translate('Current text')}: ${text}` : '')}
+      description=${text ? `${translate('Current text')}: ${text}` : ''}
       getValue=${() => call.name}
       setValue=${(name) => {
         const target = catalog.get().functions.find((f) => f.name === name);
@@ -100,7 +100,7 @@ export function CallPartEntry({ element, id, slot, part }) {
           ? { setting: (settings[s++] || {}).setting || '' }
           : { variable: (variable && variable.variable) || '' })));
       }}
-      getOptions=${() => withCurrent([none(translate), ...catalog.get().functions.map((f) => ({ value: f.name, label: f.signature || f.name }))], call.name, translate)} />`;
+      getOptions=${() => withCurrent([none(translate), ...catalog.get().functions.map((f) => ({ value: f.name, label: `${f.name}(${parameterKinds(f.signature).map((p) => p.name).join(', ')})` }))], call.name, translate)} />`;
   }
   const positions = kinds.map((k, i) => i);
   const settingPositions = positions.filter((i) => kinds[i].setting);
@@ -118,10 +118,10 @@ export function CallPartEntry({ element, id, slot, part }) {
   const current = (call.args[index] || {}).setting || '';
   const setting = catalog.get().settings.find((s) => s.name === current);
   return html`<${SelectEntry} element=${element} id=${id} label=${`${translate('Setting')} (${kinds[index].name})`}
-    description=${setting ? `${setting.value} ${setting.unit} · ${translate('Legal basis')}: ${setting.legal_basis || '-'}` : ''}
+    description=${setting ? `${setting.label} · ${setting.value} ${translate(setting.unit)} · ${translate('Legal basis')}: ${setting.legal_basis || '-'}` : ''}
     getValue=${() => current}
     setValue=${(value) => { const args = kinds.map((k, i) => call.args[i] || (k.setting ? { setting: '' } : { variable: '' })); args[index] = { setting: value }; write(call.name, args); }}
-    getOptions=${() => withCurrent([none(translate), ...catalog.get().settings.map((s) => ({ value: s.name, label: `${s.label} (${s.value} ${s.unit})` }))], current, translate)} />`;
+    getOptions=${() => withCurrent([none(translate), ...catalog.get().settings.map((s) => ({ value: s.name, label: `${s.name}: ${s.value} ${translate(s.unit)}` }))], current, translate)} />`;
 }
 
 /** A sequence flow's condition expression (Python, run in the engine's sandbox). */

@@ -102,7 +102,8 @@ export function formatCall(name, args) {
 export function parameterKinds(signature) {
   const match = /\(([^)]*)\)/.exec(signature || '');
   const names = match && match[1].trim() ? match[1].split(',').map((p) => p.trim()) : [];
-  return names.map((n) => ({ name: n, setting: /setting/.test(n) }));
+  // inspect.signature gives "(setting: str, since: str) -> str": the names are before the colons
+  return names.map((n) => n.split(/[:=]/)[0].trim()).map((n) => ({ name: n, setting: /setting/.test(n) }));
 }
 
 /** Every variable used as a date argument of a call anywhere in the diagram (timers and dueDate). */

@@ -22,7 +22,8 @@ const EngineProviderModule = {
 function create({ container, panel, lang, catalog }) {
   return new Modeler({
     container,
-    propertiesPanel: { parent: panel },
+    // The engine's group and the name open at first: what an analyst comes to the panel for.
+    propertiesPanel: { parent: panel, layout: { groups: { engine: { open: true }, general: { open: true } } } },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, EngineProviderModule, translateModule(lang)],
     moddleExtensions: { spiffworkflow },
     cddh: { catalog }
