@@ -68,3 +68,18 @@ def test_three_workers_fire_each_timer_once_and_write_no_empty_entries(ctx):
     entries = _fired_entries(ctx)
     assert sorted(e.instance_id for e in entries) == ids and all(e.summary["timers"] for e in entries)
     assert {instances.get_instance(ctx, i).row_version for i in ids} == {2}  # started, then fired once
+
+
+def test_a_timer_is_due_only_once_its_instant_has_passed_and_then_fires_once(ctx):
+    from datetime import timedelta
+
+    from engine.process.tables import WaitingTimer
+
+    instance_id = _feedback(ctx, 1)[0]
+    with ctx.unit_of_work(readonly=True) as session:
+        due = min(session.scalars(select(WaitingTimer.due_at).where(WaitingTimer.instance_id == instance_id)))
+    ctx.clock.set(due)  # SpiffWorkflow fires only after the instant: nothing is due yet, nothing reported
+    assert due_instances(ctx, ctx.now()) == [] and fire_due_timers(ctx).fired == []
+    ctx.clock.set(due + timedelta(microseconds=1))
+    assert fire_due_timers(ctx).fired == [(instance_id, "remind_office")]
+    assert [e.summary["timers"] for e in _fired_entries(ctx)] == [["remind_office"]]

@@ -112,7 +112,7 @@ def claim(session: Session, instance_id: int) -> bool:
 
 def has_timer_due(session: Session, instance_id: int, at: datetime) -> bool:
     """Whether the query table holds a timer of this instance due by `at`."""
-    stmt = select(_TIMERS.c.id).where(_TIMERS.c.instance_id == instance_id, _TIMERS.c.due_at <= at).limit(1)
+    stmt = select(_TIMERS.c.id).where(_TIMERS.c.instance_id == instance_id, _TIMERS.c.due_at < at).limit(1)
     return session.connection().execute(stmt).first() is not None
 
 

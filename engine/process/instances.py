@@ -149,7 +149,7 @@ def fire_timers(ctx: EngineContext, instance_id: int, actor: str = "timer") -> l
         version, workflow, before = workflow_for_step(ctx, session, row, cached)
         reached = runtime.advance(workflow)
         view = save_step(ctx, session, row, version, workflow, before, now)
-        fired = [timer.bpmn_id for timer in before.timers if timer.due_at <= now]
+        fired = [timer.bpmn_id for timer in before.timers if timer.due_at < now]
         audit.record(session, at=now, actor=actor, action="timer_fired", instance_id=row.id,
                      summary={"timers": fired})
         after_step(ctx, session, view, reached, actor)
@@ -284,7 +284,7 @@ def _timer_due(ctx: EngineContext, session: Session, row: store.InstanceRow, cac
     # Under the row lock: a worker that read the due list before another fired these timers finds
     # nothing due, and must not write (an empty audit entry, a row_version bump staling open forms).
     if cached is not None and cached.row_version == row.row_version:
-        return any(timer.due_at <= now for timer in cached.snapshot.timers)
+        return any(timer.due_at < now for timer in cached.snapshot.timers)
     return store.has_timer_due(session, row.id, now)
 
 

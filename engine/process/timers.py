@@ -32,9 +32,11 @@ class FireReport:
 
 
 def due_instances(ctx: EngineContext, at: datetime, limit: int = 200) -> list[int]:
-    """Instances with at least one timer due at `at`, the most overdue first."""
+    """Instances with at least one timer due at `at`, the most overdue first. Due means strictly before
+    `at`: SpiffWorkflow fires a timer only once "now" is past its time, and a timer reported due that
+    cannot fire yet would be taken again and again in one pass."""
     with ctx.unit_of_work(readonly=True) as session:
-        stmt = (select(WaitingTimer.instance_id).where(WaitingTimer.due_at <= at)
+        stmt = (select(WaitingTimer.instance_id).where(WaitingTimer.due_at < at)
                 .group_by(WaitingTimer.instance_id).order_by(func.min(WaitingTimer.due_at)).limit(limit))
         return list(session.scalars(stmt))
 
