@@ -74,6 +74,9 @@ def test_a_check_locates_the_problems_of_a_broken_diagram(api):
     problems = api("POST", f"/api/processes/{PROCESS}/draft/check", json={"bpmn": broken, "forms": forms}).get_json()
     lane = [p for p in problems["problems"] if p["element_id"] == "Lane_focal_point"]
     assert lane and lane[0]["severity"] == "error" and lane[0]["line"] == 21 and "nobody" in lane[0]["message"]
+    english = api("POST", f"/api/processes/{PROCESS}/draft/check?lang=en", json={"bpmn": broken, "forms": forms})
+    in_english = next(p["message"] for p in english.get_json()["problems"] if p["element_id"] == "Lane_focal_point")
+    assert in_english != lane[0]["message"] and "nobody" in in_english  # the analyst's language, vi by default
 
     without_form = {k: v for k, v in forms.items() if k != "task_followup.confirm_completion.schema.json"}
     problems = api("POST", f"/api/processes/{PROCESS}/draft/check", json={"bpmn": SHIPPED, "forms": without_form})
@@ -190,5 +193,11 @@ def test_deploy_from_the_page_refuses_a_broken_diagram_with_located_problems(app
     deployed = analyst.post(f"/processes/{PROCESS}/edit/deploy", headers=headers,
                             json={"bpmn": renamed, "forms": draft["forms"], "comment": "Đổi tên làn"})
     assert deployed.status_code == 201, deployed.get_json()
-    assert deployed.get_json()["versions"] == [{"process_id": PROCESS, "version": 2}]
+    assert deployed.get_json() == {"process_id": PROCESS, "version": 2, "comment": "Đổi tên làn"}
+    again = analyst.post(f"/processes/{PROCESS}/edit/deploy", headers=headers,
+                         json={"bpmn": renamed, "forms": draft["forms"], "comment": "lần nữa"})
+    assert again.status_code == 409  # the same content is no new version
+    no_comment = analyst.post(f"/processes/{PROCESS}/edit/deploy", headers=headers,
+                              json={"bpmn": renamed, "forms": draft["forms"], "comment": ""})
+    assert no_comment.status_code == 422
     assert analyst.get(f"/processes/{PROCESS}/edit/draft").get_json()["latest_version"] == 2

@@ -6,26 +6,24 @@ twin never differ. docs/workbench.md says how the page is put together.
 """
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, render_template, url_for
 
 from engine.core import i18n
 from engine.core.errors import DeployRefused
-from engine.process import definitions, drafts
+from engine.process import definitions, drafts, versions
 from engine.read import workbench as workbench_read
 from engine.regulation import access
 
 from .api import body_matching
 from .api import workbench as api
-from .api.openapi import STRING, obj
+from .api.openapi import obj
 from .i18n import current_language
 from .i18n import translate as _
 from .security import allowed_if
 
 bp = Blueprint("workbench", __name__)
 DEPLOY_IN = obj(("bpmn", "forms", "comment"), bpmn=api.DRAFT_IN["properties"]["bpmn"], forms=api.FORMS,
-                comment=STRING)
+                comment={"type": "string", "minLength": 1, "maxLength": versions.MAX_COMMENT})
 TEXTS = ("wb_saved_by", "wb_not_saved", "wb_unsaved_changes", "wb_saved", "wb_discarded", "wb_discard_confirm",
          "wb_no_problems", "wb_problems_found", "wb_form_not_json", "wb_form_missing", "wb_select_user_task",
          "wb_deployed", "wb_deploy_refused", "wb_failed", "wb_imported", "wb_form_created", "wb_form_name_invalid",
@@ -82,24 +80,23 @@ def discard(process_id: str):
 def check(process_id: str):
     """The page's twin of POST /api/processes/<id>/draft/check."""
     bpmn, forms = api.draft_input()
-    return jsonify(api.problems_json(definitions.check_draft(_ctx(), bpmn, forms, f"{process_id}.bpmn")))
+    return jsonify(api.problems_json(definitions.check_draft(_ctx(), bpmn, forms, f"{process_id}.bpmn",
+                                                             lang=current_language())))
 
 
 @bp.post("/processes/<process_id>/edit/deploy")
 @allowed_if(access.may_edit_diagrams)
 def deploy(process_id: str):
-    """Deploy the diagram and forms as a new version with a comment (the page's twin of POST
-    /api/processes/<id>/versions): 201 with the versions, or 422 with the located problems."""
+    """The page's twin of POST /api/processes/<id>/versions (versions.deploy_version): the diagram and
+    forms as the next version with a comment; 201 with the version, 422 with the located problems."""
     body = body_matching(DEPLOY_IN)
-    bpmn, forms = body["bpmn"].encode("utf-8"), {name: json.dumps(schema, ensure_ascii=False, indent=2)
-                                                 for name, schema in body["forms"].items()}
     try:
-        deployed = definitions.deploy_bytes(_ctx(), bpmn, f"{process_id}.bpmn", g.actor.username, forms=forms,
-                                            comment=body["comment"])
+        view = versions.deploy_version(_ctx(), process_id, body["bpmn"].encode("utf-8"),
+                                       versions.forms_as_text(body["forms"]), body["comment"], g.actor.username)
     except DeployRefused as refused:
         return jsonify(error={"code": refused.code, "message": _("wb_deploy_refused"),
                               **api.problems_json(refused.problems)}), 422
-    return jsonify(versions=[{"process_id": d.process_id, "version": d.version} for d in deployed]), 201
+    return jsonify(process_id=view.process_id, version=view.version, comment=view.comment), 201
 
 
 @bp.get("/workbench/catalog")

@@ -162,6 +162,33 @@ def test_an_analyst_edits_task_followup_in_the_modeler(wide, live_app, tmp_path)
     shot(page, "modeler-discarded")
 
 
+def test_an_analyst_deploys_from_the_modeler_with_a_comment(wide, live_app):
+    page = wide
+    base, _ = live_app
+    sign_in(page, base, "pt.lan")
+    page.goto(f"{base}/processes/task_followup/edit")
+    page.wait_for_selector("#workbench[data-loaded=true]")
+    click_element(page, "Lane_focal_point", dx=0.01)
+    panel_select(page, "role").select_option("")  # a lane with no role: deploy refuses it, naming the lane
+    page.click("#wb-deploy")
+    page.fill("#wb-deploy-comment", "Bỏ vai trò (thử)")
+    page.click("#wb-deploy-confirm")
+    page.locator("#wb-problem-list li.error[data-element=Lane_focal_point]").wait_for()
+    assert page.locator(".djs-element.wb-problem-error[data-element-id=Lane_focal_point]").count() == 1
+    shot(page, "modeler-deploy-refused")
+
+    panel_select(page, "role").select_option("unit_focal_point")
+    page.fill("#wb-properties #bio-properties-panel-name", "Đầu mối của đơn vị")
+    page.keyboard.press("Tab")
+    page.click("#wb-deploy")
+    page.fill("#wb-deploy-comment", "Đổi tên làn đầu mối")
+    page.click("#wb-deploy-confirm")
+    page.wait_for_function("() => document.querySelector('#wb-status').innerText.includes('phiên bản 2')")
+    assert "task_followup v2" in page.inner_text("#wb-message")
+    assert 'name="Đầu mối của đơn vị" spiffworkflow:role="unit_focal_point"' in saved_xml(page)
+    shot(page, "modeler-deployed")
+
+
 def test_the_modeler_speaks_english_when_the_page_does(wide, live_app):
     page = wide
     base, _ = live_app

@@ -102,7 +102,8 @@ def check_draft(process_id: str):
     """Everything a deploy would refuse (errors) and modelling lint (warnings), located on elements and lines."""
     forbid_unless(access.may_edit_diagrams(g.actor), _EDITORS_ONLY)
     bpmn, form_texts = draft_input()
-    return jsonify(problems_json(definitions.check_draft(ctx(), bpmn, form_texts, f"{process_id}.bpmn")))
+    return jsonify(problems_json(definitions.check_draft(ctx(), bpmn, form_texts, f"{process_id}.bpmn",
+                                                         lang=language())))
 
 
 @bp.get("/workbench/catalog")

@@ -335,7 +335,7 @@
     }).then(function (result) {
       if (result.ok) {
         $('wb-deploy-dialog').close();
-        say(text('wb_deployed', { versions: result.data.versions.map(function (v) { return v.process_id + ' v' + v.version; }).join(', ') }), 'ok');
+        say(text('wb_deployed', { versions: result.data.process_id + ' v' + result.data.version }), 'ok');
         return reload();
       }
       $('wb-deploy-result').textContent = failure(result);
