@@ -189,6 +189,32 @@ def test_an_analyst_deploys_from_the_modeler_with_a_comment(wide, live_app):
     shot(page, "modeler-deployed")
 
 
+def test_conditions_and_scripts_are_edited_and_leaving_with_changes_asks_first(wide, live_app):
+    page = wide
+    base, _ = live_app
+    sign_in(page, base, "pt.lan")
+    page.goto(f"{base}/processes/task_followup/edit")
+    page.wait_for_selector("#workbench[data-loaded=true]")
+    page.evaluate("id => window.cddhWorkbench.get('selection').select("
+                  "window.cddhWorkbench.get('elementRegistry').get(id))", "f_return")
+    condition = page.locator("#wb-properties textarea[name=condition]")
+    condition.wait_for()
+    assert condition.input_value() == 'decision == "return"'
+    condition.fill('decision == "return" and bool(return_reason)')
+    page.keyboard.press("Tab")
+    page.wait_for_function("() => window.cddhWorkbench.saveXML().then(r => r.xml.includes('bool(return_reason)'))")
+    click_element(page, "correct")
+    script = page.locator("#wb-properties textarea[name=script]")
+    script.wait_for()
+    assert script.input_value() == "content = corrected_content"
+    shot(page, "modeler-script")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+
+
 def test_the_modeler_speaks_english_when_the_page_does(wide, live_app):
     page = wide
     base, _ = live_app
