@@ -6,6 +6,8 @@ twin never differ. docs/workbench.md says how the page is put together.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, current_app, g, jsonify, render_template, url_for
 
 from engine.core import i18n
@@ -23,7 +25,8 @@ from .security import allowed_if
 
 bp = Blueprint("workbench", __name__)
 DEPLOY_IN = obj(("bpmn", "forms", "comment"), bpmn=api.DRAFT_IN["properties"]["bpmn"], forms=api.FORMS,
-                comment={"type": "string", "minLength": 1, "maxLength": versions.MAX_COMMENT})
+                comment={"type": "string", "minLength": 1, "maxLength": versions.MAX_COMMENT},
+                draft_saved_at={"type": ["string", "null"], "format": "date-time"})
 TEXTS = ("wb_saved_by", "wb_not_saved", "wb_unsaved_changes", "wb_saved", "wb_discarded", "wb_discard_confirm",
          "wb_no_problems", "wb_problems_found", "wb_form_not_json", "wb_form_missing", "wb_select_user_task",
          "wb_deployed", "wb_deploy_refused", "wb_failed", "wb_imported", "wb_form_created", "wb_form_name_invalid",
@@ -38,12 +41,12 @@ def _ctx():
 @allowed_if(access.may_edit_diagrams)
 def edit(process_id: str):
     """The modeler for one process: its draft, or its latest version when no draft is saved."""
-    drafts.open_for_editing(_ctx(), process_id)  # an unknown process with no draft: 404 before the page
+    opened = drafts.open_for_editing(_ctx(), process_id)  # an unknown process with no draft: 404 before the page
     urls = {"draft": url_for("workbench.draft", process_id=process_id),
             "check": url_for("workbench.check", process_id=process_id),
             "deploy": url_for("workbench.deploy", process_id=process_id),
             "catalog": url_for("workbench.catalog"), "preview": url_for("workbench.preview")}
-    return render_template("workbench.html", process_id=process_id, urls=urls,
+    return render_template("workbench.html", process_id=process_id, process_name=opened.name or process_id, urls=urls,
                            texts={key: _template(key) for key in TEXTS})
 
 
@@ -91,8 +94,10 @@ def deploy(process_id: str):
     forms as the next version with a comment; 201 with the version, 422 with the located problems."""
     body = body_matching(DEPLOY_IN)
     try:
+        saved_at = body.get("draft_saved_at")  # the draft this page was editing: its deploy consumes it
         view = versions.deploy_version(_ctx(), process_id, body["bpmn"].encode("utf-8"),
-                                       versions.forms_as_text(body["forms"]), body["comment"], g.actor.username)
+                                       versions.forms_as_text(body["forms"]), body["comment"], g.actor.username,
+                                       datetime.fromisoformat(saved_at) if saved_at else None)
     except DeployRefused as refused:
         return jsonify(error={"code": refused.code, "message": _("wb_deploy_refused"),
                               **api.problems_json(refused.problems)}), 422

@@ -38,6 +38,7 @@ class DraftView:
     updated_at: datetime | None
     updated_by: str | None
     saved: bool
+    name: str | None = None  # the process's name in its latest version (its id until one is deployed)
 
 
 def new_process_id_ok(process_id: str) -> bool:
@@ -87,15 +88,30 @@ def drop_if_deployed(session: Session, process_id: str, bpmn_xml: bytes, forms: 
     return True
 
 
+def drop_if_saved_at(session: Session, process_id: str, saved_at: datetime) -> bool:
+    """After a deploy from the workbench: remove the draft the analyst was editing (with whatever they
+    changed since saving it), unless someone saved it again meanwhile (True if removed)."""
+    row = session.get(ProcessDraft, process_id)
+    if row is None or row.updated_at != saved_at:
+        return False
+    session.delete(row)
+    return True
+
+
 def _view(session: Session, process_id: str) -> DraftView:
     draft = session.get(ProcessDraft, process_id)
-    latest = _latest_number(session, process_id)
+    try:
+        row = latest_version(session, process_id)
+    except DefinitionNotFound:
+        if draft is None:
+            raise
+        row = None  # a new process, drafted but never deployed
+    latest, name = (row.version, row.name) if row is not None else (None, None)
     if draft is not None:
         return DraftView(process_id, bytes(draft.bpmn_xml), dict(draft.forms or {}), draft.base_version, latest,
-                         draft.updated_at, draft.updated_by, saved=True)
-    row = latest_version(session, process_id)  # DefinitionNotFound when the process does not exist
+                         draft.updated_at, draft.updated_by, saved=True, name=name)
     return DraftView(process_id, bytes(row.bpmn_xml), stored_forms(row), row.version, row.version,
-                     row.deployed_at, row.deployed_by, saved=False)
+                     row.deployed_at, row.deployed_by, saved=False, name=name)
 
 
 def _latest_number(session: Session, process_id: str) -> int | None:

@@ -67,7 +67,7 @@ def list_versions(ctx: EngineContext, process_id: str) -> list[VersionView]:
 
 
 def deploy_version(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict[str, str] | None,
-                   comment: str, actor: str) -> VersionView:
+                   comment: str, actor: str, draft_saved_at: datetime | None = None) -> VersionView:
     """Deploy a diagram of `process_id` as its next version, with the analyst's comment.
 
     The forms the diagram names come from `forms` (file name -> JSON Schema text), and for any file
@@ -75,7 +75,8 @@ def deploy_version(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict
     (DefinitionNotFound), a missing or over-long comment (InvalidInput), a diagram whose executable
     process is not `process_id` or that deploy refuses (DeployRefused, with the located problems;
     nothing stored), content equal to the latest version's (Conflict). Afterwards the process's draft
-    is removed when it holds exactly what was deployed.
+    is removed when it holds exactly what was deployed, or, from the workbench, when it is the draft
+    the analyst was editing (`draft_saved_at`: when it was saved as they last saw it).
     """
     comment = _comment(comment)
     with ctx.unit_of_work(readonly=True) as session:
@@ -85,6 +86,8 @@ def deploy_version(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict
     merged = {**stored, **(forms or {})}
     view = _deploy(ctx, process_id, bpmn, merged, f"{process_id}.bpmn", comment, actor)
     with ctx.unit_of_work() as session:  # the draft is not the deploy: keeping it by mistake loses nothing
+        if draft_saved_at is not None and drafts.drop_if_saved_at(session, process_id, draft_saved_at):
+            return view
         if not drafts.drop_if_deployed(session, process_id, bpmn, forms if forms is not None else stored):
             drafts.drop_if_deployed(session, process_id, bpmn, merged)
     return view

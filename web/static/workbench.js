@@ -331,6 +331,8 @@
     if (!comment) { $('wb-deploy-comment').reportValidity(); return; }
     currentBody().then(function (body) {
       body.comment = comment;
+      // The draft this page opened or saved is the one being deployed: the server then removes it.
+      body.draft_saved_at = lastDraft && lastDraft.saved ? lastDraft.updated_at : null;
       return request('POST', urls.deploy, body);
     }).then(function (result) {
       if (result.ok) {
