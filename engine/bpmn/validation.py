@@ -239,13 +239,15 @@ def _foreign(node, text):
 
 def _main_process(tree):
     """The element an analyst clicks for the file's main process: the pool of the first process that has
-    flow elements (a pool with none is another party, drawn closed), else that process, else the root."""
+    flow elements (a pool with none is another party, drawn closed), else that process, else the root.
+    With pools, a process in none is not drawn (modelers show the collaboration): a pooled one comes first."""
     processes = tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)
-    main = next((p for p in processes if len(p.xpath("bpmn:sequenceFlow", namespaces=NS))), None)
+    pools = {p.get("processRef"): p for p in tree.xpath("//bpmn:participant[@processRef]", namespaces=NS)}
+    with_flows = [p for p in processes if len(p.xpath("bpmn:sequenceFlow", namespaces=NS))]
+    main = next((p for p in with_flows if p.get("id") in pools), with_flows[0] if with_flows else None)
     if main is None:
         return processes[0] if processes else tree.getroot()
-    pools = tree.xpath("//bpmn:participant[@processRef=$p]", namespaces=NS, p=main.get("id"))
-    return pools[0] if pools else main
+    return pools.get(main.get("id"), main)
 
 
 def _timer_problems(text, kind, functions):

@@ -151,7 +151,9 @@
   function clearProblems() {
     var canvas = modeler.get('canvas');
     var overlays = modeler.get('overlays');
+    var registry = modeler.get('elementRegistry');
     problemIds.forEach(function (id) {
+      if (!registry.get(id)) { return; }  // gone with the diagram just imported: nothing to unmark
       canvas.removeMarker(id, 'wb-problem-error');
       canvas.removeMarker(id, 'wb-problem-warning');
     });
