@@ -40,7 +40,7 @@ def test_an_analyst_dry_runs_the_task_procedure_and_sees_the_path_and_due_dates(
     page.wait_for_selector("#diagram[data-loaded=true]")
     log = page.inner_text("#log")
     assert "Đến hạn hẹn giờ: Nhắc sắp đến hạn" in log and "Đến hạn hẹn giờ: Quá hạn cập nhật" in log
-    assert "task_overdue sẽ chạy (không chạy thật)" in log
+    assert "«Báo quá hạn» sẽ chạy (không chạy thật)" in log
     assert page.query_selector("#diagram .dry-run-passed[data-element-id=overdue_flagged]")
     shot(page, "dry-run-after-deadline")
 
