@@ -328,3 +328,17 @@ def may_edit_diagrams(actor: Actor) -> bool:
     """Open the workbench: edit drafts, check and dry-run them, deploy versions, migrate instances, roll
     back. Analysts and admins only; every deploy, migration and roll-back is audited."""
     return bool(actor.held & DIAGRAM_EDITORS)
+
+
+# --- the admin console ------------------------------------------------------------------------
+
+def may_administer(actor: Actor) -> bool:
+    """Change what admins keep right: timer settings, the calendar, the organisation, users, sessions,
+    tokens, instances and incidents; every change is audited."""
+    return Role.ADMIN in actor.held
+
+
+def may_see_administration(actor: Actor) -> bool:
+    """See the settings, the calendar, the organisation, instances and the audit log without changing
+    them: admins, and the Provincial Office whose work they govern."""
+    return Role.ADMIN in actor.held or bool(actor.held & OFFICE_ROLES)
