@@ -43,7 +43,7 @@ def deploy(process_id: str):
         if not data:
             raise InvalidInput("version_file_required")
         view = versions.deploy_version(_ctx(), process_id, data, None, request.form.get("comment", ""),
-                                       g.actor.username)
+                                       g.actor.username, lang=current_language())
     except (InvalidInput, Conflict, DeployRefused) as error:
         problems = error.problems if isinstance(error, DeployRefused) else ()
         message = _("versions.refused", count=len(problems)) if problems else error_text(error)

@@ -97,7 +97,8 @@ def deploy(process_id: str):
         saved_at = body.get("draft_saved_at")  # the draft this page was editing: its deploy consumes it
         view = versions.deploy_version(_ctx(), process_id, body["bpmn"].encode("utf-8"),
                                        versions.forms_as_text(body["forms"]), body["comment"], g.actor.username,
-                                       datetime.fromisoformat(saved_at) if saved_at else None)
+                                       datetime.fromisoformat(saved_at) if saved_at else None,
+                                       lang=current_language())
     except DeployRefused as refused:
         return jsonify(error={"code": refused.code, "message": _("wb_deploy_refused"),
                               **api.problems_json(refused.problems)}), 422

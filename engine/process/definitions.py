@@ -50,16 +50,17 @@ class DefinitionView:
 
 def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "system",
                  forms_dir: Path | None = None, *, forms: dict[str, str] | None = None,
-                 comment: str = "") -> list[Deployed]:
+                 comment: str = "", lang: str = "en") -> list[Deployed]:
     """Validate a BPMN file and store each of its executable processes as a new version if changed.
 
     The forms its user tasks name come from `forms` (file name -> JSON Schema text: a draft's) or
     else from `forms_dir` (default: processes/forms), and are stored with the version, so a later
     edit of a form never changes a running version. Refused (DeployRefused, nothing stored) when any
-    check of `check_draft` finds an error; warnings do not refuse.
+    check of `check_draft` finds an error, worded in `lang` where the check has the words; warnings do
+    not refuse.
     """
     source = _form_source(forms, forms_dir or ctx.config.processes_dir / "forms")
-    parsed, form_texts, problems = _checked(ctx, data, filename, source)
+    parsed, form_texts, problems = _checked(ctx, data, filename, source, lang)
     if errors := [p for p in problems if p.severity == "error"]:
         raise DeployRefused(errors)
     # The forms are part of the content: a changed form alone makes a new version.

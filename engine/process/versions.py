@@ -67,7 +67,8 @@ def list_versions(ctx: EngineContext, process_id: str) -> list[VersionView]:
 
 
 def deploy_version(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict[str, str] | None,
-                   comment: str, actor: str, draft_saved_at: datetime | None = None) -> VersionView:
+                   comment: str, actor: str, draft_saved_at: datetime | None = None,
+                   lang: str = "en") -> VersionView:
     """Deploy a diagram of `process_id` as its next version, with the analyst's comment.
 
     The forms the diagram names come from `forms` (file name -> JSON Schema text), and for any file
@@ -84,7 +85,7 @@ def deploy_version(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict
         stored = definitions.stored_forms(latest)
     _check_process_id(ctx, bpmn, process_id)
     merged = {**stored, **(forms or {})}
-    view = _deploy(ctx, process_id, bpmn, merged, f"{process_id}.bpmn", comment, actor)
+    view = _deploy(ctx, process_id, bpmn, merged, f"{process_id}.bpmn", comment, actor, lang)
     with ctx.unit_of_work() as session:  # the draft is not the deploy: keeping it by mistake loses nothing
         if draft_saved_at is not None and drafts.drop_if_saved_at(session, process_id, draft_saved_at):
             return view
@@ -155,8 +156,8 @@ def _views(session: Session, process_id: str) -> list[VersionView]:
 
 
 def _deploy(ctx: EngineContext, process_id: str, bpmn: bytes, forms: dict[str, str], filename: str,
-            comment: str, actor: str) -> VersionView:
-    deployed = definitions.deploy_bytes(ctx, bpmn, filename, actor, forms=forms, comment=comment)
+            comment: str, actor: str, lang: str = "en") -> VersionView:
+    deployed = definitions.deploy_bytes(ctx, bpmn, filename, actor, forms=forms, comment=comment, lang=lang)
     mine = next(d for d in deployed if d.process_id == process_id)
     if not mine.created:
         raise Conflict("version_unchanged", process=process_id, version=mine.version)

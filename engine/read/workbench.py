@@ -20,7 +20,7 @@ from engine.worktime import timer_settings
 
 def catalog(ctx, lang: str = i18n.DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The lists of the modeler, JSON-ready, labels in `lang`."""
-    settings = [{"name": s.name, "label": s.description, "value": s.value, "unit": s.unit.value,
+    settings = [{"name": s.name, "label": _in_language(s.description, lang), "value": s.value, "unit": s.unit.value,
                  "unit_label": i18n.text(f"duration_unit.{s.unit.value}", lang) if i18n.has(
                      f"duration_unit.{s.unit.value}") else s.unit.value,
                  "legal_basis": s.legal_basis} for s, _, _ in timer_settings.list_settings(ctx)]
@@ -43,6 +43,12 @@ def _known_forms(ctx) -> list[str]:
         rows = session.scalars(select(DefinitionVersion).join(newest, and_(
             newest.c.process_id == DefinitionVersion.process_id, newest.c.version == DefinitionVersion.version)))
         return sorted({name for row in rows for name in stored_forms(row)})
+
+
+def _in_language(text: str, lang: str) -> str:
+    # A setting's description is written "Vietnamese / English" (processes/settings/timers.json).
+    vi, _, en = text.partition(" / ")
+    return (en or vi) if lang == "en" else vi
 
 
 def _label(key: str, fallback: str, lang: str) -> str:

@@ -50,7 +50,8 @@ def deploy_version(process_id: str):
     forbid_unless(access.may_edit_diagrams(g.actor), _EDITORS)
     body = body_matching(NEW_VERSION)
     view = versions.deploy_version(ctx(), process_id, body["bpmn"].encode("utf-8"),
-                                   versions.forms_as_text(body.get("forms")), body["comment"], g.actor.username)
+                                   versions.forms_as_text(body.get("forms")), body["comment"], g.actor.username,
+                                   lang=language())
     return jsonify(to_json(view)), 201
 
 

@@ -118,10 +118,10 @@ export function CallPartEntry({ element, id, slot, part }) {
   const current = (call.args[index] || {}).setting || '';
   const setting = catalog.get().settings.find((s) => s.name === current);
   return html`<${SelectEntry} element=${element} id=${id} label=${`${translate('Setting')} (${kinds[index].name})`}
-    description=${setting ? `${setting.label} · ${setting.value} ${translate(setting.unit)} · ${translate('Legal basis')}: ${setting.legal_basis || '-'}` : ''}
+    description=${setting ? `${translate('Legal basis')}: ${setting.legal_basis || '-'} · ${setting.name}` : ''}
     getValue=${() => current}
     setValue=${(value) => { const args = kinds.map((k, i) => call.args[i] || (k.setting ? { setting: '' } : { variable: '' })); args[index] = { setting: value }; write(call.name, args); }}
-    getOptions=${() => withCurrent([none(translate), ...catalog.get().settings.map((s) => ({ value: s.name, label: `${s.name}: ${s.value} ${translate(s.unit)}` }))], current, translate)} />`;
+    getOptions=${() => withCurrent([none(translate), ...catalog.get().settings.map((s) => ({ value: s.name, label: `${s.label} (${s.value} ${translate(s.unit)})` }))], current, translate)} />`;
 }
 
 /** A sequence flow's condition expression (Python, run in the engine's sandbox). */
