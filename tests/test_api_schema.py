@@ -24,7 +24,7 @@ from engine.regulation.records import DocumentType, ProgressState, TaskStatus
 from engine.worktime.periods import Cadence
 
 EXAMPLES = 30  # per operation, user and kind of data (valid, invalid)
-USERS = ("cv.hoa", "dm.sotuphap")  # an Office specialist, a unit's focal point
+USERS = ("cv.hoa", "dm.sotuphap", "pt.lan")  # an Office specialist, a unit's focal point, an analyst
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 BUDGET = 240  # seconds for the whole run on one database: a CI run stays within minutes
 
