@@ -70,6 +70,10 @@ class Unit(Base):
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind", 40))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Merged or retired (engine/regulation/reorganisation.py): the row stays, inactive, so records made while
+    # the unit existed keep its name; its work went to `merged_into_id`.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class User(Base):
