@@ -47,6 +47,9 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     from . import dry_run  # the workbench's dry-run pages
     app.register_blueprint(dry_run.bp)
     app.register_blueprint(workbench_bp)
+    from . import admin_audit, admin_users  # admin console: users, sessions and API tokens; the audit log
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_audit.bp)
     api.init_app(app)
     notices.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
