@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.sandbox import check_source
 from engine.bpmn.xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
+from engine.core import i18n
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -24,39 +25,38 @@ ROLE_ATTRIBUTE = f"{{{SPIFF}}}role"  # on a lane: the role whose people receive 
 _PREFIXES = {v: k for k, v in NS.items()} | {"http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi"}
 _CONTAINERS = {f"{{{BPMN}}}{t}" for t in ("definitions", "process", "subProcess", "transaction", "adHocSubProcess")}
 _XSD_LOCK = threading.Lock()
-TIMER_MESSAGE = "timer expression must be a quoted ISO 8601 string or a function call"
 _ISO_LIKE = re.compile(r"R\d*/.+|P(\d|T)[\w.,]*|\d{4}-\d\d-\d\d.*")  # unquoted, PT2H is a Python name
 _ISO_PARSERS = {"timeDuration": _Timer.parse_iso_duration, "timeCycle": _Timer.parse_iso_recurring_interval,
                 "timeDate": _Timer.parse_time_or_duration}
 
-# What SpiffWorkflow or this engine cannot run: (XPath, message[, attribute or "text", XPath of allowed ids]).
+# What SpiffWorkflow or this engine cannot run: (XPath, catalog key of the message[, attribute or "text", XPath
+# of allowed ids]); the message may name the element's attributes ({name}), its text or what it refers to.
 # References are checked against a set of ids: the same test as an XPath predicate is quadratic (minutes on 3 MB).
 UNSUPPORTED = (
-    (".//bpmn:serviceTask", "service tasks are not supported: this engine has no service connectors"),
-    (".//bpmn:businessRuleTask", "business rule tasks (DMN decisions) are not supported"),
-    (".//bpmn:dataStoreReference", "data store references are not supported (no data store implementation)"),
-    (".//bpmn:compensateEventDefinition", "compensation events are not supported"),
-    (".//bpmn:linkEventDefinition", "link events are not supported"),
+    (".//bpmn:serviceTask", "validation.service_task"),
+    (".//bpmn:businessRuleTask", "validation.business_rule_task"),
+    (".//bpmn:dataStoreReference", "validation.data_store_reference"),
+    (".//bpmn:compensateEventDefinition", "validation.compensation_event"),
+    (".//bpmn:linkEventDefinition", "validation.link_event"),
     (".//bpmn:boundaryEvent[not(*[contains(local-name(), 'EventDefinition')])]",
-     "boundary event has no event definition"),
+     "validation.boundary_without_definition"),
     (".//bpmn:multiInstanceLoopCharacteristics[not(bpmn:loopCardinality) and not(bpmn:loopDataInputRef)]",
-     "multi-instance activity needs a loop cardinality or an input collection (loopDataInputRef)"),
-    ("self::*[not(bpmn:startEvent)]", "process has no start event"),
+     "validation.multi_instance_unbounded"),
+    ("self::*[not(bpmn:startEvent)]", "validation.no_start_event"),
     (".//*[self::bpmn:subProcess or self::bpmn:transaction][count(bpmn:startEvent) != 1 or not(bpmn:endEvent)]",
-     "an embedded subprocess needs exactly one start event and at least one end event"),
+     "validation.subprocess_start_end"),
     # SpiffWorkflow looks these two attributes up namespaced, so never sees them (measured: never armed).
-    (".//bpmn:subProcess[@triggeredByEvent='true']", "event subprocesses are not supported (they would never start)"),
-    (".//bpmn:adHocSubProcess[@ordering='Sequential']", "sequential ad hoc subprocesses are not supported"),
-    (".//bpmn:callActivity", "call activity calls '{calledElement}', which is not a process in this file",
+    (".//bpmn:subProcess[@triggeredByEvent='true']", "validation.event_subprocess"),
+    (".//bpmn:adHocSubProcess[@ordering='Sequential']", "validation.sequential_ad_hoc"),
+    (".//bpmn:callActivity", "validation.call_activity_unknown",
      "calledElement", "/bpmn:definitions/bpmn:process"),
     (".//bpmn:sequenceFlow[bpmn:conditionExpression]",
-     "condition on a sequence flow that does not leave an exclusive or inclusive gateway would be ignored",
+     "validation.condition_ignored",
      "sourceRef", "//bpmn:exclusiveGateway | //bpmn:inclusiveGateway"),
     (".//bpmn:dataInputAssociation/bpmn:sourceRef | .//bpmn:dataOutputAssociation/bpmn:targetRef",
-     "data association refers to {target}: the engine reads and writes data only through a data object"
-     " reference (a data object drawn on the diagram)",
+     "validation.data_association_target",
      "text", "//bpmn:dataObjectReference | //bpmn:dataStoreReference"),
-    ("/bpmn:definitions/bpmn:dataStore", "data store '{name}' has no implementation"),  # SpiffWorkflow refuses the file
+    ("/bpmn:definitions/bpmn:dataStore", "validation.data_store"),  # SpiffWorkflow refuses the file
 )
 # (XPath, mode, label): every text SpiffWorkflow or the engine evaluates or executes as Python. An XPath
 # ending in /@value selects an attribute (a spiffworkflow:property, which engine/bpmn/runtime.py evaluates).
@@ -112,17 +112,19 @@ class ParsedDefinition:
     xml: bytes
 
 
-def validate_bpmn(data: bytes, filename: str, *, functions: Iterable[str] = (),
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[ParsedDefinition], list[Problem]]:
-    """Validate one BPMN file; definitions are returned only when there are no problems. Never raises."""
+def validate_bpmn(data: bytes, filename: str, *, functions: Iterable[str] = (), max_bytes: int = DEFAULT_MAX_BYTES,
+                  lang: str = "en") -> tuple[list[ParsedDefinition], list[Problem]]:
+    """Validate one BPMN file; definitions are returned only when there are no problems. Never raises.
+    The engine's own messages are in `lang` (English for the command line); what the XML schema, Python
+    or SpiffWorkflow say is quoted as they say it."""
     try:
         data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        return _validate(data, str(filename), frozenset(functions), max_bytes)
+        return _validate(data, str(filename), frozenset(functions), max_bytes, lang)
     except Exception as e:  # last resort: a diagram must never crash a page, an API call or the CLI
         return [], [_exception_problem(e, None, str(filename))]
 
 
-def _validate(data, filename, functions, max_bytes):
+def _validate(data, filename, functions, max_bytes, lang):
     try:
         tree = parse_xml(data, max_bytes=max_bytes)
     except XmlRejected as e:
@@ -132,11 +134,11 @@ def _validate(data, filename, functions, max_bytes):
     executable = tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS)
     if not executable:
         where = _main_process(tree)  # located on the pool (or process) to mark, so the modeler can show it
-        return [], [Problem(filename, where.sourceline, where.get("id"),
-                            'no executable process: set isExecutable="true" on the process to deploy')]
+        return [], [Problem(filename, where.sourceline, where.get("id"), _say("no_executable", lang))]
     runnable = _runnable(tree, executable)
     others = tree.xpath("/bpmn:definitions/*[not(self::bpmn:process)]", namespaces=NS)  # messages, signals...
-    problems = _unsupported(runnable, filename) + _expression_problems(runnable + others, filename, functions)
+    problems = (_unsupported(runnable, filename, lang)
+                + _expression_problems(runnable + others, filename, functions, lang))
     definitions, parse_problems = _spiff_parse(tree, executable, data, filename)
     # SpiffWorkflow stops at its first error, usually one we located already; keep only new ones.
     seen = {p.element_id for p in problems}
@@ -164,7 +166,7 @@ def _xsd_problems(tree, filename):
     return [Problem(filename, e.line or None, ids.get(e.line), _one_line(e.message) + " (XSD)") for e in entries]
 
 
-def _unsupported(processes, filename):
+def _unsupported(processes, filename, lang):
     groups, targets = {}, {}  # one problem per element and rule: ten bad data inputs are one mistake
     ids = {}  # id -> element of the whole file, filled once if a message needs to describe a reference
     for proc in processes:
@@ -175,16 +177,17 @@ def _unsupported(processes, filename):
                 if not allowed or (el.text if ref == "text" else el.get(ref)) not in targets[allowed]:
                     groups.setdefault((_owner_id(el), msg), {})[el] = None
     problems = []
-    for (owner, msg), els in groups.items():
+    for (owner, key), els in groups.items():
         els = list(els)
+        msg = _template(key, lang)
         text = msg.format_map(defaultdict(str, els[0].attrib, text=(els[0].text or "").strip(),
                                           target=_described(els[0], ids) if "{target}" in msg else ""))
-        more = f" (and {len(els) - 1} more like it)" if len(els) > 1 else ""
+        more = f" {_say('more_like_it', lang, n=len(els) - 1)}" if len(els) > 1 else ""
         problems.append(Problem(filename, els[0].sourceline, owner, _one_line(text + more)))
     return problems
 
 
-def _expression_problems(elements, filename, functions):
+def _expression_problems(elements, filename, functions, lang):
     problems = []
     for top in elements:
         for xpath, mode, label in EXPRESSIONS:
@@ -194,7 +197,7 @@ def _expression_problems(elements, filename, functions):
                 else:
                     text = node.text or ""
                 if mode == "timer":
-                    found = _timer_problems(text, etree.QName(node).localname, functions)
+                    found = _timer_problems(text, etree.QName(node).localname, functions, lang)
                 else:  # an empty condition or script is SpiffWorkflow's to judge, not a safety issue
                     found = check_source(text, mode, functions) if text.strip() else []
                 if found:  # one-line expressions are quoted back so the analyst sees what was read
@@ -202,8 +205,9 @@ def _expression_problems(elements, filename, functions):
                     if mode != "timer" and found[0].startswith("syntax error") and (lang := _foreign(node, text)):
                         found = [*found, f"it is written in {lang}, but the engine reads Python expressions"]
                     found = "; ".join(found).replace("(line ", "(script line ")  # Problem.line is the XML line
-                    problems.append(Problem(filename, node.sourceline, _owner_id(node),
-                                            _one_line(f"{label}{shown} rejected: {found}")))
+                    problems.append(Problem(filename, node.sourceline, _owner_id(node), _one_line(_say(
+                        "expression_rejected", lang, what=_say(f"expression.{label}", lang), shown=shown,
+                        found=found))))
     return problems
 
 
@@ -250,7 +254,7 @@ def _main_process(tree):
     return pools.get(main.get("id"), main)
 
 
-def _timer_problems(text, kind, functions):
+def _timer_problems(text, kind, functions, lang="en"):
     """A timer is a Python expression that must give an ISO string (docs/spiffworkflow.md, trap 1):
     catch the usual slips."""
     source = text.strip()
@@ -258,29 +262,30 @@ def _timer_problems(text, kind, functions):
         body = ast.parse(source, mode="eval").body if 0 < len(source) <= 1000 else None
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         body = None  # still worth the ISO hint below: 2025-01-01 is not Python either
+    timer = _say("timer", lang)
     if isinstance(body, ast.Constant):
-        wrong = _iso_problem(body.value, kind) if isinstance(body.value, str) else "it is not a string"
-        return [f"{TIMER_MESSAGE}: {wrong}"] if wrong else []
+        wrong = _iso_problem(body.value, kind, lang) if isinstance(body.value, str) else _say("timer_not_text", lang)
+        return [f"{timer}: {wrong}"] if wrong else []
     if _ISO_LIKE.fullmatch(source):
-        return [f"{TIMER_MESSAGE}: write '{source}' with the quotes"]
+        return [f"{timer}: {_say('timer_quotes', lang, source=source)}"]
     if body is None or (isinstance(body, ast.Name) and body.id not in functions):
-        return [TIMER_MESSAGE]
+        return [timer]
     return check_source(source, "eval", functions)
 
 
-def _iso_problem(value, kind):
+def _iso_problem(value, kind, lang="en"):
     """Why SpiffWorkflow would fail (docs/spiffworkflow.md, trap 6) or hang (it adds months one by
     one) arming this timer, or None."""
     parts = [p.split("T")[0] for p in value.upper().split("/") if p.startswith("P")]
     months = sum(float(n) * (12 if u == "Y" else 1) for p in parts for n, u in re.findall(r"(\d+)\D*?([YM])", p))
     if months > 12_000:
-        return f"{value!r} is longer than 1000 years"
+        return _say("timer_too_long", lang, value=repr(value))
     try:
         result = _ISO_PARSERS[kind](value)
     except Exception:
         result = None
     if not result or (kind == "timeDate" and isinstance(result, dict)):  # timeDate needs a date-time
-        return f"{value!r} is not a valid ISO 8601 {kind[4:].lower()}"
+        return _say(f"timer_not_iso_{kind[4:].lower()}", lang, value=repr(value))
 
 
 def _spiff_parse(tree, executable, data, filename):
@@ -327,6 +332,17 @@ def _owner_id(el):
     with_id = [n for n in (el, *el.iterancestors()) if n.get("id")]
     owners = [n for n in with_id if n.getparent() is None or n.getparent().tag in _CONTAINERS]
     return (owners or with_id or [{}])[0].get("id")
+
+
+def _template(key: str, lang: str) -> str:
+    """A message of the catalog (engine/core/messages/validation.json) in `lang`, parameters unfilled."""
+    texts = i18n.catalog()[key]
+    return texts.get(lang) or texts["en"]
+
+
+def _say(name: str, lang: str, /, **params) -> str:
+    """The message `validation.<name>` in `lang`, parameters filled in."""
+    return _template(f"validation.{name}", lang).format(**params)
 
 
 def _one_line(text):

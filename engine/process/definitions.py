@@ -16,7 +16,7 @@ from engine.bpmn import contract, elements, lint
 from engine.bpmn.forms import Form, form_from_json
 from engine.bpmn.validation import Problem, validate_bpmn
 from engine.bpmn.xmlsafe import XmlRejected, parse_xml
-from engine.core import audit
+from engine.core import audit, i18n
 from engine.core.errors import Conflict, DefinitionNotFound, DeployRefused
 from engine.process.context import EngineContext
 from engine.process.tables import DefinitionVersion, ProcessInstance
@@ -67,7 +67,7 @@ def deploy_bytes(ctx: EngineContext, data: bytes, filename: str, actor: str = "s
     content_hash = hashlib.sha256(data + json.dumps(form_texts, sort_keys=True).encode()).hexdigest()
     try:
         with ctx.unit_of_work() as session:
-            problems = _unknown_settings(parsed, timer_settings.known_names(session), filename)
+            problems = _unknown_settings(parsed, timer_settings.known_names(session), filename, lang)
             if problems:
                 raise DeployRefused(problems)
             return [_store(ctx, session, definition, content_hash, filename, actor, form_texts, comment)
@@ -85,7 +85,7 @@ def check_draft(ctx: EngineContext, data: bytes, forms: dict[str, str], filename
     parsed, _, problems = _checked(ctx, data, filename, _form_source(forms, None), lang)
     if parsed:
         with ctx.unit_of_work(readonly=True) as session:
-            problems += _unknown_settings(parsed, timer_settings.known_names(session), filename)
+            problems += _unknown_settings(parsed, timer_settings.known_names(session), filename, lang)
     try:
         tree = parse_xml(data, max_bytes=ctx.config.max_bpmn_bytes)
     except XmlRejected:
@@ -103,11 +103,12 @@ def stored_forms(row: DefinitionVersion) -> dict[str, str]:
 def _checked(ctx: EngineContext, data: bytes, filename: str, source,
              lang: str = "en") -> tuple[list, dict[str, str], list[Problem]]:
     """(parsed definitions, form texts, problems) of everything checked without the database."""
-    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions, max_bytes=ctx.config.max_bpmn_bytes)
+    parsed, problems = validate_bpmn(data, filename, functions=ctx.functions, max_bytes=ctx.config.max_bpmn_bytes,
+                                     lang=lang)
     if problems:
         return [], {}, problems
-    form_texts, loaded, problems = _forms(parsed, source, filename)
-    problems += _unknown_actions(parsed, set(ctx.actions), filename)
+    form_texts, loaded, problems = _forms(parsed, source, filename, lang)
+    problems += _unknown_actions(parsed, set(ctx.actions), filename, lang)
     problems += contract.check(parse_xml(data, max_bytes=ctx.config.max_bpmn_bytes), filename, ctx.contract,
                                loaded, lang)
     return parsed, form_texts, problems
@@ -160,7 +161,7 @@ def _elements(parsed):
         yield from elements.task_specs(definition)
 
 
-def _forms(parsed, source, filename: str) -> tuple[dict[str, str], dict[str, Form], list[Problem]]:
+def _forms(parsed, source, filename: str, lang: str = "en") -> tuple[dict[str, str], dict[str, Form], list[Problem]]:
     texts, loaded, problems = {}, {}, []
     for task_spec in _elements(parsed):
         name = elements.properties(task_spec).get("formJsonSchemaFilename")
@@ -168,32 +169,38 @@ def _forms(parsed, source, filename: str) -> tuple[dict[str, str], dict[str, For
             continue
         text = source(name)
         if text is None:
-            problems.append(Problem(filename, None, task_spec.bpmn_id, f"form '{name}' not found"))
+            problems.append(Problem(filename, None, task_spec.bpmn_id, _say("form_not_found", lang, name=name)))
             continue
         try:
             loaded[name] = form_from_json(name, text)
         except ValueError as error:
-            problems.append(Problem(filename, None, task_spec.bpmn_id, f"form '{name}': {error}"))
+            problems.append(Problem(filename, None, task_spec.bpmn_id,
+                                    _say("form_invalid", lang, name=name, error=error)))
             continue
         texts[name] = text
     return texts, loaded, problems
 
 
-def _unknown_actions(parsed, known: set[str], filename: str) -> list[Problem]:
-    return [Problem(filename, None, task_spec.bpmn_id, f"unknown action '{action}'")
+def _unknown_actions(parsed, known: set[str], filename: str, lang: str = "en") -> list[Problem]:
+    return [Problem(filename, None, task_spec.bpmn_id, _say("unknown_action", lang, action=action))
             for task_spec in _elements(parsed)
             if (action := elements.properties(task_spec).get("action")) and action not in known]
 
 
-def _unknown_settings(parsed, known: set[str], filename: str) -> list[Problem]:
+def _unknown_settings(parsed, known: set[str], filename: str, lang: str = "en") -> list[Problem]:
     # A timer (or a dueDate) that names a setting nobody defined would fail only when evaluated, in
     # production: refuse it at deploy time instead, naming the element.
     problems = []
     for task_spec in _elements(parsed):
         for what, expression in elements.engine_expressions(task_spec):
-            problems += [Problem(filename, None, task_spec.bpmn_id, f"{what} reads unknown setting '{name}'")
+            problems += [Problem(filename, None, task_spec.bpmn_id,
+                                 _say("unknown_setting", lang, what=_say(f"expression.{what}", lang), name=name))
                          for name in sorted(settings_referenced(expression) - known)]
     return problems
+
+
+def _say(name: str, lang: str, /, **params) -> str:
+    return i18n.text(f"validation.{name}", lang, **params)
 
 
 def _store(ctx: EngineContext, session: Session, definition, content_hash: str, filename: str,
