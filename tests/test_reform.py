@@ -2,15 +2,18 @@
 previewed then applied, through the real use cases and the shipped diagrams."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from engine.core.audit import AuditEntry
-from engine.core.errors import Conflict, InvalidInput, NotFound
+from engine.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from engine.process import instances
 from engine.read import task_queries
 from engine.read.inbox import inbox
-from engine.regulation import access, organisation, reorganisation
+from engine.regulation import access, organisation, organisation_import, reorganisation
 from engine.regulation.organisation import Unit, User
 from engine.regulation.records import TaskStatus
 from tests.helpers import complete_step, ready_tasks, register_task
@@ -141,3 +144,61 @@ def test_merging_into_a_retired_unit_or_a_retired_unit_again_is_refused(ctx):
     assert again.value.key == "unit_already_inactive"
     with pytest.raises(InvalidInput):
         reorganisation.merge_unit(ctx, NEW, "phuong-7-tp-ben-tre", "admin", users="fire")
+
+
+REFORM = Path(__file__).resolve().parents[1] / "processes" / "org" / "reform-2025-vinh-long.json"
+
+
+def test_the_2025_reform_file_previews_then_applies_in_one_transaction(shipped):
+    ctx = shipped
+    raw = json.loads(REFORM.read_text(encoding="utf-8"))
+    ba_tri = register_task(ctx, lead_unit="tt-ba-tri")
+    district = register_task(ctx, lead_unit="huyen-ba-tri", number_symbol="303/QĐ-UBND")
+    ministry = register_task(ctx, lead_unit="so-ke-hoach-dau-tu", number_symbol="304/QĐ-UBND")
+
+    preview = organisation_import.import_changes(ctx, raw, "admin", apply=False)
+    actions = {(c.action, c.code) for c in preview.units}
+    assert {("created", "xa-ba-tri"), ("merged", "tt-ba-tri"), ("retired", "huyen-ba-tri"),
+            ("merged", "ubnd-tinh"), ("renamed", "vp-ubnd"), ("moved", "vp-ubnd")} <= actions
+    moves = {(s.instance_id, s.new_assignee) for s in preview.steps}
+    assert {(ba_tri.instance_id, "xa-ba-tri"), (district.instance_id, "xa-ba-tri"),
+            (ministry.instance_id, "so-tai-chinh")} <= moves
+    assert preview.names["xa-ba-tri"] == "UBND xã Ba Tri"
+    with pytest.raises(NotFound):  # rolled back
+        _unit(ctx, "xa-ba-tri")
+
+    done = organisation_import.import_changes(ctx, raw, "admin", "Nghị quyết 202/2025/QH15")
+    assert {(c.action, c.code) for c in done.units} == actions
+    assert ready_tasks(ctx, ba_tri.instance_id)["review_receipt"].assignee == "xa-ba-tri"
+    assert ready_tasks(ctx, district.instance_id)["review_receipt"].assignee == "xa-ba-tri"
+    assert _user_unit(ctx, "dm.ttbatri") == ("xa-ba-tri", True)
+    assert _user_unit(ctx, "dm.batri") == ("xa-ba-tri", True)        # "users": "move" for the district
+    assert _user_unit(ctx, "cv.hoa") == ("vp-ubnd", True)
+    assert _unit(ctx, "vp-ubnd").name == "Văn phòng UBND tỉnh Vĩnh Long"
+    assert _unit(ctx, "ubnd-tinh").active is False and _unit(ctx, "ubnd-tinh").name == "Ủy ban nhân dân tỉnh Bến Tre"
+    focal = access.actor_named(ctx, "dm.ttbatri")
+    assert {ba_tri.step.task_id, district.step.task_id} <= {i.task_id for i in inbox(ctx, focal).items}
+    # The Office still follows the province's tasks (registering one works on the new tree).
+    register_task(ctx, lead_unit="xa-tan-xuan", number_symbol="305/QĐ-UBND")
+    # Applying the same file twice is refused whole: its new units exist already.
+    with pytest.raises(InvalidInput):
+        organisation_import.import_changes(ctx, raw, "admin")
+
+
+@pytest.mark.parametrize(("raw", "where"), [
+    ({"format": "org-change/1", "mapping": [{"old": "tt-ba-tri", "action": "explode"}]}, "mapping[0]"),
+    ({"format": "org-change/1", "mapping": [{"old": "tt-ba-tri", "action": "merge"}]}, "mapping[0]"),
+    ({"format": "org-change/1", "units": [{"code": "X!", "name": "", "kind": "commune"}]}, "units[0]"),
+    ({"format": "org-change/1", "units": [{"code": "xa-moi", "name": "Xã mới", "kind": "city"}]}, "units[0]"),
+    ({"format": "org-change/1"}, "mapping"),
+])
+def test_a_bad_change_file_is_refused_naming_the_entry(ctx, raw, where):
+    with pytest.raises(FieldErrors) as refused:
+        organisation_import.import_changes(ctx, raw, "admin", apply=False)
+    assert where in refused.value.problems
+
+
+def test_a_file_of_another_format_or_not_an_object_is_refused(ctx):
+    for raw in ([], {"format": "v0"}):
+        with pytest.raises(InvalidInput):
+            organisation_import.import_changes(ctx, raw, "admin")
