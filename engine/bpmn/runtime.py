@@ -160,6 +160,15 @@ def _scan(workflow: BpmnWorkflow, ready: list, timers: list) -> None:
                 timers.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, due))
 
 
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data the instance holds now, as an admin reads it: the most recently changed open task's
+    (ready or waiting), else the last completed task's, on top of the workflow's own data."""
+    open_tasks = [t for t in _all_tasks(workflow) if t.state in (TaskState.READY, TaskState.WAITING)]
+    done = [t for t in _all_tasks(workflow) if t.state == TaskState.COMPLETED]
+    newest = max(open_tasks or done, key=lambda task: (task.last_state_change, task.depth), default=None)
+    return {**workflow.data, **(newest.data if newest is not None else {})}
+
+
 def evaluate_due(workflow: BpmnWorkflow, task) -> datetime:
     """The due time a waiting timer would get if it were armed again now (nothing is changed)."""
     definition = task.task_spec.event_definition
@@ -173,6 +182,25 @@ def evaluate_due(workflow: BpmnWorkflow, task) -> datetime:
     parsed = TimerEventDefinition.parse_iso_duration(value)
     start = clock.now()
     return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+def timer_text(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    """The text of a waiting timer (the expression it was armed from), or None if the task is no timer."""
+    definition = getattr(find_task(workflow, task_id).task_spec, "event_definition", None)
+    return definition.expression if isinstance(definition, TimerEventDefinition) else None
+
+
+def timer_holder(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    """The id of the user task a boundary timer is attached to (its sibling under the activity), if any."""
+    task = find_task(workflow, task_id)
+    if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
+        return None
+    return next((str(sibling.id) for sibling in task.parent.children if sibling.task_spec.manual), None)
+
+
+def element_name(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    """The name the diagram gives the element of a task."""
+    return find_task(workflow, task_id).task_spec.bpmn_name
 
 
 def _all_tasks(workflow: BpmnWorkflow):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import audit
 from engine.core.errors import Conflict, InvalidInput, NotFound
+from engine.worktime import what_if
 from engine.worktime.calendar import Override, OverrideKind, WorkingCalendar
 from engine.worktime.tables import CalendarOverrideRow
 
@@ -44,7 +45,11 @@ class CalendarCache:
         self._calendar: WorkingCalendar | None = None
 
     def get(self, session: Session) -> WorkingCalendar:
-        """The calendar with the overrides as they stand in `session`'s database."""
+        """The calendar with the overrides as they stand in `session`'s database (or one assumed for a
+        preview: engine/worktime/what_if.py)."""
+        assumed = what_if.calendar()
+        if assumed is not None:
+            return assumed
         revision = tuple(session.execute(
             select(func.count(CalendarOverrideRow.id), func.max(CalendarOverrideRow.id))).one())
         with self._lock:
@@ -75,37 +80,59 @@ def list_overrides(ctx, year: int | None = None) -> list[OverrideView]:
 
 def add_override(ctx, day: date, kind: str, reason: str, source: str, actor: str) -> OverrideView:
     """Record an announced extra day off or make-up working day."""
+    checked = check_override(day, kind, reason, source)
+    with ctx.unit_of_work() as session:
+        return add_in(session, checked, actor, ctx.now())
+
+
+def check_override(day: date, kind: str, reason: str, source: str) -> Override:
+    """The override these fields describe, or InvalidInput saying what is wrong with them."""
     try:
         kind = OverrideKind(kind)
     except ValueError:
         raise InvalidInput("override_kind_unknown", allowed=", ".join(k.value for k in OverrideKind)) from None
-    if not reason.strip() or not source.strip():
+    if not str(reason or "").strip() or not str(source or "").strip():
         raise InvalidInput("override_reason_missing")
     if kind is OverrideKind.WORKING_DAY and day.weekday() < 5:
         raise InvalidInput("makeup_day_weekday", day=day.isoformat())
-    with ctx.unit_of_work() as session:
-        if session.scalar(select(CalendarOverrideRow.id).where(CalendarOverrideRow.day == day)):
-            raise Conflict("override_exists", day=day.isoformat())
-        row = CalendarOverrideRow(day=day, kind=kind.value, reason=reason.strip(), source=source.strip(),
-                                  created_by=actor, created_at=ctx.now())
-        session.add(row)
-        session.flush()
-        audit.record(session, at=ctx.now(), actor=actor, action="calendar_override_added",
-                     summary={"day": day.isoformat(), "kind": kind.value, "reason": row.reason,
-                              "source": row.source})
-        return _view(row)
+    return Override(day, kind, reason.strip(), source.strip())
+
+
+def add_in(session: Session, override: Override, actor: str, now: datetime) -> OverrideView:
+    """Add a checked override in the caller's transaction (audited); Conflict if the day has one."""
+    day = override.day
+    if session.scalar(select(CalendarOverrideRow.id).where(CalendarOverrideRow.day == day)):
+        raise Conflict("override_exists", day=day.isoformat())
+    row = CalendarOverrideRow(day=day, kind=override.kind.value, reason=override.reason, source=override.source,
+                              created_by=actor, created_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, at=now, actor=actor, action="calendar_override_added",
+                 summary={"day": day.isoformat(), "kind": row.kind, "reason": row.reason, "source": row.source})
+    return _view(row)
 
 
 def remove_override(ctx, day: date, actor: str) -> None:
     """Remove the override of a day (the statutory rule applies again)."""
     with ctx.unit_of_work() as session:
-        row = session.scalar(select(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
-        if row is None:
-            raise NotFound("override_not_found", day=day.isoformat())
-        session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.id == row.id))
-        audit.record(session, at=ctx.now(), actor=actor, action="calendar_override_removed",
-                     summary={"day": day.isoformat(), "kind": row.kind, "reason": row.reason,
-                              "source": row.source})
+        remove_in(session, day, actor, ctx.now())
+
+
+def remove_in(session: Session, day: date, actor: str, now: datetime) -> OverrideView:
+    """Remove the override of a day in the caller's transaction (audited); NotFound if it has none."""
+    row = session.scalar(select(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
+    if row is None:
+        raise NotFound("override_not_found", day=day.isoformat())
+    removed = _view(row)
+    session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.id == row.id))
+    audit.record(session, at=now, actor=actor, action="calendar_override_removed",
+                 summary={"day": day.isoformat(), "kind": row.kind, "reason": row.reason, "source": row.source})
+    return removed
+
+
+def stored(session: Session) -> list[Override]:
+    """Every override as it stands in `session`'s database (to build a calendar assumed for a preview)."""
+    return [_override(row) for row in session.scalars(select(CalendarOverrideRow))]
 
 
 def _override(row: CalendarOverrideRow) -> Override:

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from engine.core import audit
 from engine.core.errors import InvalidInput, NotFound
+from engine.worktime import what_if
 from engine.worktime.calendar import TZ, WorkingCalendar
 from engine.worktime.tables import TimerSettingChange, TimerSettingRow
+
+MAX_VALUE = 10_000  # the largest value a setting takes, whatever its unit
 
 
 class DurationUnit(str, enum.Enum):
@@ -80,7 +83,11 @@ def seed(session: Session, seeds: list[TimerSetting], actor: str, now: datetime)
 
 
 def get(session: Session, name: str) -> TimerSetting:
-    """The current value of a named setting, or InvalidInput naming it."""
+    """The current value of a named setting (or one assumed for a preview: engine/worktime/what_if.py), or
+    InvalidInput naming it."""
+    assumed = what_if.setting(name)
+    if assumed is not None:
+        return assumed
     row = session.get(TimerSettingRow, name)
     if row is None:
         raise InvalidInput("timer_setting_unknown", name=name)
@@ -101,28 +108,52 @@ def list_settings(ctx) -> list[tuple[TimerSetting, str, datetime]]:
 
 def change_setting(ctx, name: str, value: int, unit: str | None, actor: str, reason: str) -> TimerSetting:
     """Change a setting; timers armed from now on use it (waiting ones: see engine/process/rearm.py)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 10_000:
-        raise InvalidInput("timer_value_invalid")
-    if not reason.strip():
-        raise InvalidInput("timer_reason_missing")
+    check_change(value, reason)
     with ctx.unit_of_work() as session:
-        row = session.get(TimerSettingRow, name, with_for_update=True)
-        if row is None:
-            raise NotFound("timer_setting_unknown", name=name)
-        try:
-            new_unit = DurationUnit(unit) if unit else DurationUnit(row.unit)
-        except ValueError:
-            raise InvalidInput("duration_unit_unknown", allowed=", ".join(u.value for u in DurationUnit)) from None
-        now = ctx.now()
-        session.add(TimerSettingChange(name=name, old_value=row.value, old_unit=row.unit, new_value=value,
-                                       new_unit=new_unit.value, reason=reason.strip(), changed_by=actor,
-                                       changed_at=now))
-        summary = {"name": name, "old": f"{row.value} {row.unit}", "new": f"{value} {new_unit.value}",
-                   "reason": reason.strip()}
-        row.value, row.unit, row.updated_by, row.updated_at = value, new_unit.value, actor, now
-        session.flush()
-        audit.record(session, at=now, actor=actor, action="timer_setting_changed", summary=summary)
-        return _setting(row)
+        return change_in(session, name, value, unit, actor, reason, ctx.now())
+
+
+def check_change(value, reason: str) -> None:
+    """Refuse a value that is not a whole number in range, or a change without a reason."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > MAX_VALUE:
+        raise InvalidInput("timer_value_invalid")
+    if not str(reason or "").strip():
+        raise InvalidInput("timer_reason_missing")
+
+
+def proposed(session: Session, name: str, value: int, unit: str | None = None) -> TimerSetting:
+    """The setting as it would be with this value (and unit), nothing changed; NotFound if unknown."""
+    row = session.get(TimerSettingRow, name)
+    if row is None:
+        raise NotFound("timer_setting_unknown", name=name)
+    return TimerSetting(name=row.name, value=value, unit=_unit(unit, row.unit), description=row.description,
+                        legal_basis=row.legal_basis)
+
+
+def change_in(session: Session, name: str, value: int, unit: str | None, actor: str, reason: str,
+              now: datetime) -> TimerSetting:
+    """Change a setting in the caller's transaction (checked by `check_change` first): history and audit."""
+    check_change(value, reason)
+    row = session.get(TimerSettingRow, name, with_for_update=True)
+    if row is None:
+        raise NotFound("timer_setting_unknown", name=name)
+    new_unit = _unit(unit, row.unit)
+    session.add(TimerSettingChange(name=name, old_value=row.value, old_unit=row.unit, new_value=value,
+                                   new_unit=new_unit.value, reason=reason.strip(), changed_by=actor,
+                                   changed_at=now))
+    summary = {"name": name, "old": f"{row.value} {row.unit}", "new": f"{value} {new_unit.value}",
+               "reason": reason.strip()}
+    row.value, row.unit, row.updated_by, row.updated_at = value, new_unit.value, actor, now
+    session.flush()
+    audit.record(session, at=now, actor=actor, action="timer_setting_changed", summary=summary)
+    return _setting(row)
+
+
+def _unit(unit: str | None, current: str) -> DurationUnit:
+    try:
+        return DurationUnit(unit) if unit else DurationUnit(current)
+    except ValueError:
+        raise InvalidInput("duration_unit_unknown", allowed=", ".join(u.value for u in DurationUnit)) from None
 
 
 def history(ctx, name: str) -> list[SettingChange]:
