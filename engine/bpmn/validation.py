@@ -202,8 +202,8 @@ def _expression_problems(elements, filename, functions, lang):
                     found = check_source(text, mode, functions) if text.strip() else []
                 if found:  # one-line expressions are quoted back so the analyst sees what was read
                     shown = f" `{_one_line(text)[:60]}`" if mode != "exec" and text.strip() else ""
-                    if mode != "timer" and found[0].startswith("syntax error") and (lang := _foreign(node, text)):
-                        found = [*found, f"it is written in {lang}, but the engine reads Python expressions"]
+                    if mode != "timer" and found[0].startswith("syntax error") and (foreign := _foreign(node, text)):
+                        found = [*found, _say("foreign_expression", lang, language=foreign)]
                     found = "; ".join(found).replace("(line ", "(script line ")  # Problem.line is the XML line
                     problems.append(Problem(filename, node.sourceline, _owner_id(node), _one_line(_say(
                         "expression_rejected", lang, what=_say(f"expression.{label}", lang), shown=shown,
