@@ -110,10 +110,11 @@ def search(ctx, wanted: AuditFilter, after: str | None = None, limit: int = PAGE
     return AuditPage(items, page_key(items[-1]) if more and items else None)
 
 
-def export(ctx, wanted: AuditFilter, limit: int = EXPORT_LIMIT) -> Iterator[AuditRow]:
+def export(ctx, wanted: AuditFilter, limit: int | None = None) -> Iterator[AuditRow]:
     """Every entry matching `wanted`, newest first, for a file: refused (InvalidInput) up front when more than
     `limit` match. Read in chunks by key, each in a short transaction of its own, so a long download holds
     no transaction open and the memory used stays one chunk's."""
+    limit = limit or EXPORT_LIMIT
     with ctx.unit_of_work(readonly=True) as session:
         matching = _where(session, wanted)
         counted = select(func.count()).select_from(select(_A.id).where(*matching).limit(limit + 1).subquery())
