@@ -73,6 +73,23 @@ QUESTIONS = {
                              [h, f, f, f, f, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
+    # Instances and incidents (web/admin_instances.py, web/api/admin_instances.py): the Office and admins
+    # see, admins act; the actions asked here are refused as input (no reason, a reason too long), so
+    # nothing moves.
+    "the process instances": (("GET", "/admin/instances", None), ("GET", "/api/instances", None),
+                              [o, f, f, f, f, f, f, o]),
+    "one process instance": (("GET", "/admin/instances/{instance}", None), ("GET", "/api/instances/{instance}", None),
+                             [o, f, f, f, f, f, f, o]),
+    "retry an instance in error": (("POST", "/admin/instances/{instance}/retry", {"reason": "x" * 1001}),
+                                   ("POST", "/api/instances/{instance}/retry", {"reason": "x" * 1001}),
+                                   [f, f, f, f, f, f, f, o]),
+    "suspend an instance": (("POST", "/admin/instances/{instance}/suspend", {"reason": ""}),
+                            ("POST", "/api/instances/{instance}/suspend", {"reason": ""}), [f, f, f, f, f, f, f, o]),
+    "resume an instance": (("POST", "/admin/instances/{instance}/resume", {"reason": "x" * 1001}),
+                           ("POST", "/api/instances/{instance}/resume", {"reason": "x" * 1001}),
+                           [f, f, f, f, f, f, f, o]),
+    "cancel an instance": (("POST", "/admin/instances/{instance}/cancel", {"reason": ""}),
+                           ("POST", "/api/instances/{instance}/cancel", {"reason": ""}), [f, f, f, f, f, f, f, o]),
     # Versions (web/versions.py, web/api/versions.py): readers see, analysts and admins change; the changes
     # asked here are refused as input (no file, no comment, the same version twice), so nothing moves.
     "the versions of a process": (("GET", "/processes/{process_id}/versions", None),

@@ -46,10 +46,15 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(versions_bp)
     from . import dry_run  # the workbench's dry-run pages
     app.register_blueprint(dry_run.bp)
+    from .admin_units import bp as admin_units_bp; app.register_blueprint(admin_units_bp)  # noqa: E702 - /admin/units
     app.register_blueprint(workbench_bp)
     from . import admin_audit, admin_users  # admin console: users, sessions and API tokens; the audit log
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_audit.bp)
+    from .admin_instances import bp as admin_instances_bp  # admin console: instances and incidents
+    app.register_blueprint(admin_instances_bp)
+    from . import admin_calendar, admin_settings  # admin console: timer settings, the working-day calendar
+    app.register_blueprint(admin_settings.bp), app.register_blueprint(admin_calendar.bp)
     api.init_app(app)
     notices.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}

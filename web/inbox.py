@@ -54,7 +54,8 @@ def task(instance_id: int, task_id: str):
         return render_template("task.html", details=details, values={**details.data, **data},
                                errors=invalid.messages(g.lang), history=instances.history(ctx, instance_id)), 422
     except Conflict as conflict:
-        flash(error_text(conflict) if conflict.key == "task_claimed_by" else _("task_conflict"), "error")
+        flash(error_text(conflict) if conflict.key in ("task_claimed_by", "instance_suspended")
+              else _("task_conflict"), "error")
         return redirect(url_for("inbox.index")), 303
     flash(_("task_done", name=details.task.name or details.task.bpmn_id))
     return redirect(url_for("inbox.index"), 303)

@@ -114,21 +114,27 @@ def complete_task(ctx: EngineContext, instance_id: int, task_id: str, data: dict
 @retried
 def cancel_instance(ctx: EngineContext, instance_id: int, actor: str = "system",
                     reason: str = "") -> InstanceView:
-    """Cancel a running (or failed) instance: its open tasks and timers disappear."""
+    """Cancel a running (or failed, or suspended) instance: its open tasks and timers disappear."""
     with ctx.unit_of_work() as session:
-        row = store.load(session, instance_id)
-        if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
-            raise InstanceNotActive(instance_id, row.status.value)
-        version, workflow = load_workflow(ctx, session, row)
-        runtime.cancel(workflow)
-        now = ctx.now()
-        new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
-                                            state_json=ctx.codec.dump_state(workflow))
-        store.clear_snapshot(session, row.id)
-        audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
-                     summary={"reason": reason} if reason else {})
-        return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
-                            row.error_message, row.created_at, now)
+        return cancel_in(ctx, session, instance_id, actor, reason)
+
+
+def cancel_in(ctx: EngineContext, session: Session, instance_id: int, actor: str, reason: str = "",
+              **audited: Any) -> InstanceView:
+    """Cancel an instance inside the caller's unit of work (`audited`: more to say in the audit entry)."""
+    row = store.load(session, instance_id)
+    if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR, InstanceStatus.SUSPENDED):
+        raise InstanceNotActive(instance_id, row.status.value)
+    version, workflow = load_workflow(ctx, session, row)
+    runtime.cancel(workflow)
+    now = ctx.now()
+    new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
+                                        state_json=ctx.codec.dump_state(workflow))
+    store.clear_snapshot(session, row.id)
+    audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
+                 summary={**({"reason": reason} if reason else {}), **audited})
+    return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
+                        row.error_message, row.created_at, now)
 
 
 @retried
@@ -299,6 +305,8 @@ def _check_claim(session: Session, instance_id: int, task_id: str, may_complete:
 def _check_active(row: store.InstanceRow, expected_version: int | None) -> None:
     if expected_version is not None and row.row_version != expected_version:
         raise ConcurrentUpdate(row.id)
+    if row.status is InstanceStatus.SUSPENDED:  # held by an admin: say so, not just "not active"
+        raise Conflict("instance_suspended", instance=row.id)
     if not row.status.is_active:
         raise InstanceNotActive(row.id, row.status.value)
 

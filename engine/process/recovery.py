@@ -65,9 +65,11 @@ def instance_details(ctx: EngineContext, instance_id: int) -> InstanceDetails:
 
 
 @retried
-def retry_instance(ctx: EngineContext, instance_id: int, actor: str, to_latest: bool = False) -> InstanceView:
+def retry_instance(ctx: EngineContext, instance_id: int, actor: str, to_latest: bool = False,
+                   reason: str = "") -> InstanceView:
     """Run an instance in error again from the state it was saved in; with `to_latest`, on the newest
-    deployed version of its process. A new failure leaves it in error (audited) and is raised."""
+    deployed version of its process; `reason` (the admin's, when given) goes into the audit entry.
+    A new failure leaves it in error (audited) and is raised."""
     try:
         with ctx.unit_of_work() as session:
             row = store.load(session, instance_id)
@@ -88,6 +90,8 @@ def retry_instance(ctx: EngineContext, instance_id: int, actor: str, to_latest: 
             summary: dict[str, Any] = {"error": previous, "version": version}
             if moved:
                 summary["from_version"] = old_version
+            if reason:
+                summary["reason"] = reason
             audit.record(session, at=now, actor=actor, action="retry", instance_id=row.id, summary=summary)
             after_step(ctx, session, view, reached, actor)
             return view

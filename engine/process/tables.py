@@ -19,6 +19,9 @@ class InstanceStatus(str, enum.Enum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     ERROR = "error"
+    # Held by an admin (engine/process/suspension.py): its timers do not fire and its tasks cannot be
+    # completed until it is resumed; its ready tasks and waiting timers stay listed.
+    SUSPENDED = "suspended"
 
     @property
     def is_active(self) -> bool:

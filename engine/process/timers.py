@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from engine.core.errors import ConcurrentUpdate, DiagramError, InstanceNotFound
 from engine.process.context import EngineContext
 from engine.process.instances import fire_timers, mark_in_error
-from engine.process.tables import WaitingTimer
+from engine.process.tables import InstanceStatus, ProcessInstance, WaitingTimer
 
 
 @dataclass
@@ -34,9 +34,12 @@ class FireReport:
 def due_instances(ctx: EngineContext, at: datetime, limit: int = 200) -> list[int]:
     """Instances with at least one timer due at `at`, the most overdue first. Due means strictly before
     `at`: SpiffWorkflow fires a timer only once "now" is past its time, and a timer reported due that
-    cannot fire yet would be taken again and again in one pass."""
+    cannot fire yet would be taken again and again in one pass. A suspended instance keeps its timers
+    listed but is not due (engine/process/suspension.py): they fire on the first pass after it resumes."""
     with ctx.unit_of_work(readonly=True) as session:
-        stmt = (select(WaitingTimer.instance_id).where(WaitingTimer.due_at < at)
+        stmt = (select(WaitingTimer.instance_id)
+                .join(ProcessInstance, ProcessInstance.id == WaitingTimer.instance_id)
+                .where(WaitingTimer.due_at < at, ProcessInstance.status == InstanceStatus.RUNNING)
                 .group_by(WaitingTimer.instance_id).order_by(func.min(WaitingTimer.due_at)).limit(limit))
         return list(session.scalars(stmt))
 
