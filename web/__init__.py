@@ -46,8 +46,9 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(versions_bp)
     from . import dry_run  # the workbench's dry-run pages
     app.register_blueprint(dry_run.bp)
-    from .admin_units import bp as admin_units_bp; app.register_blueprint(admin_units_bp)  # noqa: E702 - /admin/units
     app.register_blueprint(workbench_bp)
+    from .admin_units import bp as admin_units_bp  # admin console: the organisation
+    app.register_blueprint(admin_units_bp)
     from . import admin_audit, admin_users  # admin console: users, sessions and API tokens; the audit log
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_audit.bp)
