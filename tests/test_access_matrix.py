@@ -148,6 +148,33 @@ QUESTIONS = {
     "open a reporting round": (("POST", "/office/reports", {"cadence": "weekly", "period_day": "2025-04-01"}),
                                ("POST", "/api/reporting-rounds", {"cadence": "weekly", "period_day": "2025-04-01"}),
                                [o, f, f, f, f, f, f, f]),
+    # Timer settings and the calendar (web/admin_settings.py, web/admin_calendar.py and their API twins): the
+    # Office and admins see, admins change; the changes asked here are refused as input (a value out of range,
+    # no reason, an empty file, a day with no override), so nothing moves.
+    "the timer settings": (("GET", "/admin/settings", None), ("GET", "/api/settings", None), [o, f, f, f, f, f, f, o]),
+    "a timer setting's history": (("GET", "/admin/settings/{setting}", None),
+                                  ("GET", "/api/settings/{setting}/history", None), [o, f, f, f, f, f, f, o]),
+    "preview a timer setting's new value": (("POST", "/admin/settings/{setting}/preview", {"value": "-1", "reason": "x"}),
+                                            ("POST", "/api/settings/{setting}/preview", {"value": -1}),
+                                            [f, f, f, f, f, f, f, o]),
+    "change a timer setting": (("POST", "/admin/settings/{setting}", {"value": "-1", "reason": "x"}),
+                               ("PUT", "/api/settings/{setting}", {"value": -1, "reason": "x", "apply_to_running": False}),
+                               [f, f, f, f, f, f, f, o]),
+    "the working-day calendar of a year": (("GET", "/admin/calendar?year={year}", None),
+                                           ("GET", "/api/calendar/{year}", None), [o, f, f, f, f, f, f, o]),
+    "the working-days tester": (("GET", "/admin/calendar?since=x&n=3", None), ("GET", "/api/calendar/working-days", None),
+                                [o, f, f, f, f, f, f, o]),
+    "preview a calendar override": (("POST", "/admin/calendar/overrides/preview", {"day": "{day}", "kind": "day_off"}),
+                                    ("POST", "/api/calendar/overrides/{day}/preview", {"action": "add"}),
+                                    [f, f, f, f, f, f, f, o]),
+    "add a calendar override": (("POST", "/admin/calendar/overrides", {"day": "{day}", "kind": "day_off"}),
+                                ("PUT", "/api/calendar/overrides/{day}", {"kind": "day_off", "reason": "", "source": "",
+                                                                          "apply_to_running": False}),
+                                [f, f, f, f, f, f, f, o]),
+    "remove a calendar override": (("POST", "/admin/calendar/overrides/{day}/remove", {}),
+                                   ("DELETE", "/api/calendar/overrides/{day}", None), [f, f, f, f, f, f, f, h]),
+    "import a year's calendar": (("POST", "/admin/calendar/import", {"csv": ""}),
+                                 ("POST", "/api/calendar/import", {"csv": ""}), [f, f, f, f, f, f, f, o]),
     # Last: a form that is complete would move the task on for the questions after it.
     "complete a ready task with a wrong form": (("POST", "/tasks/{instance}/{step}", {"decision": "maybe"}),
                                                 ("POST", "/api/tasks/{instance}/{step}/complete",
@@ -186,7 +213,8 @@ def world(shipped):
             tokens[user] = api_tokens.issue(ctx, user, "matrix", "admin").token
         pages[user] = client
     ids = {"task": registered.task_ids[0], "closed": registered.task_ids[1], "instance": instance, "step": step,
-           "process_id": "task_followup", "a": 1, "b": 1, "version": 1}
+           "process_id": "task_followup", "a": 1, "b": 1, "version": 1,
+           "setting": "feedback_office_action", "year": "2026", "day": "2026-11-24"}
     return app, pages, tokens, ids
 
 
