@@ -105,7 +105,7 @@ def _act(instance_id: int, done_key: str, action, required: bool = True):
 def _show(instance_id: int, problem: str | None = None, reason: str = ""):
     found = instance_detail.instance_detail(_ctx(), instance_id)
     overlay = {"path": [[s.bpmn_id, s.came_from] for s in found.path],
-               "current": [t.bpmn_id for t in found.ready],
+               "current": [t.bpmn_id for t in found.ready] + list(found.stalled_at),
                "suspended": found.status is InstanceStatus.SUSPENDED,
                "failed": [h.bpmn_id for h in found.history if h.action == "error" and h.bpmn_id][-1:]
                if found.status is InstanceStatus.ERROR else [],

@@ -7,21 +7,27 @@ this one page; the rest from the instance row, the query tables and the audit lo
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from engine.bpmn import elements, runtime
 from engine.bpmn.trace import path_taken
-from engine.core import audit
+from engine.core import audit, i18n
 from engine.core.db import retried
+from engine.core.errors import DiagramError
 from engine.process import instance_store as store
 from engine.process.steps import load_workflow, specs_of
 from engine.process.tables import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
 from engine.regulation.organisation import Unit, User
 from engine.regulation.records import TrackedTask
+from engine.worktime.calendar import TZ
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class InstanceDetail:
     parent_id: int | None
     tracked: TrackedLink | None
     ready: tuple[ReadyItem, ...]
+    stalled_at: tuple[str, ...]            # while in error: the elements its saved state waits at (BPMN ids)
     timers: tuple[TimerItem, ...]
     path: tuple[PathStep, ...]
     data: tuple[DataItem, ...]
@@ -166,11 +173,22 @@ def instance_detail(ctx, instance_id: int) -> InstanceDetail:
             _tracked(session, row.id, extra.parent_id, units),
             tuple(ReadyItem(t.task_id, t.bpmn_id, t.name, t.lane, t.assignee, units.get(t.assignee or ""),
                             t.due_at, t.claimed_by, people.get(t.claimed_by or "")) for t in ready_rows),
+            _stalled(workflow) if row.status is InstanceStatus.ERROR else (),
             tuple(TimerItem(t.task_id, t.bpmn_id, names.get(t.bpmn_id), t.due_at, t.due_at < now)
                   for t in timer_rows),
             tuple(PathStep(p.bpmn_id, names.get(p.bpmn_id), p.came_from) for p in path_taken(workflow)),
             _data(runtime.current_data(workflow), specs.forms.values(), units),
             tuple(_history(e, people, names) for e in entries))
+
+
+def _stalled(workflow) -> tuple[str, ...]:
+    # An instance in error had its query-table rows removed; its saved state still says where it waits.
+    # Listing that evaluates assignee and due-date expressions, which may be what fails: then say nothing.
+    try:
+        ready, _ = runtime.open_work(workflow)
+    except DiagramError:
+        return ()
+    return tuple(task.bpmn_id for task in ready)
 
 
 def _failed_data(status: InstanceStatus, entries) -> dict[str, Any] | None:
@@ -219,9 +237,26 @@ def _data(data: dict[str, Any], forms, units: dict[str, str]) -> tuple[DataItem,
             shown_en = str(field.enum_labels_en[index]) if field.enum_labels_en else shown
         elif isinstance(value, list) and value and all(isinstance(v, str) and v in units for v in value):
             shown = shown_en = ", ".join(units[v] for v in value)
-        items.append(DataItem(name, field.title if field else name, field.title_en if field else name,
-                              value, shown, shown_en))
+        elif isinstance(value, str) and (moment := _moment(value)):
+            shown = shown_en = moment
+        known = f"dry_run.field.{name}"  # the start data's labels, shared with the dry run's start form
+        title = field.title if field else i18n.text(known, "vi") if i18n.has(known) else name
+        title_en = field.title_en if field else i18n.text(known, "en") if i18n.has(known) else name
+        items.append(DataItem(name, title, title_en, value, shown, shown_en))
     return tuple(items)
+
+
+def _moment(text: str) -> str | None:
+    # Task data keeps dates and instants as ISO text (docs/spiffworkflow.md): shown as people write them.
+    try:
+        if _DATE.fullmatch(text):
+            return date.fromisoformat(text).strftime("%d/%m/%Y")
+        if _INSTANT.match(text):
+            moment = datetime.fromisoformat(text)
+            return (moment.astimezone(TZ) if moment.tzinfo else moment).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return None
+    return None
 
 
 def _history(entry, people: dict[str, str], names: dict[str, str | None]) -> HistoryItem:
