@@ -90,6 +90,27 @@ QUESTIONS = {
                            [f, f, f, f, f, f, f, o]),
     "cancel an instance": (("POST", "/admin/instances/{instance}/cancel", {"reason": ""}),
                            ("POST", "/api/instances/{instance}/cancel", {"reason": ""}), [f, f, f, f, f, f, f, o]),
+    # Users, sessions, API tokens and the audit log (web/admin_users.py, web/admin_audit.py and their API twins):
+    # admins only, the Office reads the audit log; the changes asked here are refused as input (no username, a
+    # password too short, an unknown role, a token that is not there) or touch no one asked here (dm.phuong7).
+    "the users": (("GET", "/admin/users", None), ("GET", "/api/users", None), [f, f, f, f, f, f, f, o]),
+    "add a user": (("POST", "/admin/users", {"username": ""}), ("POST", "/api/users", {}), [f, f, f, f, f, f, f, o]),
+    "change a user": (("POST", "/admin/users/{username}", {"full_name": ""}),
+                      ("PATCH", "/api/users/{username}", {"roles": ["nope"]}), [f, f, f, f, f, f, f, o]),
+    "set a user's password": (("POST", "/admin/users/{username}/password", {"password": "x"}),
+                              ("POST", "/api/users/{username}/password", {"password": "x"}), [f, f, f, f, f, f, f, o]),
+    "make a set-password link": (("POST", "/admin/users/{username}/password-link", {}),
+                                 ("POST", "/api/users/{username}/password-link", None), [f, f, f, f, f, f, f, o]),
+    "end a user's sessions": (("POST", "/admin/users/{username}/end-sessions", {}),
+                              ("POST", "/api/users/{username}/end-sessions", None), [f, f, f, f, f, f, f, o]),
+    "the API tokens": (("GET", "/admin/tokens", None), ("GET", "/api/tokens", None), [f, f, f, f, f, f, f, o]),
+    "issue an API token": (("POST", "/admin/tokens", {"username": "", "name": ""}),
+                           ("POST", "/api/tokens", {"username": "", "name": ""}), [f, f, f, f, f, f, f, o]),
+    "revoke a token that is not there": (("POST", "/admin/tokens/{token_id}/revoke", {}),
+                                         ("DELETE", "/api/tokens/{token_id}", None), [f, f, f, f, f, f, f, h]),
+    "the audit log": (("GET", "/admin/audit", None), ("GET", "/api/audit", None), [o, f, f, f, f, f, f, o]),
+    "export the audit log": (("GET", "/admin/audit.csv", None), ("GET", "/api/audit.csv", None),
+                             [o, f, f, f, f, f, f, o]),
     # Versions (web/versions.py, web/api/versions.py): readers see, analysts and admins change; the changes
     # asked here are refused as input (no file, no comment, the same version twice), so nothing moves.
     "the versions of a process": (("GET", "/processes/{process_id}/versions", None),
@@ -215,6 +236,7 @@ def world(shipped):
     ids = {"task": registered.task_ids[0], "closed": registered.task_ids[1], "instance": instance, "step": step,
            "process_id": "task_followup", "a": 1, "b": 1, "version": 1,
            "setting": "feedback_office_action", "year": "2026", "day": "2026-11-24"}
+    ids.update(username="dm.phuong7", token_id=999999)  # users and tokens (the admin console)
     return app, pages, tokens, ids
 
 
