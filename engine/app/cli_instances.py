@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-STATUSES = ("running", "completed", "cancelled", "error")
+STATUSES = ("running", "completed", "cancelled", "error", "suspended")
 
 
 def add_instance_commands(commands) -> None:
