@@ -73,6 +73,26 @@ QUESTIONS = {
                              [h, f, f, f, f, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
+    # The organisation (web/admin_units.py, web/api/admin_units.py): admins change, the Office sees; the changes
+    # asked here are refused as input (a merge into itself, no name, a file that is not one), so nothing moves.
+    "the unit tree": (("GET", "/admin/units", None), ("GET", "/api/units", None), [o, f, f, f, f, f, f, o]),
+    "create a unit": (("POST", "/admin/units", {"code": ""}), ("POST", "/api/units", {}), [f, f, f, f, f, f, f, o]),
+    "rename or move a unit": (("POST", "/admin/units/change", {"unit": "tt-ba-tri"}),
+                              ("PATCH", "/api/units/tt-ba-tri", {}), [f, f, f, f, f, f, f, o]),
+    "preview a merge": (("POST", "/admin/units/hand-over-preview", {"unit": "tt-ba-tri", "into": "tt-ba-tri"}),
+                        ("POST", "/api/units/tt-ba-tri/merge-preview", {}), [f, f, f, f, f, f, f, o]),
+    "merge a unit": (("POST", "/admin/units/hand-over", {"unit": "tt-ba-tri", "into": "tt-ba-tri"}),
+                     ("POST", "/api/units/tt-ba-tri/merge", {}), [f, f, f, f, f, f, f, o]),
+    "preview a retirement": (("POST", "/admin/units/hand-over-preview", {"action": "retire", "unit": "tt-ba-tri",
+                                                                         "into": "tt-ba-tri"}),
+                             ("POST", "/api/units/tt-ba-tri/retire-preview", {}), [f, f, f, f, f, f, f, o]),
+    "retire a unit": (("POST", "/admin/units/hand-over", {"action": "retire", "unit": "tt-ba-tri",
+                                                          "into": "tt-ba-tri"}),
+                      ("POST", "/api/units/tt-ba-tri/retire", {}), [f, f, f, f, f, f, f, o]),
+    "preview an organisation file": (("POST", "/admin/units/import-preview", {"content": "no"}),
+                                     ("POST", "/api/organisation/import-preview", {}), [f, f, f, f, f, f, f, o]),
+    "import an organisation file": (("POST", "/admin/units/import", {"content": "no"}),
+                                    ("POST", "/api/organisation/import", {}), [f, f, f, f, f, f, f, o]),
     # Instances and incidents (web/admin_instances.py, web/api/admin_instances.py): the Office and admins
     # see, admins act; the actions asked here are refused as input (no reason, a reason too long), so
     # nothing moves.
@@ -278,6 +298,7 @@ def test_every_api_route_is_asked_in_the_table(world):
     named = {path.replace("{task}", "{task_id}").replace("{closed}", "{task_id}")
              .replace("{instance}", "{instance_id}").replace("{step}", "{task_id}").replace("2025-Q2", "{period_key}")
              .replace("/nosuchrun", "/{run_id}").replace("/processes/task_followup/", "/processes/{process_id}/")
+                 .replace("/units/tt-ba-tri", "/units/{code}")
              for path in asked}
     assert not routes - named, f"API routes with no access question: {sorted(routes - named)}"
 
