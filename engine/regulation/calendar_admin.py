@@ -120,6 +120,7 @@ def add(ctx, day: date, kind: str, reason: str, source: str, apply_to_running: b
     """Record an override (audited); with `apply_to_running`, move running due dates in the same transaction."""
     override = checked_override(day, kind, reason, source)
     with ctx.unit_of_work() as session:
+        _free(session, day)
         calendar = calendar_with(session, add=(override,))
         view = calendar_overrides.add_in(session, override, actor, ctx.now())
         return OverrideChanged(view, apply_to_running, apply_calendar(ctx, session, calendar, apply_to_running, actor, {
@@ -136,6 +137,7 @@ def preview_remove(ctx, day: date) -> list[MoveView]:
 def remove(ctx, day: date, apply_to_running: bool, actor: str) -> OverrideChanged:
     """Remove the override of a day (audited); with `apply_to_running`, move running due dates too."""
     with ctx.unit_of_work() as session:
+        _existing(session, day)
         calendar = calendar_with(session, remove=day)
         view = calendar_overrides.remove_in(session, day, actor, ctx.now())
         return OverrideChanged(view, apply_to_running, apply_calendar(ctx, session, calendar, apply_to_running, actor, {

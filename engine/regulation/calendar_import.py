@@ -110,14 +110,14 @@ def parse(text: str) -> list[ImportLine]:
 def _line(number: int, cells: list[str]) -> ImportLine:
     day_text, kind_text, reason, source = (cells + ["", "", "", ""])[:4]
     if len(cells) > 4:
-        return _error(number, None, reason, source, "admin_calendar.csv.columns", count=len(cells))
+        return _error(number, None, reason, source, "admin_calendar.csv.columns", {"count": len(cells)})
     day = _day(day_text)
     if day is None:
-        return _error(number, None, reason, source, "admin_calendar.csv.day", value=day_text)
+        return _error(number, None, reason, source, "admin_calendar.csv.day", {"value": day_text})
     try:
         checked = checked_override(day, kind_text, reason, source)
     except InvalidInput as error:
-        return _error(number, day, reason, source, f"error.{error.key}", **error.params)
+        return _error(number, day, reason, source, f"error.{error.key}", error.params)
     return ImportLine(number, day, checked.kind, checked.reason, checked.source, LineStatus.ADD, None)
 
 
@@ -131,11 +131,11 @@ def _check(lines: list[ImportLine], stored: list[Override]) -> tuple[ImportLine,
         if x.status is LineStatus.ADD:
             old = known.get(x.day)
             if x.day in seen:
-                x = _error(x.line, x.day, x.reason, x.source, "admin_calendar.csv.twice", line=seen[x.day])
+                x = _error(x.line, x.day, x.reason, x.source, "admin_calendar.csv.twice", {"line": seen[x.day]})
             elif old is not None and (old.kind, old.reason, old.source) == (x.kind, x.reason, x.source):
                 x = ImportLine(x.line, x.day, x.kind, x.reason, x.source, LineStatus.UNCHANGED, None)
             elif old is not None:
-                x = _error(x.line, x.day, x.reason, x.source, "error.override_exists", day=x.day.isoformat())
+                x = _error(x.line, x.day, x.reason, x.source, "error.override_exists", {"day": x.day.isoformat()})
             if x.day is not None:
                 seen.setdefault(x.day, x.line)
         checked.append(x)
@@ -156,5 +156,5 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _error(number, day, reason, source, key: str, **params) -> ImportLine:
-    return ImportLine(number, day, None, reason, source, LineStatus.ERROR, Message(key, params))
+def _error(number, when, reason, source, key: str, params: dict | None = None) -> ImportLine:
+    return ImportLine(number, when, None, reason, source, LineStatus.ERROR, Message(key, params or {}))
