@@ -68,6 +68,11 @@ def test_keyset_pages_cover_every_entry_once_in_order_with_ties(api, ctx):
     seen = [i for page in pages for i in page]
     assert seen == ids_of(ctx)  # all of them, newest first, none twice
     assert len(seen) == len(set(seen)) and all(len(page) == 17 for page in pages[:-1])
+    # A unit's people are read one index range each and merged: the same walk, over their entries only.
+    unit_pages = walk(api, "admin", "unit=so-tu-phap", 7)
+    assert [i for page in unit_pages for i in page] == ids_of(ctx, actor=lambda r: r.actor in {"dm.sotuphap",
+                                                                                               "ld.sotuphap"})
+    assert len(unit_pages) > 3
 
 
 def test_pages_stay_stable_while_entries_are_written(api, ctx):
