@@ -238,6 +238,7 @@ def test_the_pages_create_a_user_make_a_link_shown_once_and_refuse_bad_input(app
     assert made.status_code == 303 and made.headers["Location"].endswith("/admin/users/nv.binh")
     page = admin.get("/admin/users/nv.binh").get_data(as_text=True)
     assert "Trần Bình" in page and "Sở Tư pháp" in page and "password-link-url" not in page
+    assert "Đầu mối đơn vị" in page and "Role." not in page  # roles by name
     shown = admin.post("/admin/users/nv.binh/password-link", data={"csrf_token": token})
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     link = re.search(r'value="([^"]+)" id="password-link-url"', shown.get_data(as_text=True)).group(1)
