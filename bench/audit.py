@@ -10,8 +10,9 @@ Measured in process (server time, no HTTP) through engine.read.audit_queries.sea
 warm-up, page size 50: for each filter, the first page, and a deep page (the page after the entry 90% of the
 way down the filter's rows, as following `next` that far would reach; the key is found once by OFFSET, in
 the benchmark only). Filters: none; one person (dm.sotuphap); one common action (complete_task); one rare
-action (password_set); one unit (Sở Tư pháp, its people); one procedure (task_followup, through its
-instances); one month; unit and action together. Also the time to stream one person's CSV rows
+action (password_set); one unit (Sở Tư pháp, its people); one procedure
+(task_followup, through its instances); a procedure no entry has (the worst case: the whole log is read to
+find none); one month; unit and action together. Also the time to stream one person's CSV rows
 (audit_queries.export). PostgreSQL gets VACUUM ANALYZE after the load (as autovacuum would); SQLite gets no
 ANALYZE (the application never runs one). The last line printed is one JSON object.
 
@@ -60,6 +61,7 @@ FILTERS = {
     "action_rare": AuditFilter(action="password_set"),
     "unit": AuditFilter(unit="so-tu-phap"),
     "process": AuditFilter(process="task_followup"),
+    "process_none": AuditFilter(process="no_such_process"),  # the worst case: no entry matches
     "month": audit_queries.make_filter(start="2024-11-01", end="2024-11-30"),
     "unit_action": AuditFilter(unit="so-tu-phap", action="complete_task"),
 }

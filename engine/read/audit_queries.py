@@ -208,7 +208,12 @@ def _where(session: Session, wanted: AuditFilter, split_people: bool = False) ->
             where.append(_A.actor.in_(members))
     if wanted.process:
         instances = select(ProcessInstance.id).where(ProcessInstance.process_id == wanted.process)
-        where.append(_A.instance_id.in_(instances))
+        # SQLite keeps no statistics (the application never runs ANALYZE): it would take the instance_id
+        # index, fetch every entry of the procedure and sort them for each page (0.3 s at a million rows).
+        # `+ 0` hides that index, so it walks (at, id) from the key and keeps the procedure's entries, which
+        # are common. PostgreSQL chooses by its statistics.
+        column = _A.instance_id + 0 if session.get_bind().dialect.name == "sqlite" else _A.instance_id
+        where.append(column.in_(instances))
     if wanted.start:
         where.append(_A.at >= datetime.combine(wanted.start, time(), TZ))
     if wanted.end:
