@@ -124,7 +124,8 @@ def test_check_draft_lists_errors_first_and_warns_of_a_user_task_without_a_form(
     assert severities == sorted(severities, key=lambda s: s != "error")
     assert any(p.severity == "warning" and p.element_id == "review_receipt" and "has no form" in p.message
                for p in problems)
-    assert refused(shipped, no_form) != []  # the fields the actions read went with the form
+    # A task without a form takes its data as given (API clients): a warning, not a refusal.
+    assert refused(shipped, no_form) == []
 
 
 @pytest.fixture
@@ -192,3 +193,31 @@ def test_the_shipped_diagrams_keep_the_contract(ctx):
     for path in sorted(Path(PROCESSES).glob("*.bpmn")):
         errors = [str(p) for p in check_draft(ctx, path.read_bytes(), FORMS, path.name) if p.severity == "error"]
         assert errors == [], path.name
+
+
+def test_a_condition_on_a_field_no_longer_provided_is_refused_naming_the_flow(shipped):
+    forms = dict(FORMS)
+    forms[REVIEW_FORM] = forms[REVIEW_FORM].replace('"decision"', '"choice"')
+    problems = refused(shipped, FOLLOWUP, forms)
+    assert any(p.startswith("task_followup.bpmn:") and "[f_return] condition reads 'decision'" in p for p in problems)
+
+
+def test_an_option_renamed_in_a_form_that_a_condition_expects_is_refused(shipped):
+    forms = dict(FORMS)
+    forms[REVIEW_FORM] = forms[REVIEW_FORM].replace('"return"', '"give_back"')
+    problems = refused(shipped, FOLLOWUP, forms)
+    assert len(problems) == 1
+    assert "[f_return] condition compares 'decision' with 'return', which its form never gives" in problems[0]
+    assert "accept" in problems[0] and "give_back" in problems[0]
+
+
+def test_a_timer_or_due_date_reading_missing_data_is_refused(shipped):
+    timer = refused(shipped, FOLLOWUP.replace(b'before_date("deadline_reminder", due_date)',
+                                              b'before_date("deadline_reminder", due_day)'))
+    assert timer == ["task_followup.bpmn:78: [remind_deadline] timer reads 'due_day', which no form, script or "
+                     "start data before it provides"]
+    vi = check_draft(shipped, FOLLOWUP.replace(b'deadline("task_review", assigned_at)',
+                                               b'deadline("task_review", assigned_on)'), FORMS, lang="vi")
+    assert [p.message for p in vi if p.severity == "error"] == [
+        "thuộc tính thời hạn (dueDate) dùng trường 'assigned_on', nhưng không biểu mẫu, đoạn mã hay dữ liệu "
+        "khởi tạo nào trước đó cung cấp"]

@@ -41,7 +41,8 @@ def open_context(config: Config | None = None, clock: Clock | None = None) -> En
     ctx.functions = diagram_functions(ctx)
     ctx.actions = {**task_actions.ACTIONS, **reporting.ACTIONS}
     ctx.contract = Contract(roles=frozenset(role.value for role in organisation.LANE_ROLES),
-                            actions=declared_reads(ctx.actions), start_data=process_inputs.START_DATA)
+                            actions=declared_reads(ctx.actions), start_data=process_inputs.START_DATA,
+                            functions=frozenset(ctx.functions))
     ctx.step_hooks = [notifications.after_step]
     return ctx
 

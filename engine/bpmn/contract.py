@@ -6,7 +6,9 @@ contract"):
 - every lane names a known role (`spiffworkflow:role`): the role, never the label, decides who receives
   the lane's tasks; every user task sits in such a lane;
 - every action an element names gets the data it reads, of the right type, from the process's start
-  data, the forms of the user tasks before it, or the scripts before it.
+  data, the forms of the user tasks before it, or the scripts before it;
+- so does every expression the engine evaluates (a flow's condition, a timer, a task's due date or
+  assignee), and a condition comparing a form's choice with a text names one the form offers.
 Data flow is judged on the graph, not on paths: a field counts as provided at an element when any
 element that can come before it provides it. That is lenient on purpose (a loop or an exclusive
 branch may provide it on some paths only) and catches what breaks silently: a renamed or removed
@@ -15,6 +17,7 @@ field, form, lane or action.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +32,9 @@ _TEXTUAL = {"string", "unit", "date", "datetime"}  # all stored as text in task 
 _FORM_KINDS = {"string": "string", "text": "string", "enum": "string", "integer": "integer", "number": "number",
                "boolean": "boolean", "date": "date", "datetime": "datetime", "object": "object"}
 _CONTAINERS = ("subProcess", "transaction", "adHocSubProcess")
+_COMPLETING = ("userTask", "scriptTask", "task", "manualTask")  # their data grows when they complete
+ANYTHING = "*"  # provided by a user task without a form: any field may come from it
+_BUILTINS = frozenset(dir(builtins)) | {"True", "False", "None"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Contract:
     roles: frozenset[str] = frozenset()
     actions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     start_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    functions: frozenset[str] = frozenset()  # what expressions may call: not data
 
 
 def check(tree, filename: str, contract: Contract, forms: Mapping[str, Form], lang: str = "en") -> list[Problem]:
@@ -53,6 +60,8 @@ def check(tree, filename: str, contract: Contract, forms: Mapping[str, Form], la
 
 
 def _problem(filename: str, lang: str, element, key: str, severity: str = "error", **params) -> Problem:
+    if "what" in params:  # the kind of expression, as the validator names it (engine/core/messages/validation.json)
+        params["what"] = i18n.text(f"validation.expression.{params['what']}", lang)
     return Problem(filename, element.sourceline, element.get("id"), i18n.text(f"contract.{key}", lang, **params),
                    severity)
 
@@ -97,24 +106,106 @@ def _data_problems(process, say, contract: Contract, forms: Mapping[str, Form]) 
     elements = {el.get("id"): el for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
     provided = {eid: _provides(el, forms) for eid, el in elements.items()}
     before = _predecessors(process, elements)
-    start = dict(contract.start_data.get(process.get("id"), {}))
-    problems = []
+    # A process no code declares a start for (a test's, a new one) may be started with anything.
+    start = dict(contract.start_data.get(process.get("id"), {ANYTHING: "any"}))
+
+    def available_at(eid: str, own: bool) -> dict[str, str]:
+        found = dict(start)
+        for earlier in _ancestors(eid, before):
+            found.update(provided.get(earlier, {}))
+        if own:  # what runs once the element completed (its action, its outgoing conditions) sees its form
+            found.update(provided.get(eid, {}))
+        return found
+
+    problems = _expressions_read(process, elements, forms, contract, say, available_at)
     for eid, el in elements.items():
         action = _property(el, "action")
         if not action or action not in contract.actions:
             continue  # an unknown action is refused by deploy already, naming it
-        available = dict(start)
-        for earlier in _ancestors(eid, before):
-            available.update(provided.get(earlier, {}))
-        if etree_local(el) in ("userTask", "scriptTask", "task", "manualTask"):
-            available.update(provided[eid])  # its action runs once it completed: its own form counts
+        available = available_at(eid, etree_local(el) in _COMPLETING)
         for name, needed in contract.actions[action].items():
-            if name not in available:
+            if name not in available and ANYTHING not in available:
                 problems.append(say(el, "field_not_provided", action=action, field=name, type=needed))
-            elif not compatible(needed, available[name]):
+            elif name in available and not compatible(needed, available[name]):
                 problems.append(say(el, "field_wrong_type", action=action, field=name, type=needed,
                                     provided=available[name]))
     return problems
+
+
+def _expressions_read(process, elements, forms, contract: Contract, say, available_at) -> list[Problem]:
+    """What the engine's expressions read must be there: names no earlier element provides, and texts a
+    condition expects of a form's choice that the form never gives (a renamed option breaks silently)."""
+    problems = []
+    choices = _choices(process, forms)
+    for where, at, own, text, what in _engine_expressions(process, elements):
+        names, compared = _reads(text, contract.functions)
+        available = available_at(at, own)
+        for name in sorted(names - set(available)) if ANYTHING not in available else ():
+            problems.append(say(where, "expression_reads_unknown", what=what, field=name))
+        for name, value in compared:
+            offered = choices.get(name)
+            if name in available and offered is not None and value not in offered:
+                problems.append(say(where, "condition_value_not_offered", field=name, value=value,
+                                    offered=", ".join(sorted(offered))))
+    return problems
+
+
+def _engine_expressions(process, elements):
+    """(element to name, element whose data is read, with its own output?, text, what) of each expression
+    the engine evaluates: conditions on flows (after their source), timers and due dates and assignees
+    (before their element)."""
+    for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
+        condition = flow.find("bpmn:conditionExpression", NS)
+        source = elements.get(flow.get("sourceRef"))
+        if condition is not None and (condition.text or "").strip() and source is not None:
+            yield flow, source.get("id"), etree_local(source) in _COMPLETING, condition.text, "condition"
+    for eid, el in elements.items():
+        for timer in el.xpath("bpmn:timerEventDefinition/*", namespaces=NS):
+            if (timer.text or "").strip():
+                yield el, eid, False, timer.text, "timer"
+        for name in ("dueDate", "assignee"):
+            if text := _property(el, name):
+                yield el, eid, False, text, f"{name} property"
+
+
+def _reads(text: str, functions: frozenset[str]) -> tuple[set[str], list[tuple[str, str]]]:
+    """The data names an expression reads, and the (name, text) pairs it compares with ==, != or in."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval") if len(text) <= 10_000 else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None  # the validator refuses it, saying why
+    if tree is None:
+        return set(), []
+    nodes = list(ast.walk(tree))
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}  # comprehensions
+    names = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    compared = []
+    for node in nodes:
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name)):
+            continue
+        right = node.comparators[0]
+        if isinstance(node.ops[0], ast.Eq | ast.NotEq) and _is_text(right):
+            compared.append((node.left.id, right.value))
+        elif isinstance(node.ops[0], ast.In | ast.NotIn) and isinstance(right, ast.Tuple | ast.List | ast.Set):
+            compared += [(node.left.id, item.value) for item in right.elts if _is_text(item)]
+    return names - bound - functions - _BUILTINS, compared
+
+
+def _is_text(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _choices(process, forms: Mapping[str, Form]) -> dict[str, set[str]]:
+    """Field -> the texts the process's forms offer for it, for fields every form offering them lists as
+    a choice (a free-text field anywhere means any text may come)."""
+    offered: dict[str, set[str] | None] = {}
+    for task in process.iter(f"{{{BPMN}}}userTask"):
+        form = forms.get(_property(task, "formJsonSchemaFilename") or "")
+        for f in form.fields if form is not None else ():
+            values = {str(v) for v in f.enum} if f.enum is not None else None
+            previous = offered.get(f.name, set())
+            offered[f.name] = None if values is None or previous is None else previous | values
+    return {name: values for name, values in offered.items() if values is not None}
 
 
 def etree_local(el) -> str:
@@ -134,6 +225,8 @@ def _provides(el, forms: Mapping[str, Form]) -> dict[str, str]:
     form = forms.get(_property(el, "formJsonSchemaFilename") or "")
     if form is not None:
         out.update({f.name: _FORM_KINDS.get(f.kind, "any") for f in form.fields})
+    elif etree_local(el) == "userTask" and _property(el, "formJsonSchemaFilename") is None:
+        out[ANYTHING] = "any"  # a task without a form takes its data as given (a warning says so)
     scripts = el.xpath("bpmn:script | bpmn:extensionElements/spiffworkflow:preScript"
                        " | bpmn:extensionElements/spiffworkflow:postScript", namespaces=NS)
     for script in scripts:
