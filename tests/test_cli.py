@@ -1,15 +1,12 @@
 """`python -m engine` as a user runs it: exit codes and plain lines, never a traceback."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.helpers import BPMN, ROOT
 from tests.helpers import run_cli as run  # tests/test_cli_instances.py imports it from here
 
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+MIWG = BPMN / "conformance" / "miwg-reference"  # a copy in the repository: CI has nothing else
 
 
 def test_validate_accepts_the_shipped_diagrams():
@@ -32,9 +29,8 @@ def test_validate_explains_each_problem_with_file_and_location_without_traceback
 
 
 def test_validate_explains_why_the_conformance_models_cannot_be_deployed():
-    files = sorted((SHARED / "conformance" / "miwg-reference").glob("*.bpmn"))
-    if not files:
-        pytest.skip("shared conformance corpus not found")
+    files = sorted(MIWG.glob("*.bpmn"))
+    assert len(files) == 21
     result = run("validate", *files)
     assert "Traceback" not in result.stdout + result.stderr
     assert result.returncode == 1

@@ -69,7 +69,7 @@ def test_foreign_file_is_explained_on_its_elements(path):
     started = time.perf_counter()
     definitions, errors = validate_bpmn(data, path.name)
     warnings = lint(parse_xml(data), path.name)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 20  # a hang guard, not a measure (bench/check.py measures)
     ids = ids_of(data)
     lines = data.count(b"\n") + 1
     located_on, reasons = EXPECTED[path.name]

@@ -223,7 +223,7 @@ def test_a_3_mb_diagram_lints_in_well_under_a_second():
     tree = parse_xml(data)
     started = time.perf_counter()
     found = lint(tree, "big.bpmn")
-    assert time.perf_counter() - started < 0.8
+    assert time.perf_counter() - started < 10  # a hang guard: the figures are bench/check.py's
     assert [p.element_id for p in found] == ["join"]
 
 
@@ -231,7 +231,7 @@ def test_a_file_breaking_one_rule_thousands_of_times_lists_the_first_ones_and_co
     data = diagram("s:s e:e", "s>e", inside="".join(f'<bpmn:task id="t{i}" name="T"/>' for i in range(5000)))
     started = time.perf_counter()
     found = lint(parse_xml(data), "many.bpmn")
-    assert time.perf_counter() - started < 0.8
+    assert time.perf_counter() - started < 10  # a hang guard: the figures are bench/check.py's
     assert len(found) == MAX_PER_RULE + 1
     assert found[-1].element_id is None and found[-1].message.startswith(f"{5000 - MAX_PER_RULE} more warnings")
 
