@@ -59,7 +59,8 @@ def _change(ctx: EngineContext, session: Session, instance_id: int, actor: str, 
             status: InstanceStatus, action: str, reason: str) -> InstanceView:
     row = store.load(session, instance_id, with_state=False)
     if row.status is not expected:
-        raise Conflict(f"instance_cannot_{action}", instance=instance_id, status=row.status.value)
+        key = "instance_cannot_suspend" if action == "suspend" else "instance_cannot_resume"
+        raise Conflict(key, instance=instance_id, status=row.status.value)
     version, _ = store.definition(session, row.definition_id)
     now = ctx.now()
     # Version-checked like every instance write: a step that raced this one makes it ConcurrentUpdate.
