@@ -23,8 +23,8 @@ from engine.regulation import api_tokens
 from engine.regulation.records import DocumentType, ProgressState, TaskStatus
 from engine.worktime.periods import Cadence
 
-EXAMPLES = 30  # per operation, user and kind of data (valid, invalid)
-USERS = ("cv.hoa", "dm.sotuphap", "pt.lan")  # an Office specialist, a unit's focal point, an analyst
+EXAMPLES = 15  # per operation, user and kind of data (valid, invalid)
+USERS = ("cv.hoa", "dm.sotuphap", "pt.lan", "admin")  # the Office, a unit, an analyst, an admin
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 BUDGET = 240  # seconds for the whole run on one database: a CI run stays within minutes
 
