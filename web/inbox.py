@@ -41,10 +41,11 @@ def index():
 def task(instance_id: int, task_id: str):
     """Show a task's form; on POST validate it on the server and complete the task."""
     ctx = current_app.extensions["engine"]
-    details = inbox_queries.task_for(ctx, g.actor, instance_id, task_id)
-    if request.method == "GET":
+    if request.method == "GET":  # a finished step is shown read-only; submitting it again is refused (409)
+        details = inbox_queries.task_for(ctx, g.actor, instance_id, task_id)
         return render_template("task.html", details=details, values=details.data, errors={},
                                history=instances.history(ctx, instance_id))
+    details = inbox_queries.task_to_complete(ctx, g.actor, instance_id, task_id)
     data = forms.coerce(details.form, request.form) if details.form else {}
     try:
         instances.complete_task(ctx, instance_id, task_id, data, actor=g.actor.username,

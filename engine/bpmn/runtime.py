@@ -124,6 +124,27 @@ def find_task(workflow: BpmnWorkflow, task_id: str):
     return task
 
 
+def finished_user_task(workflow: BpmnWorkflow, task_id: str) -> ReadyUserTask | None:
+    """A completed user task as it was when ready (its lane, and its assignee from the data it was
+    completed with; no due date), or None if the task is not a completed user task (TaskNotFound if unknown)."""
+    task = find_task(workflow, task_id)
+    if task.state != TaskState.COMPLETED or not task.task_spec.manual:
+        return None
+    spec = task.task_spec
+    return ReadyUserTask(str(task.id), spec.bpmn_id, spec.bpmn_name, spec.lane,
+                         _property(workflow, task, "assignee"), None)
+
+
+def step_of(workflow: BpmnWorkflow, task_id: str) -> tuple[str | None, str | None, dict[str, Any]] | None:
+    """(name, form file, data) of a task still in the workflow, or None: what a record of a finished
+    step shows beside what the audit log kept."""
+    try:
+        task = find_task(workflow, task_id)
+    except TaskNotFound:
+        return None
+    return task.task_spec.bpmn_name, form_of(task), task.data
+
+
 def rearm_timers(workflow: BpmnWorkflow, task_ids: list[str]) -> None:
     """Forget the due time these waiting timers cached when armed (docs/spiffworkflow.md, trap 4); the next `advance`
     evaluates their text again, with today's settings and calendar."""

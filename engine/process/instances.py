@@ -8,7 +8,7 @@ that keeps its last good state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +25,11 @@ from engine.core.errors import (
     EngineError,
     InstanceNotActive,
     InvalidInput,
-    TaskNotReady,
 )
 from engine.process import instance_store as store
+from engine.process import step_records
 from engine.process.context import EngineContext
+from engine.process.step_records import StepRecord
 from engine.process.steps import (
     InstanceView,
     TaskView,
@@ -171,26 +172,42 @@ class TaskDetails:
     form: Any            # engine.forms.Form or None
     data: dict[str, Any]
     row_version: int
+    completed: StepRecord | None = None        # set when the task is a finished step, shown read-only
+    earlier: tuple[StepRecord, ...] = ()       # the steps finished before it, oldest first
+    people: dict[str, str] = field(default_factory=dict)  # full names of those steps' people (engine.read)
 
 
 @retried
 def task_details(ctx: EngineContext, instance_id: int, task_id: str) -> TaskDetails:
     """A ready user task with its form and current data (loads the one workflow it belongs to)."""
     with ctx.unit_of_work(readonly=True) as session:
-        row = store.load(session, instance_id)
-        ready = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id,
-                                                        ReadyTask.task_id == task_id)).first()
-        if ready is None:
-            runtime.find_task(load_workflow(ctx, session, row)[1], task_id)  # TaskNotFound if unknown
-            raise TaskNotReady(task_id, "no longer waiting for anyone")
-        specs, _ = specs_of(ctx, session, row.definition_id)
-        _, workflow = load_workflow(ctx, session, row)
-        task = runtime.find_task(workflow, task_id)
-        filename = runtime.form_of(task)
-        view = TaskView(ready.instance_id, ready.task_id, ready.bpmn_id, ready.name, ready.lane, ready.assignee,
-                        ready.due_at, ready.created_at)
-        return TaskDetails(view, row.process_id, specs.forms.get(filename) if filename else None,
-                           dict(task.data), row.row_version)
+        return task_details_in(ctx, session, instance_id, task_id)
+
+
+def task_details_in(ctx: EngineContext, session: Session, instance_id: int, task_id: str) -> TaskDetails:
+    """A ready user task, or a finished one (`completed` set: what it was completed with, by whom, when), with
+    its form and the steps finished before it; Conflict for any other task, inside the caller's unit of work."""
+    row = store.load(session, instance_id)
+    ready = session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance_id,
+                                                    ReadyTask.task_id == task_id)).first()
+    specs, _ = specs_of(ctx, session, row.definition_id)
+    _, workflow = load_workflow(ctx, session, row)
+    task = runtime.find_task(workflow, task_id)  # TaskNotFound if unknown
+    filename = runtime.form_of(task)
+    form = specs.forms.get(filename) if filename else None
+    done = step_records.completed_steps(session, workflow, specs.forms, instance_id)
+    if ready is None:
+        finished = runtime.finished_user_task(workflow, task_id)
+        record = next((r for r in done if r.task_id == task_id), None)
+        if finished is None or record is None:
+            raise Conflict("task_no_longer_waiting")  # cancelled, or never reached: nothing done to show
+        view = TaskView(instance_id, task_id, finished.bpmn_id, finished.name, finished.lane, finished.assignee,
+                        None, record.at)
+        return TaskDetails(view, row.process_id, form, dict(task.data), row.row_version, completed=record,
+                           earlier=tuple(done[:done.index(record)]))
+    view = TaskView(ready.instance_id, ready.task_id, ready.bpmn_id, ready.name, ready.lane, ready.assignee,
+                    ready.due_at, ready.created_at)
+    return TaskDetails(view, row.process_id, form, dict(task.data), row.row_version, earlier=tuple(done))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ query on the calendar.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
@@ -17,7 +17,7 @@ from engine.core import audit
 from engine.core.errors import Conflict, NotFound
 from engine.process import instances
 from engine.process.tables import ProcessInstance, ReadyTask
-from engine.regulation import access
+from engine.regulation import access, working_time
 from engine.regulation.access import Actor, lanes_for
 from engine.worktime import periods, timer_settings
 from engine.worktime.calendar import TZ
@@ -142,10 +142,26 @@ def due_window(text: str) -> tuple[datetime, datetime] | None:
 
 def task_for(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.TaskDetails:
     """A ready task with its form and data, if it is this actor's to act on; NotFound otherwise
-    (whether another unit's task exists is not their business)."""
-    details = instances.task_details(ctx, instance_id, task_id)
-    if not access.may_act_on(actor, details.task.lane, details.task.assignee):
-        raise NotFound("inbox_task_not_found")
+    (whether another unit's task exists is not their business). A finished step is shown to those who
+    could have acted on it and to whoever completed it (`completed` set, read-only), with the full names
+    of the people who finished its steps."""
+    with ctx.unit_of_work(readonly=True) as session:
+        details = instances.task_details_in(ctx, session, instance_id, task_id)
+        completer = details.completed.by if details.completed else None
+        if not (access.may_act_on(actor, details.task.lane, details.task.assignee) or completer == actor.username):
+            raise NotFound("inbox_task_not_found")
+        steps = (*details.earlier, *((details.completed,) if details.completed else ()))
+        return replace(details, people=working_time.people(session, {s.by for s in steps}))
+
+
+def task_to_complete(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.TaskDetails:
+    """`task_for` a submission: a finished step is refused (Conflict naming who finished it and when),
+    so a stale form sent again (Back, a second tab) changes nothing."""
+    details = task_for(ctx, actor, instance_id, task_id)
+    done = details.completed
+    if done is not None:
+        raise Conflict("task_already_done", step=details.task.name or details.task.bpmn_id,
+                       by=details.people.get(done.by, done.by), at=done.at.astimezone(TZ).strftime("%d/%m/%Y %H:%M"))
     return details
 
 

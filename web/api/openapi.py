@@ -111,8 +111,14 @@ INBOX = obj(("total", "counts", "page", "per_page", "items"), total={"type": "in
             counts={"type": "object", "propertyNames": enum_of(InboxCategory), "additionalProperties": {
                 "type": "integer"}}, page={"type": "integer"}, per_page={"type": "integer"},
             items={"type": "array", "items": INBOX_ITEM})
-TASK_DETAILS = obj(("task", "process_id", "row_version", "form", "data"), task=TASK_OUT, process_id=STRING,
-                   row_version={"type": "integer"}, form={"type": ["object", "null"]}, data={"type": "object"})
+STEP_RECORD = obj(("task_id", "bpmn_id", "name", "by", "by_name", "at", "data"), task_id=STRING,
+                  bpmn_id=nullable(STRING), name=nullable(STRING), by=STRING, by_name=STRING, at=DATE_TIME,
+                  data={"type": "object"})  # a finished step: what it was completed with, by whom, when
+TASK_DETAILS = obj(("task", "process_id", "row_version", "form", "data", "state", "completed", "earlier_steps"),
+                   task=TASK_OUT, process_id=STRING, row_version={"type": "integer"},
+                   form={"type": ["object", "null"]}, data={"type": "object"}, state={"enum": ["ready", "completed"]},
+                   completed={"oneOf": [STEP_RECORD, {"type": "null"}]},
+                   earlier_steps={"type": "array", "items": STEP_RECORD})
 HISTORY = obj(("items",), items={"type": "array", "items": obj(
     ("at", "actor", "action", "bpmn_id"), at=DATE_TIME, actor=STRING, action=STRING, bpmn_id=nullable(STRING))})
 COMPLETED = obj(("instance_id", "status", "row_version", "next_tasks"), instance_id={"type": "integer"},
@@ -197,7 +203,9 @@ def document() -> dict:
                 _query("period", {"type": "string", "description": "a month (2025-05) or a quarter (2025-Q2)"}),
                 _query("page", PAGE), _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})])},
         "/api/tasks/{instance_id}/{task_id}": {"get": _operation(
-            "A task with its form schema and data", (200, TASK_DETAILS), 404, 409, parameters=task_path)},
+            "A task with its form schema and data and the steps finished before it; a finished step answers 200 "
+            "with state \"completed\" (by whom, when, its data)", (200, TASK_DETAILS), 404, 409,
+            parameters=task_path)},
         "/api/tasks/{instance_id}/{task_id}/history": {"get": _operation(
             "Who did what to the task's instance, oldest first", (200, HISTORY), 404, 409, parameters=task_path)},
         "/api/tasks/{instance_id}/{task_id}/complete": {"post": _operation(

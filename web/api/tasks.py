@@ -27,10 +27,15 @@ def list_tasks():
 
 @bp.get("/tasks/<id:instance_id>/<task_id>")
 def get_task(instance_id: int, task_id: str):
-    """One task with its form schema and current data."""
+    """One task with its form schema and current data; a finished step answers too, `state` "completed" with
+    what it was completed with, by whom and when; `earlier_steps` are the steps finished before it."""
     details = inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
+    done = details.completed
     return jsonify(task=_task(details.task), process_id=details.process_id, row_version=details.row_version,
-                   form=details.form.schema if details.form else None, data=_json_safe(details.data))
+                   form=details.form.schema if details.form else None, data=_json_safe(details.data),
+                   state="completed" if done else "ready",
+                   completed=_step(done, details.people) if done else None,
+                   earlier_steps=[_step(s, details.people) for s in details.earlier])
 
 
 @bp.get("/tasks/<id:instance_id>/<task_id>/history")
@@ -45,7 +50,7 @@ def task_history(instance_id: int, task_id: str):
 def complete(instance_id: int, task_id: str):
     """Complete a task with {"data": {...}, "row_version": n}; the form validates on the server."""
     body = body_matching(openapi.COMPLETE)
-    inbox_queries.task_for(ctx(), g.actor, instance_id, task_id)
+    inbox_queries.task_to_complete(ctx(), g.actor, instance_id, task_id)
     view = instances.complete_task(ctx(), instance_id, task_id, body.get("data", {}),
                                    actor=g.actor.username, expected_version=body.get("row_version"),
                                    may_complete=partial(access.may_complete, g.actor))
@@ -76,6 +81,11 @@ def _item(i) -> dict:
 def _task(t) -> dict:
     return {"instance_id": t.instance_id, "task_id": t.task_id, "bpmn_id": t.bpmn_id, "name": t.name,
             "lane": t.lane, "assignee": t.assignee, "due_at": t.due_at.isoformat() if t.due_at else None}
+
+
+def _step(record, people: dict) -> dict:
+    return {"task_id": record.task_id, "bpmn_id": record.bpmn_id, "name": record.name, "by": record.by,
+            "by_name": people.get(record.by, record.by), "at": record.at.isoformat(), "data": _json_safe(record.data)}
 
 
 def _json_safe(data: dict) -> dict:
