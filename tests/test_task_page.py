@@ -175,3 +175,19 @@ def test_the_api_still_refuses_a_step_that_was_cancelled_not_finished(api, ctx, 
     response = api("GET", f"/api/tasks/{instance}/{task.task_id}", "dm.sotuphap")
     assert response.status_code == 409  # nobody finished it: there is nothing done to show
     assert "không còn chờ xử lý" in response.get_json()["error"]["message"]
+
+
+def test_whoever_finished_a_step_still_sees_it_after_moving_to_another_unit(ctx, assigned):
+    from dataclasses import replace
+
+    from engine.core.errors import NotFound
+    from engine.read import inbox as inbox_queries
+    from engine.regulation import access
+
+    instance, task = assigned
+    complete_step(ctx, instance, "review_receipt", {"decision": "accept"}, actor="dm.sotuphap")
+    moved = replace(access.actor_named(ctx, "dm.sotuphap"), unit_codes=frozenset({"so-tai-chinh"}))
+    assert inbox_queries.task_for(ctx, moved, instance, task.task_id).completed.by == "dm.sotuphap"
+    colleague = replace(access.actor_named(ctx, "dm.sotaichinh"), unit_codes=frozenset({"so-tai-chinh"}))
+    with pytest.raises(NotFound):  # the unit the step was not for still does not see it
+        inbox_queries.task_for(ctx, colleague, instance, task.task_id)
