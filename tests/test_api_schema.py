@@ -19,14 +19,14 @@ from schemathesis.specs.openapi.checks import (
 
 from engine.process.tables import InstanceStatus
 from engine.read.inbox import InboxCategory
-from engine.regulation import api_tokens
+from engine.regulation import api_tokens, statistics
 from engine.regulation.records import DocumentType, ProgressState, TaskStatus
 from engine.worktime.periods import Cadence
 
 EXAMPLES = 15  # per operation, user and kind of data (valid, invalid)
 USERS = ("cv.hoa", "dm.sotuphap", "pt.lan", "admin")  # the Office, a unit, an analyst, an admin
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-BUDGET = 240  # seconds for the whole run on one database: a CI run stays within minutes
+BUDGET = 420  # seconds for the whole run on one database (a shared 2-core machine): CI stays within minutes
 
 
 def _spec(app) -> dict:
@@ -52,7 +52,8 @@ def test_the_document_states_the_engines_enums_and_the_required_fields(app):
     parameters = {p["name"]: p["schema"] for p in spec["paths"]["/api/tasks"]["get"]["parameters"]}
     assert parameters["category"]["enum"] == [c.value for c in InboxCategory]
     tracked = {p["name"]: p["schema"] for p in spec["paths"]["/api/tracked-tasks"]["get"]["parameters"]}
-    assert tracked["status"]["enum"] == [s.value for s in TaskStatus]
+    statuses = [s.value for s in TaskStatus]  # and the categories the list shows (overdue...): issue 13, item 7
+    assert tracked["status"]["enum"] == statuses + [c for c in statistics.CATEGORIES if c not in statuses]
     completed = spec["paths"]["/api/tasks/{instance_id}/{task_id}/complete"]["post"]["responses"]["200"]
     assert completed["content"]["application/json"]["schema"]["properties"]["status"]["enum"] == [
         s.value for s in InstanceStatus]
