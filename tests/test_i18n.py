@@ -232,6 +232,7 @@ def test_the_api_answers_in_the_language_asked(app, shipped, registered_task):
     assert (vi, en) == ({"code": "not_found", "message": "không có nhiệm vụ 999999"},
                         {"code": "not_found", "message": "no task 999999"})
     listed = client.get("/api/notifications?lang=en", headers=headers).get_json()["items"]
-    assert [(n["kind"], n["title"]) for n in listed] == [("task_ready", "New task: Rà soát, tiếp nhận nhiệm vụ")]
+    assert [(n["kind"], n["title"]) for n in listed] == [  # the step, then which task
+        ("task_ready", "New task: Rà soát, tiếp nhận nhiệm vụ: Rà soát thủ tục hành chính (301/QĐ-UBND)")]
     assert client.get("/api/no-such?lang=en", headers=headers).get_json()["error"]["message"] == \
         "There is no such page or record."

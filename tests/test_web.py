@@ -116,8 +116,7 @@ def test_notifications_show_with_an_unread_count_and_can_be_marked_read(client, 
     assert re.search(r'id="unread-count">1<', page)
     listing = client.get("/notifications").get_data(as_text=True)
     assert "Rà soát, tiếp nhận nhiệm vụ" in listing
-    client.post("/notifications/read", data={"id": re.findall(r'name="id" value="(\d+)"', listing),
-                                             "csrf_token": _csrf(client, "/notifications")})
+    client.post("/notifications/read", data={"all": "1", "csrf_token": _csrf(client, "/notifications")})
     assert re.search(r'id="unread-count">0<', client.get("/inbox").get_data(as_text=True))
 
 

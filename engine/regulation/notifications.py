@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -155,26 +155,46 @@ def _read_by(actor: Actor):
 def for_actor(ctx, actor: Actor, limit: int = 50, lang: str = i18n.DEFAULT_LANGUAGE) -> list[NotificationView]:
     """A person's notifications, newest first, in their language, read or not by them."""
     with ctx.unit_of_work(readonly=True) as session:
-        rows = session.connection().execute(
-            select(_N, _read_by(actor).label("read")).where(_recipient_filter(actor))
-            .order_by(_N.c.id.desc()).limit(limit))
-        return [NotificationView(r.id, NotificationKind(r.kind), *rendered(r.kind, r.title, r.body, r.params, lang),
-                                 r.instance_id, r.task_id, r.created_at, bool(r.read)) for r in rows]
+        return listed(session, actor, limit=limit, lang=lang)
+
+
+def listed(session: Session, actor: Actor, *, limit: int, offset: int = 0,
+           lang: str = i18n.DEFAULT_LANGUAGE) -> list[NotificationView]:
+    """One slice of a person's notifications, newest first, in the caller's transaction."""
+    rows = session.connection().execute(
+        select(_N, _read_by(actor).label("read")).where(_recipient_filter(actor))
+        .order_by(_N.c.id.desc()).limit(limit).offset(offset))
+    return [NotificationView(r.id, NotificationKind(r.kind), *rendered(r.kind, r.title, r.body, r.params, lang),
+                             r.instance_id, r.task_id, r.created_at, bool(r.read)) for r in rows]
+
+
+def counted(session: Session, actor: Actor, *, unread_only: bool = False) -> int:
+    """How many notifications a person has (or has not read), in the caller's transaction."""
+    condition = and_(_recipient_filter(actor), ~_read_by(actor)) if unread_only else _recipient_filter(actor)
+    return session.connection().execute(select(func.count()).select_from(_N).where(condition)).scalar_one()
 
 
 def unread_count(ctx, actor: Actor) -> int:
     """How many of a person's notifications they have not read."""
     with ctx.unit_of_work(readonly=True) as session:
-        return session.connection().execute(
-            select(func.count()).select_from(_N).where(_recipient_filter(actor), ~_read_by(actor))).scalar_one()
+        return counted(session, actor, unread_only=True)
 
 
 def mark_read(ctx, actor: Actor, ids: list[int]) -> int:
     """Mark some of a person's notifications read for them (not for the other recipients); ids that are
     not theirs, or that they have read already, are ignored. How many were marked."""
+    return _mark(ctx, actor, _N.c.id.in_(ids))
+
+
+def mark_all_read(ctx, actor: Actor) -> int:
+    """Mark every notification of a person read for them, on every page, not only those shown."""
+    return _mark(ctx, actor, true())
+
+
+def _mark(ctx, actor: Actor, which) -> int:
     with ctx.unit_of_work() as session:
         mine = select(_N.c.id, literal(actor.user_id), literal(ctx.now(), _R.c.read_at.type)).where(
-            _N.c.id.in_(ids), _recipient_filter(actor), ~_read_by(actor))
+            which, _recipient_filter(actor), ~_read_by(actor))
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(_R).from_select(["notification_id", "user_id", "read_at"], mine)
         # Two tabs marking the same notification at once: the second adds nothing.

@@ -7,10 +7,12 @@ from flask import g, jsonify, request
 
 from engine.core.errors import InvalidInput
 from engine.process import definitions, instances
+from engine.read import notices as notice_queries
 from engine.read import report_queries, task_queries
 from engine.regulation import access, notifications, reporting, reporting_plan
 
 from ..inputs import int_arg, parse_id
+from ..notices import url_of
 from . import body_matching, bp, ctx, forbid_unless, language, openapi, to_json
 
 _OFFICE_ONLY = "office_only"  # catalog key of why a 403
@@ -18,18 +20,24 @@ _OFFICE_ONLY = "office_only"  # catalog key of why a 403
 
 @bp.get("/notifications")
 def list_notifications():
-    """My notifications, newest first."""
-    items = notifications.for_actor(ctx(), g.actor, limit=int_arg("limit", 50, high=500), lang=language())
-    return jsonify(unread=notifications.unread_count(ctx(), g.actor), items=[{
-        "id": n.id, "kind": n.kind.value, "title": n.title, "body": n.body, "read": n.read,
-        "created_at": n.created_at.isoformat()} for n in items])
+    """My notifications, newest first, a page at a time; each names its task and links to its subject."""
+    page = notice_queries.notice_page(ctx(), g.actor, page=int_arg("page", 1),
+                                      per_page=int_arg("per_page", int_arg("limit", 50, high=200), high=200),
+                                      lang=language())
+    return jsonify(unread=page.unread, total=page.total, page=page.page, per_page=page.per_page, items=[{
+        "id": n.id, "kind": n.kind.value, "title": n.title, "body": n.body, "subject": n.subject, "read": n.read,
+        "url": url_of(n.link), "created_at": n.created_at.isoformat()} for n in page.items])
 
 
 @bp.post("/notifications/read")
 def mark_notifications_read():
-    """Mark some of my notifications read: {"ids": [...]}; ids that are not mine are ignored."""
-    ids = body_matching(openapi.NOTIFICATIONS_READ)["ids"]
-    return jsonify(marked=notifications.mark_read(ctx(), g.actor, [parse_id(i, "ids") for i in ids]))
+    """Mark my notifications read: {"all": true} every one, or {"ids": [...]} some (ids not mine are ignored)."""
+    body = body_matching(openapi.NOTIFICATIONS_READ)
+    if body.get("all"):
+        return jsonify(marked=notifications.mark_all_read(ctx(), g.actor))
+    if "ids" not in body:
+        raise InvalidInput("field_required", field="ids")
+    return jsonify(marked=notifications.mark_read(ctx(), g.actor, [parse_id(i, "ids") for i in body["ids"]]))
 
 
 @bp.get("/feedback")

@@ -91,7 +91,7 @@ DOCUMENT = obj(("number_symbol", "issued_on", "doc_type", "issuer", "signer", "s
                doc_type=enum_of(DocumentType), issuer=STRING, signer=STRING, summary=TEXT,
                classification=nullable(STRING), tasks={"type": "array", "minItems": 1, "items": DOCUMENT_TASK})
 FEEDBACK = obj(("task_id", "content"), task_id=ID, content=TEXT)
-NOTIFICATIONS_READ = obj(("ids",), ids={"type": "array", "items": ID})
+NOTIFICATIONS_READ = obj(ids={"type": "array", "items": ID}, all={"type": "boolean"})  # all: every one, not only ids
 ROUND = obj(("cadence", "period_day"), cadence=enum_of(Cadence), period_day=DATE,
             kinds={"type": "array", "items": enum_of(REPORTING_KINDS)})
 PLAN = obj(("automatic",), automatic={"type": "array", "items": enum_of(Cadence)})
@@ -130,9 +130,12 @@ TRACKED_ITEM = obj(("id", "content", "document", "lead_unit", "deadline", "statu
                    urge_count={"type": "integer"})
 TRACKED = obj(("total", "page", "items"), total={"type": "integer"}, page={"type": "integer"},
               items={"type": "array", "items": TRACKED_ITEM})
-NOTIFICATIONS = obj(("unread", "items"), unread={"type": "integer"}, items={"type": "array", "items": obj(
-    ("id", "kind", "title", "body", "read", "created_at"), id={"type": "integer"}, kind=enum_of(NotificationKind),
-    title=STRING, body=STRING, read={"type": "boolean"}, created_at=DATE_TIME)})
+NOTIFICATIONS = obj(("unread", "total", "page", "per_page", "items"), unread={"type": "integer"},
+                    total={"type": "integer"}, page={"type": "integer"}, per_page={"type": "integer"},
+                    items={"type": "array", "items": obj(
+                        ("id", "kind", "title", "body", "subject", "read", "url", "created_at"), id={"type": "integer"},
+                        kind=enum_of(NotificationKind), title=STRING, body=STRING, subject=nullable(STRING),
+                        read={"type": "boolean"}, url=nullable(STRING), created_at=DATE_TIME)})
 ROUNDS = obj(("items", "automatic"), items={"type": "array", "items": schema_of(RoundView)},
              automatic={"type": "array", "items": enum_of(Cadence)})
 ROUND_OPENED = obj(("period_key", "period_label", "reports"), period_key=STRING, period_label=STRING,
@@ -243,10 +246,14 @@ def document() -> dict:
             "post": _operation("File feedback about a late task (districts, agencies)",
                                (201, obj(("feedback_id",), feedback_id=ID)), 403, 404, body=FEEDBACK)},
         "/api/notifications": {"get": _operation(
-            "My notifications, newest first, and the unread count", (200, NOTIFICATIONS),
-            parameters=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 500})])},
+            "My notifications, newest first, a page at a time, with the unread count; each names its task "
+            "(subject) and links to it (url: the step waiting for me, the reporting round or the tracked task)",
+            (200, NOTIFICATIONS), parameters=[_query("page", PAGE),
+                                              _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+                                              _query("limit", {"type": "integer", "minimum": 1, "maximum": 500})])},
         "/api/notifications/read": {"post": _operation(
-            "Mark some of my notifications read (ids that are not mine are ignored)",
+            "Mark my notifications read: {\"all\": true} every one, or {\"ids\": [...]} some (ids that are not "
+            "mine are ignored; neither is 422)",
             (200, obj(("marked",), marked={"type": "integer"})), body=NOTIFICATIONS_READ)},
         "/api/reporting-rounds": {
             "get": _operation("Reporting rounds opened, newest first (the Office)", (200, ROUNDS), 403),
