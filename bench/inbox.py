@@ -6,13 +6,14 @@ processes/*.bpmn, register one real document with one task through engine.tracki
 it by SQL into --tasks tracked tasks, each with its process instance and its ready task, spread
 over every unit outside the Office (departments, districts, their sub-units, communes, other
 agencies), due dates from 60 days overdue to 180 days ahead (1 in 19 without deadline), lanes
-"Đầu mối đơn vị" (9 in 10) and "Chuyên viên theo dõi" (1 in 10).
+unit_focal_point (9 in 10) and tracking_specialist (1 in 10): a lane holds its role since 0009.
 Measured in process (server time, no HTTP), N calls each after a warm-up, page 1 of 50:
 inbox_unit (dm.sotuphap, the focal point of Sở Tư pháp, actor as engine.regulation.access.actor_for builds
 it), inbox_unit_text (the same with q="báo cáo"), inbox_office (cv.hoa, the Office's tracking
-specialist: every unit), list_office (task_queries.list_tasks for the Office, all units),
-list_office_status (the same, status awaiting_confirmation). `<backend>_p95_ms` is the largest
-p95 of the five. PostgreSQL gets VACUUM ANALYZE after the load (as autovacuum would); SQLite
+specialist: every unit), inbox_office_text (the same with q="Nhiệm vụ số 123", found in the tasks'
+content), list_office (task_queries.list_tasks for the Office, all units), list_office_status (the
+same, status awaiting_confirmation), list_office_text (the same, q="Nhiệm vụ số 123"). `<backend>_p95_ms`
+is the largest p95 of the seven. PostgreSQL gets VACUUM ANALYZE after the load (as autovacuum would); SQLite
 gets no ANALYZE (the application never runs one). The last line printed is one JSON object.
 """
 from __future__ import annotations
@@ -112,18 +113,19 @@ def populate(ctx, n: int) -> None:
                         WHEN (s.n / 10) % 3 = 0 THEN 'Rà soát, tiếp nhận nhiệm vụ'
                         WHEN (s.n / 10) % 3 = 1 THEN 'Thực hiện, báo cáo kết quả (có thời hạn)'
                         ELSE 'Xử lý nhiệm vụ bị trả lại' END,
-                   CASE WHEN {SPECIALIST} THEN 'Chuyên viên theo dõi' ELSE 'Đầu mối đơn vị' END,
+                   CASE WHEN {SPECIALIST} THEN 'tracking_specialist' ELSE 'unit_focal_point' END,
                    u.code, CASE WHEN {NO_DEADLINE} THEN NULL ELSE {{due}} END, r.created_at
                FROM {{s}} {{units}} JOIN ready_tasks r ON r.instance_id = :src""")
+        # search_text: the content folded as engine.core.search_text.fold writes it.
         run(f"""INSERT INTO tracked_tasks (document_id, content, lead_unit_id, deadline, update_cadence,
-                   expected_output, instance_id, status, urge_count, assigned_at)
+                   expected_output, instance_id, status, urge_count, assigned_at, search_text)
                SELECT :doc, 'Nhiệm vụ số ' || s.n || ' giao cho đơn vị', u.id,
                    CASE WHEN {NO_DEADLINE} THEN NULL ELSE {{deadline}} END,
                    CASE WHEN {NO_DEADLINE} THEN 'monthly' END, 'Báo cáo', :base + s.n,
                    CASE WHEN {NO_DEADLINE} THEN 'no_deadline' WHEN (s.n / 7) % 20 = 0 THEN 'awaiting_confirmation'
                         WHEN (s.n / 7) % 20 = 1 THEN 'returned' WHEN (s.n / 7) % 20 = 2 THEN 'completed_on_time'
                         WHEN (s.n / 7) % 20 = 3 THEN 'completed_late' ELSE 'in_progress' END,
-                   s.n % 3, t.assigned_at
+                   s.n % 3, t.assigned_at, 'nhiem vu so ' || s.n || ' giao cho don vi'
                FROM {{s}} {{units}} JOIN tracked_tasks t ON t.instance_id = :src""")
         if dialect == "postgresql":
             conn.execute(text("SELECT setval(pg_get_serial_sequence('process_instances', 'id'), "
@@ -151,8 +153,10 @@ def run_backend(url: str, tasks: int, n: int) -> tuple[dict, dict]:
         "inbox_unit": lambda: inbox(ctx, unit, page=1, per_page=50),
         "inbox_unit_text": lambda: inbox(ctx, unit, text="báo cáo", page=1, per_page=50),
         "inbox_office": lambda: inbox(ctx, office, page=1, per_page=50),
+        "inbox_office_text": lambda: inbox(ctx, office, text="Nhiệm vụ số 123", page=1, per_page=50),
         "list_office": lambda: list_tasks(ctx, None, page=1),
         "list_office_status": lambda: list_tasks(ctx, None, status="awaiting_confirmation", page=1),
+        "list_office_text": lambda: list_tasks(ctx, None, text="Nhiệm vụ số 123", page=1),
     }
     totals = {name: call().total for name, call in calls.items()}
     times = {name: measure(call, n) for name, call in calls.items()}

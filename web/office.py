@@ -55,12 +55,12 @@ def register():
 @login_required
 def task_list():
     """Tracked tasks: the whole province for the Office, a unit's own subtree for a unit."""
-    args, statuses = request.args, {s.value for s in TaskStatus}
+    args, statuses = request.args, {s.value for s in TaskStatus} | set(task_queries.CATEGORIES)
     tasks = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes,
                                     lead_unit=args.get("unit") or None, text=args.get("q") or None,
                                     status=args.get("status") if args.get("status") in statuses else None,
                                     page=int_arg("page", 1))
-    return render_template("tasks.html", tasks=tasks, statuses=list(TaskStatus), filters=args)
+    return render_template("tasks.html", tasks=tasks, statuses=task_queries.CATEGORIES, filters=args)
 
 
 @bp.get("/office/feedback")

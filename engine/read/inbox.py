@@ -11,14 +11,16 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from engine.core import audit
 from engine.core.errors import Conflict, NotFound
 from engine.process import instances
 from engine.process.tables import ProcessInstance, ReadyTask
+from engine.read.inbox_subjects import Subject, subject_matches, subjects
 from engine.regulation import access, working_time
 from engine.regulation.access import Actor, lanes_for
+from engine.regulation.organisation import Unit
 from engine.worktime import periods, timer_settings
 from engine.worktime.calendar import TZ
 
@@ -52,6 +54,8 @@ class InboxItem:
     created_at: datetime
     category: InboxCategory
     claimed_by: str | None = None
+    subject: Subject = Subject()   # what the task is about (engine/read/inbox_subjects.py)
+    assignee_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
                 select(ProcessInstance.id).where(ProcessInstance.process_id == process_id)))
         if unit:
             conditions.append(ReadyTask.assignee == unit)
-        if text:
-            conditions.append(func.lower(ReadyTask.name).contains(text.lower()))
+        if text and (about_text := subject_matches(session, ReadyTask.instance_id, text)) is not None:
+            # The step's name as before (case-insensitive), or the task's subject (accents ignored too).
+            conditions.append(or_(func.lower(ReadyTask.name).contains(text.strip().lower(), autoescape=True),
+                                  about_text))
         if mine:
             conditions.append(ReadyTask.claimed_by == actor.username)
         if due_from is not None:
@@ -119,8 +125,12 @@ def inbox(ctx, actor: Actor, *, process_id: str | None = None, unit: str | None 
         # instance rows carry the whole workflow state).
         processes = dict(session.execute(select(ProcessInstance.id, ProcessInstance.process_id).where(
             ProcessInstance.id.in_({r.instance_id for r, _ in rows}))).all()) if rows else {}
+        about = subjects(session, set(processes))
+        names = dict(session.execute(select(Unit.code, Unit.name).where(
+            Unit.code.in_({r.assignee for r, _ in rows if r.assignee}))).all()) if rows else {}
         items = [InboxItem(r.instance_id, r.task_id, r.bpmn_id, r.name, processes[r.instance_id], r.lane, r.assignee,
-                           r.due_at, r.created_at, InboxCategory(cat), r.claimed_by) for r, cat in rows]
+                           r.due_at, r.created_at, InboxCategory(cat), r.claimed_by,
+                           about.get(r.instance_id, Subject()), names.get(r.assignee)) for r, cat in rows]
         return InboxPage(items, total, counts, page, per_page)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 
 from engine.core.errors import NotFound
+from engine.core.search_text import like_pattern
 from engine.regulation import access, statistics
 from engine.regulation.access import Actor, TrackedTaskAbilities
 from engine.regulation.organisation import Unit
@@ -20,6 +21,10 @@ from engine.regulation.records import (
     TrackedTask,
 )
 from engine.worktime import timer_settings
+
+# What the list's status filter offers: every category a row is shown under (a status of its own, or
+# for an open task the deadline's: within, nearly due, overdue, none).
+CATEGORIES = statistics.CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -51,30 +56,55 @@ class TaskList:
 
 def list_tasks(ctx, unit_codes: frozenset[str] | None = None, *, lead_unit: str | None = None, text: str | None = None,
                status: str | None = None, ids: list[int] | None = None, page: int = 1, per_page: int = 50) -> TaskList:
-    """Tracked tasks the viewer may see (unit_codes None: the Office, all), newest first."""
+    """Tracked tasks the viewer may see (unit_codes None: the Office, all), newest first.
+
+    `text` is found in the content, the document's number or summary, accents and case ignored;
+    `status` is a status or a category the list shows (overdue, nearly due...: statistics.CATEGORIES).
+    """
     page, per_page = max(1, page), min(max(1, per_page), 200)
     with ctx.unit_of_work(readonly=True) as session:
+        nearly = timer_settings.get(session, "deadline_reminder").value
+        limits = statistics.thresholds(ctx.calendars.get(session), ctx.now(), nearly)
         stmt = (select(TrackedTask, Unit.code, Unit.name, Document.number_symbol)
                 .join(Unit, Unit.id == TrackedTask.lead_unit_id).join(Document, Document.id == TrackedTask.document_id))
         if unit_codes is not None:
             stmt = stmt.where(Unit.code.in_(unit_codes))
         if lead_unit:
             stmt = stmt.where(Unit.code == lead_unit)
-        if text:
-            stmt = stmt.where(func.lower(TrackedTask.content).contains(text.lower()))
+        if (pattern := like_pattern(text)) is not None:
+            # The documents matching first (few rows), so each task is tested on its own column only.
+            documents = list(session.scalars(select(Document.id).where(
+                Document.search_text.like(pattern, escape="\\"))))
+            matches = TrackedTask.search_text.like(pattern, escape="\\")
+            # Only then: an OR makes SQLite's scan twice as slow.
+            stmt = stmt.where(or_(matches, TrackedTask.document_id.in_(documents)) if documents else matches)
         if status:
-            stmt = stmt.where(TrackedTask.status == status)
+            stmt = stmt.where(_status_condition(status, limits))
         if ids is not None:
             stmt = stmt.where(TrackedTask.id.in_(ids))
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = session.execute(stmt.order_by(TrackedTask.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
-        nearly = timer_settings.get(session, "deadline_reminder").value
-        limits = statistics.thresholds(ctx.calendars.get(session), ctx.now(), nearly)
         return TaskList([TaskRow(t.id, t.content, number, code, name, t.deadline, t.status.value,
                                  statistics.deadline_category(t.deadline, limits) if t.status.is_open and
                                  t.status.value in ("in_progress", "no_deadline") else t.status.value,
                                  t.urge_count, t.instance_id, t.assigned_at)
                          for t, code, name, number in rows], total, page, per_page)
+
+
+def _status_condition(status: str, limits: statistics.Thresholds):
+    # The categories an open task is shown under come from its deadline (statistics.deadline_category,
+    # as the rows below); any other value is a status of its own.
+    judged = TrackedTask.status.in_((TaskStatus.IN_PROGRESS, TaskStatus.NO_DEADLINE))
+    expired, nearly = TrackedTask.deadline <= limits.overdue_through, limits.nearly_due_through
+    by_deadline = {
+        "no_deadline": TrackedTask.deadline.is_(None),
+        "overdue": expired,
+        "nearly_due": and_(~expired, TrackedTask.deadline <= nearly) if nearly else false(),
+        "within_deadline": TrackedTask.deadline > (nearly or limits.overdue_through),
+    }
+    if status in by_deadline:
+        return and_(judged, by_deadline[status])
+    return TrackedTask.status == status
 
 
 @dataclass(frozen=True)

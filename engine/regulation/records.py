@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine.core.search_text import fold
 from engine.core.tables import Base, UTCDateTime, enum_column
 
 
@@ -104,6 +105,10 @@ class Document(Base):
     summary: Mapped[str] = mapped_column(Text)                # trích yếu
     registered_by: Mapped[str] = mapped_column(String(100))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Number and summary folded for accent-insensitive search (engine/core/search_text.py); written
+    # with the row, which is never edited afterwards.
+    search_text: Mapped[str] = mapped_column(Text, default=lambda c: fold(
+        f"{c.get_current_parameters()['number_symbol']} {c.get_current_parameters()['summary']}"))
 
 
 class TrackedTask(Base):
@@ -126,6 +131,8 @@ class TrackedTask(Base):
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The content folded for accent-insensitive search, as Document.search_text.
+    search_text: Mapped[str] = mapped_column(Text, default=lambda c: fold(c.get_current_parameters()['content']))
 
 
 class TaskCoordinator(Base):

@@ -20,7 +20,7 @@ from engine.process.steps import InstanceView, TaskView
 from engine.process.tables import InstanceStatus
 from engine.read.inbox import InboxCategory
 from engine.read.report_queries import RoundView, UnitReportView
-from engine.read.task_queries import FeedbackRow, TaskPage
+from engine.read.task_queries import CATEGORIES, FeedbackRow, TaskPage
 from engine.regulation.notifications import NotificationKind
 from engine.regulation.records import DocumentType, ProgressState, TaskStatus
 from engine.regulation.reporting import REPORTING_KINDS
@@ -104,9 +104,14 @@ TASK = schema_of(TaskView)
 TASK_OUT = obj(("instance_id", "task_id", "bpmn_id", "name", "lane", "assignee", "due_at"), **{
     k: v for k, v in TASK["properties"].items() if k != "created_at"})
 INBOX_ITEM = obj(("instance_id", "task_id", "bpmn_id", "name", "process_id", "lane", "assignee", "category",
-                  "due_at", "created_at", "claimed_by"),
+                  "due_at", "created_at", "claimed_by", "assignee_name", "subject"),
                  **TASK_OUT["properties"], process_id=STRING, category=enum_of(InboxCategory),
-                 created_at=DATE_TIME, claimed_by=nullable(STRING))
+                 created_at=DATE_TIME, claimed_by=nullable(STRING), assignee_name=nullable(STRING),
+                 # What the task is about (engine/read/inbox_subjects.py): null fields do not apply.
+                 subject=obj(("tracked_task_id", "content", "document", "lead_unit_name", "reporter", "period"),
+                             tracked_task_id=nullable({"type": "integer"}), content=nullable(STRING),
+                             document=nullable(STRING), lead_unit_name=nullable(STRING), reporter=nullable(STRING),
+                             period=nullable(STRING)))
 INBOX = obj(("total", "counts", "page", "per_page", "items"), total={"type": "integer"},
             counts={"type": "object", "propertyNames": enum_of(InboxCategory), "additionalProperties": {
                 "type": "integer"}}, page={"type": "integer"}, per_page={"type": "integer"},
@@ -220,7 +225,10 @@ def document() -> dict:
             parameters=task_path, body=CLAIM, body_required=False)},
         "/api/tracked-tasks": {"get": _operation(
             "Tracked tasks I may see", (200, TRACKED), parameters=[
-                _query("unit", STRING), _query("q", STRING), _query("status", enum_of(TaskStatus)),
+                _query("unit", STRING), _query("q", STRING), _query("status", {
+                    "type": "string", "enum": [s.value for s in TaskStatus] + [
+                        c for c in CATEGORIES if c not in {s.value for s in TaskStatus}],
+                    "description": "a status, or a category the list shows (overdue, nearly_due...)"}),
                 _query("page", PAGE), _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})])},
         "/api/tracked-tasks/{task_id}": {"get": _operation(
             "A tracked task with its updates, parts and what I may do on it", (200, schema_of(TaskPage)), 404,

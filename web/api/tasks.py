@@ -75,7 +75,10 @@ def _item(i) -> dict:
     return {"instance_id": i.instance_id, "task_id": i.task_id, "bpmn_id": i.bpmn_id, "name": i.name,
             "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category.value,
             "due_at": i.due_at.isoformat() if i.due_at else None, "created_at": i.created_at.isoformat(),
-            "claimed_by": i.claimed_by}
+            "claimed_by": i.claimed_by, "assignee_name": i.assignee_name,
+            "subject": {"tracked_task_id": i.subject.tracked_task_id, "content": i.subject.content,
+                        "document": i.subject.document, "lead_unit_name": i.subject.lead_unit_name,
+                        "reporter": i.subject.reporter, "period": i.subject.period}}
 
 
 def _task(t) -> dict:
