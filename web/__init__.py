@@ -58,6 +58,8 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(admin_settings.bp), app.register_blueprint(admin_calendar.bp)
     api.init_app(app)
     notices.init_app(app)
+    from . import claims  # the task page names who holds a claimed task
+    claims.init_app(app)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
     return app
 

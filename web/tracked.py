@@ -37,7 +37,12 @@ def request_update(task_id: int):
     """The Office asks the lead unit for an update now (Art. 8.1.b)."""
     if not _page(task_id).abilities.request_update:
         abort(403)
-    tracking.request_update(current_app.extensions["engine"], task_id, request.form.get("note", ""), g.actor.username)
+    try:
+        tracking.request_update(current_app.extensions["engine"], task_id, request.form.get("note", ""),
+                                g.actor.username)
+    except InvalidInput as error:  # no note: nothing was asked, nothing typed is lost
+        flash(error_text(error), "error")
+        return redirect(url_for("tracked.show", task_id=task_id), 303)
     flash(_("update_requested"))
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 

@@ -287,7 +287,10 @@ def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: di
 
 
 def request_update(ctx: EngineContext, task_id: int, note: str, actor: str) -> int:
-    """The Office asks ad hoc for an update (Art. 8.1.b): a one-off update period for the lead unit."""
+    """The Office asks ad hoc for an update (Art. 8.1.b): a one-off update period for the lead unit. The
+    note says what is wanted and why: the unit has nothing else to go on, so a blank one is refused."""
+    if not (note or "").strip():
+        raise InvalidInput("update_request_note_required")
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)
         if not task.status.is_open:

@@ -80,7 +80,7 @@ CLAIM = obj(release={"type": "boolean"}, take_over={"type": "boolean"})
 PROGRESS = obj(("work_done",), state=nullable(enum_of(ProgressState.reported())),
                work_done={"type": "string", "minLength": 1},
                **{k: nullable(TEXT) for k in ("difficulties", "proposals", "report_document")})
-REQUEST_UPDATE = obj(note=nullable(TEXT))
+REQUEST_UPDATE = obj(("note",), note=TEXT)  # what the unit should report, and why
 DELEGATE = obj(("parts",), parts={"type": "array", "items": obj(  # no part at all: the engine's "parts_missing"
     ("unit", "content"), unit=STRING, content=TEXT, deadline=nullable(DATE))})
 DOCUMENT_TASK = obj(("content", "lead_unit"), content=TEXT, lead_unit=STRING, expected_output=nullable(TEXT),

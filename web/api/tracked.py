@@ -53,7 +53,7 @@ def request_update(task_id: int):
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
     forbid_unless(page.abilities.request_update, "office_requests_update")
     body = body_matching(openapi.REQUEST_UPDATE)
-    instance_id = tracking.request_update(ctx(), task_id, str(body.get("note") or ""), g.actor.username)
+    instance_id = tracking.request_update(ctx(), task_id, body["note"], g.actor.username)
     return jsonify(instance_id=instance_id), 201
 
 
