@@ -71,6 +71,10 @@ QUESTIONS = {
                              [o, f, f, f, f, f, f, f]),
     "a round never opened": (("GET", "/office/reports/2025-Q2", None), ("GET", "/api/reporting-rounds/2025-Q2", None),
                              [h, f, f, f, f, f, f, f]),
+    "tasks I may report on": (("GET", "/feedback/new?q=ra+soat", None), ("GET", "/api/feedback/tasks", None),
+                              [f, f, f, o, o, f, f, f]),
+    "the feedback my unit filed": (("GET", "/feedback/new", None), ("GET", "/api/feedback/mine", None),
+                                   [f, f, f, o, o, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
     # The organisation (web/admin_units.py, web/api/admin_units.py): admins change, the Office sees; the changes

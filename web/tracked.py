@@ -8,13 +8,14 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.core.errors import InvalidInput, NotFound
-from engine.read import task_queries
+from engine.read import task_queries, unit_choices
 from engine.regulation import attachments, tracking
 from engine.regulation.records import ProgressState
 
 from .i18n import error_text, parse_date
 from .i18n import translate as _
 from .security import login_required
+from .unit_picks import picked
 
 bp = Blueprint("tracked", __name__)
 PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
@@ -24,11 +25,17 @@ PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_do
 @login_required
 def show(task_id: int):
     """A task with its updates, attachments, delegated parts, and the actions this user may take."""
-    page = _page(task_id)
+    return _show(_page(task_id))
+
+
+def _show(page, delegate_form=None, delegate_error=None, status=200):
+    # The page, with the delegate form as it was sent when it was refused (nothing typed is lost).
     ctx = current_app.extensions["engine"]
     files = {u.id: attachments.list_for(ctx, "progress_update", u.id) for u in page.updates}
+    units = unit_choices.unit_choices(ctx, below=page.task.lead_unit) if page.abilities.delegate else []
     return render_template("tracked.html", page=page, files=files, can=page.abilities,
-                           states=ProgressState.reported())
+                           states=ProgressState.reported(), units=units, delegate_form=delegate_form or {},
+                           delegate_error=delegate_error), status
 
 
 @bp.post("/office/tasks/<id:task_id>/request-update")
@@ -77,15 +84,17 @@ def progress(task_id: int):
 @login_required
 def delegate(task_id: int):
     """The lead unit passes a part of the task to a unit below it."""
-    if not _page(task_id).abilities.delegate:
+    page = _page(task_id)
+    if not page.abilities.delegate:
         abort(403)
+    ctx, form = current_app.extensions["engine"], request.form
     try:
-        deadline = parse_date(request.form.get("deadline"), "deadline") if request.form.get("deadline") else None
-        tracking.delegate(current_app.extensions["engine"], task_id, g.actor.unit_code, [tracking.DelegatedPart(
-            request.form.get("unit", "").strip(), request.form.get("content", ""), deadline)], g.actor.username)
+        unit = picked(form, "unit", unit_choices.unit_choices(ctx, below=page.task.lead_unit), required=True)
+        deadline = parse_date(form.get("deadline"), "deadline") if form.get("deadline") else None
+        tracking.delegate(ctx, task_id, g.actor.unit_code, [tracking.DelegatedPart(
+            unit, form.get("content", ""), deadline)], g.actor.username)
     except (InvalidInput, NotFound) as error:
-        flash(error_text(error), "error")
-        return redirect(url_for("tracked.show", task_id=task_id), 303)
+        return _show(page, form, error_text(error), 422)
     flash(_("delegated"))
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 

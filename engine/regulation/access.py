@@ -319,6 +319,12 @@ def may_file_feedback(actor: Actor) -> bool:
     return actor.unit_kind in FEEDBACK_UNIT_KINDS and bool(actor.held & FEEDBACK_ROLES)
 
 
+def may_report_on(actor: Actor, lead_unit: str, task_open: bool) -> bool:
+    """Which tasks feedback may be filed on: open ones led by another unit than the actor's own (or one below
+    it), whose lateness it suffers; a unit answers for its own tasks through its updates instead."""
+    return may_file_feedback(actor) and task_open and not may_see_unit(actor, lead_unit)
+
+
 def may_read_processes(actor: Actor) -> bool:
     """The deployed diagrams and recent instances."""
     return bool(actor.held & PROCESS_READERS)

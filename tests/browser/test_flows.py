@@ -50,10 +50,14 @@ def test_feedback_round_trip_from_a_district_to_the_office_and_back(page, live_a
     registered = _assign(ctx)
     sign_in(page, base, "dm.batri")
     page.click("text=Phản hồi thông tin về việc thực hiện nhiệm vụ")
-    page.fill("#task_id", str(registered.task_id))
+    page.fill("#q", "ra soat thu tuc")  # the task found by its content, typed without accents
+    page.click("form[role=search] button[type=submit]")
+    page.check(f"input[name=task_id][value='{registered.task_id}']")
     page.fill("#content", "Sở Tư pháp chậm rà soát, ảnh hưởng việc giải quyết thủ tục tại huyện")
-    page.click("main button[type=submit]")
+    shot(page, "district-feedback-picks-task")
+    page.click("main form[method=post] button[type=submit]")
     page.wait_for_selector("text=Đã gửi phản hồi")
+    assert "Đang xử lý" in page.inner_text("#my-feedback")  # the district's own feedback, still open
     page.click("text=Đăng xuất")
     sign_in(page, base, "cv.minh")
     page.click("text=Kiểm tra thông tin phản hồi, đề xuất hướng xử lý")
@@ -72,6 +76,10 @@ def test_feedback_round_trip_from_a_district_to_the_office_and_back(page, live_a
     page.click("a[href='/notifications']")
     page.wait_for_selector("text=Văn bản đôn đốc 1520/VP-UBND")
     shot(page, "district-copied")
+    page.goto(f"{base}/feedback/new")
+    row = page.inner_text("#my-feedback tbody tr")
+    assert "Đã đôn đốc" in row and "1520/VP-UBND" in row  # what the Office did about it
+    shot(page, "district-feedback-outcome")
 
 
 def test_the_office_opens_a_reporting_round_and_sees_a_unit_report_come_in(page, live_app):

@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 
 from engine.core import i18n
 from engine.core.errors import InvalidInput
-from engine.read import task_queries
+from engine.read import feedback_choices, task_queries
 from engine.regulation import access, tracking
 
 from ..inputs import int_arg, parse_id
@@ -101,6 +101,7 @@ def file_feedback():
     """A district or agency reports that a task's lead unit is late (Art. 16.4)."""
     forbid_unless(access.may_file_feedback(g.actor), "feedback_filers_only")
     body = body_matching(openapi.FEEDBACK)
-    feedback_id = tracking.file_feedback(ctx(), parse_id(body.get("task_id"), "task_id"), g.actor.unit_code,
-                                         body.get("content", ""), g.actor.username)
+    task = feedback_choices.reportable_task(ctx(), g.actor, parse_id(body.get("task_id"), "task_id"))
+    feedback_id = tracking.file_feedback(ctx(), task.id, g.actor.unit_code, body.get("content", ""),
+                                         g.actor.username)
     return jsonify(feedback_id=feedback_id), 201
