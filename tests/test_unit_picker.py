@@ -121,3 +121,18 @@ def test_the_task_list_is_filtered_by_a_unit_s_name(client, shipped):
     assert "Việc của Sở Y tế" in page and "Việc của Sở Tư pháp" not in page
     unknown = client.get("/office/tasks?unit_name=S%E1%BB%9F+Ma").get_data(as_text=True)
     assert "Sở Ma" in unknown and "Việc của Sở Tư pháp" in unknown  # said so, and not filtered by it
+
+
+def test_the_inbox_is_filtered_by_a_unit_s_name_among_the_units_its_reader_acts_for(client, shipped):
+    register_task(shipped, lead_unit="huyen-ba-tri", number_symbol="816/QĐ-UBND", content="Việc của huyện Ba Tri")
+    register_task(shipped, lead_unit="tt-ba-tri", number_symbol="817/QĐ-UBND", content="Việc của thị trấn Ba Tri")
+    sign_in(client, "dm.batri")
+    everything = client.get("/inbox").get_data(as_text=True)
+    assert "Việc của huyện Ba Tri" in everything and "Việc của thị trấn Ba Tri" in everything
+    assert sorted(_offered(everything)) == sorted(["UBND huyện Ba Tri", "UBND thị trấn Ba Tri (huyện Ba Tri)",
+                                                   "UBND xã Tân Xuân (huyện Ba Tri)",
+                                                   "Phòng Nông nghiệp và Phát triển nông thôn huyện Ba Tri"])
+    page = client.get("/inbox?unit_name=ubnd+thi+tran+ba+tri+(huyen+ba+tri)").get_data(as_text=True)
+    assert "Việc của thị trấn Ba Tri" in page and "Việc của huyện Ba Tri" not in page
+    unknown = client.get("/inbox?unit_name=S%E1%BB%9F+T%C6%B0+ph%C3%A1p").get_data(as_text=True)  # not its unit
+    assert "Sở Tư pháp" in unknown and "Việc của huyện Ba Tri" in unknown  # said so, and not filtered by it

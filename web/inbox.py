@@ -16,6 +16,7 @@ from .i18n import error_text
 from .i18n import translate as _
 from .inputs import int_arg, parse_int
 from .security import login_required
+from .unit_picks import unit_filter
 
 bp = Blueprint("inbox", __name__)
 CATEGORIES = tuple(inbox_queries.InboxCategory)
@@ -28,7 +29,7 @@ def index():
     args = request.args
     ctx = current_app.extensions["engine"]
     page = inbox_queries.inbox(ctx, g.actor, process_id=args.get("process") or None,
-                               unit=args.get("unit") or None, text=args.get("q") or None,
+                               unit=unit_filter(ctx, args), text=args.get("q") or None,
                                category=args.get("category") if args.get("category") in CATEGORIES else None,
                                mine=args.get("mine") == "1", period=args.get("period") or None,
                                page=int_arg("page", 1))

@@ -17,7 +17,7 @@ from .i18n import error_text, parse_date
 from .i18n import translate as _
 from .inputs import ids_in, int_arg, parse_id
 from .security import allowed_if, login_required
-from .unit_picks import picked, picked_many
+from .unit_picks import picked, picked_many, unit_filter
 
 bp = Blueprint("office", __name__)
 TASK_ROWS = 5  # blank task rows on the registration form
@@ -60,22 +60,12 @@ def register():
 def task_list():
     """Tracked tasks: the whole province for the Office, a unit's own subtree for a unit."""
     args, statuses = request.args, {s.value for s in TaskStatus} | set(task_queries.CATEGORIES)
-    tasks = task_queries.list_tasks(current_app.extensions["engine"], g.actor.unit_codes,
-                                    lead_unit=_unit_filter(args), text=args.get("q") or None,
+    ctx = current_app.extensions["engine"]
+    tasks = task_queries.list_tasks(ctx, g.actor.unit_codes, lead_unit=unit_filter(ctx, args),
+                                    text=args.get("q") or None,
                                     status=args.get("status") if args.get("status") in statuses else None,
                                     page=int_arg("page", 1))
     return render_template("tasks.html", tasks=tasks, statuses=task_queries.CATEGORIES, filters=args)
-
-
-def _unit_filter(args) -> str | None:
-    # The unit picked by name among those the viewer may see (kept in g for the picker); a name that fits
-    # none is said so, and the list is not filtered by it.
-    g.filter_units = unit_choices.unit_choices(current_app.extensions["engine"], within=g.actor.unit_codes)
-    try:
-        return picked(args, "unit", g.filter_units) or None
-    except InvalidInput as error:
-        flash(error_text(error), "error")
-        return None
 
 
 @bp.get("/office/feedback")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 
+from flask import flash, g
+
 from engine.core.errors import InvalidInput
-from engine.read.unit_choices import UnitChoice, code_for, fold, name_of
+from engine.read.unit_choices import UnitChoice, code_for, fold, name_of, unit_choices
+
+from .i18n import error_text
 
 _SEPARATORS = re.compile(r"[;,]")
 
@@ -31,3 +35,14 @@ def picked_many(form, field: str, choices: list[UnitChoice]) -> tuple[str, ...]:
         return tuple(code_for(choices, code) for code in codes)
     named = {fold(name_of(choices, code)): code for code in codes}
     return tuple(named.get(fold(part)) or code_for(choices, part) for part in typed)
+
+
+def unit_filter(ctx, args) -> str | None:
+    """A list's unit filter (the task list, the inbox): the unit picked by name among those the viewer may
+    see (kept in g.filter_units for the picker); a name that fits none is said so and does not filter."""
+    g.filter_units = unit_choices(ctx, within=g.actor.unit_codes)
+    try:
+        return picked(args, "unit", g.filter_units) or None
+    except InvalidInput as error:
+        flash(error_text(error), "error")
+        return None

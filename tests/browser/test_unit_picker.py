@@ -80,3 +80,12 @@ def test_a_district_delegates_to_a_commune_picked_by_name(page, live_app):
     page.wait_for_selector("text=Kiểm tra đoạn đê xã Tân Xuân")
     assert "UBND xã Tân Xuân (huyện Ba Tri)" in page.inner_text("tr:has-text('Kiểm tra đoạn đê xã Tân Xuân')")
     shot(page, "units-delegated")
+    page.goto(f"{base}/inbox")
+    page.click("#unit-filter")
+    page.keyboard.type("tan xuan")
+    page.wait_for_selector("[role=option]:text-is('UBND xã Tân Xuân (huyện Ba Tri)')")
+    page.keyboard.press("Enter")
+    page.click("main form.filters button[type=submit]")
+    page.wait_for_selector("text=Kiểm tra đoạn đê xã Tân Xuân")
+    assert "Kiểm tra đê bao ven sông" not in page.inner_text("main table")  # the district's own step: not shown
+    shot(page, "units-inbox-by-unit-name")
