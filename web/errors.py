@@ -59,16 +59,22 @@ def message_language() -> str:
 
 
 def http_error(failure: HTTPException):
-    """An HTTP error: under /api/ the API's one error shape, on pages (4xx) the error page, both in the
-    asker's language; werkzeug's own response for anything else."""
+    """An HTTP error: under /api/ the API's one error shape, on pages (4xx and an unexpected 500) the error
+    page with a way back, both in the asker's language; werkzeug's own response for anything else."""
     name = failure.name.lower().replace(" ", "_")
     key = f"http_error.{name}"
     message = i18n.text(key, message_language()) if i18n.has(key) else failure.description
     if request.path.startswith("/api/"):
         return jsonify({"error": {"code": name, "message": message}}), failure.code
-    if failure.code is None or not 400 <= failure.code < 500 or not i18n.has(f"error_code.{name}"):
+    if failure.code is None or not 400 <= failure.code <= 500 or not i18n.has(f"error_code.{name}"):
         return failure
-    return render_template("error.html", code=name, message=message), failure.code, _kept_headers(failure)
+    try:
+        page = render_template("error.html", code=name, message=message)
+    except Exception:  # noqa: BLE001 - a 500 page that fails to render (e.g. no database) falls back to werkzeug's
+        if failure.code < 500:
+            raise
+        return failure
+    return page, failure.code, _kept_headers(failure)
 
 
 def _kept_headers(failure: HTTPException) -> dict[str, str]:

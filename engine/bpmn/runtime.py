@@ -224,6 +224,14 @@ def element_name(workflow: BpmnWorkflow, task_id: str) -> str | None:
     return find_task(workflow, task_id).task_spec.bpmn_name
 
 
+def element_names(workflow: BpmnWorkflow) -> dict[str, str]:
+    """The names the diagram gives its elements, by BPMN id (those it names), subprocesses included:
+    what a history shows instead of ids."""
+    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    return {t.bpmn_id: t.bpmn_name for spec in specs for t in spec.task_specs.values()
+            if getattr(t, "bpmn_id", None) and getattr(t, "bpmn_name", None)}
+
+
 def _all_tasks(workflow: BpmnWorkflow):
     yield from workflow.tasks.values()
     for subprocess in workflow.subprocesses.values():

@@ -175,6 +175,9 @@ class TaskDetails:
     completed: StepRecord | None = None        # set when the task is a finished step, shown read-only
     earlier: tuple[StepRecord, ...] = ()       # the steps finished before it, oldest first
     people: dict[str, str] = field(default_factory=dict)  # full names of those steps' people (engine.read)
+    process_name: str | None = None            # the deployed version's name, shown instead of process_id
+    step_names: dict[str, str] = field(default_factory=dict)  # the diagram's names by BPMN id (for the history)
+    unit_name: str | None = None               # the assignee unit's name (engine.read)
 
 
 @retried
@@ -204,10 +207,18 @@ def task_details_in(ctx: EngineContext, session: Session, instance_id: int, task
         view = TaskView(instance_id, task_id, finished.bpmn_id, finished.name, finished.lane, finished.assignee,
                         None, record.at)
         return TaskDetails(view, row.process_id, form, dict(task.data), row.row_version, completed=record,
-                           earlier=tuple(done[:done.index(record)]))
+                           earlier=tuple(done[:done.index(record)]), **_names(session, row, workflow))
     view = TaskView(ready.instance_id, ready.task_id, ready.bpmn_id, ready.name, ready.lane, ready.assignee,
                     ready.due_at, ready.created_at)
-    return TaskDetails(view, row.process_id, form, dict(task.data), row.row_version, earlier=tuple(done))
+    return TaskDetails(view, row.process_id, form, dict(task.data), row.row_version, earlier=tuple(done),
+                       **_names(session, row, workflow))
+
+
+def _names(session: Session, row: ProcessInstance, workflow) -> dict[str, Any]:
+    # What a person reads instead of codes: the process's name and the diagram's step names.
+    return {"process_name": session.scalar(select(DefinitionVersion.name)
+                                           .where(DefinitionVersion.id == row.definition_id)),
+            "step_names": runtime.element_names(workflow)}
 
 
 @dataclass(frozen=True)

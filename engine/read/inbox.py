@@ -154,14 +154,16 @@ def task_for(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.Tas
     """A ready task with its form and data, if it is this actor's to act on; NotFound otherwise
     (whether another unit's task exists is not their business). A finished step is shown to those who
     could have acted on it and to whoever completed it (`completed` set, read-only), with the full names
-    of the people who finished its steps."""
+    of the people who finished its steps or appear in its history, and its unit's name."""
     with ctx.unit_of_work(readonly=True) as session:
         details = instances.task_details_in(ctx, session, instance_id, task_id)
         completer = details.completed.by if details.completed else None
         if not (access.may_act_on(actor, details.task.lane, details.task.assignee) or completer == actor.username):
             raise NotFound("inbox_task_not_found")
         steps = (*details.earlier, *((details.completed,) if details.completed else ()))
-        return replace(details, people=working_time.people(session, {s.by for s in steps}))
+        actors = {s.by for s in steps} | {e.actor for e in audit.entries_for(session, instance_id)}
+        unit_name = session.scalar(select(Unit.name).where(Unit.code == details.task.assignee))
+        return replace(details, people=working_time.people(session, actors), unit_name=unit_name)
 
 
 def task_to_complete(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.TaskDetails:
