@@ -36,6 +36,8 @@ $(ASSETS_STAMP): package.json package-lock.json $(wildcard web/modeler/src/*)
 	mkdir -p $(VENDOR)/bpmn-js
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	mkdir -p $(VENDOR)/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE $(VENDOR)/axe-core/
 	$(MAKE) --no-print-directory modeler-bundle
 	touch $(ASSETS_STAMP)
 
