@@ -13,7 +13,7 @@ from engine.regulation import access, tracking
 from engine.regulation.records import DocumentType, TaskStatus
 
 from .errors import status_of
-from .i18n import error_text, parse_date
+from .i18n import TZ, error_text, parse_date
 from .i18n import translate as _
 from .inputs import ids_in, int_arg, parse_id
 from .security import allowed_if, login_required
@@ -33,16 +33,21 @@ def register():
     form = request.form
     try:
         document = tracking.DocumentInput(
-            number_symbol=form.get("number_symbol", ""), issued_on=parse_date(form.get("issued_on"), "issued_on"),
+            number_symbol=form.get("number_symbol", ""), issued_on=parse_date(form.get("issued_on"), _("issued_on")),
             doc_type=form.get("doc_type", ""), issuer=form.get("issuer", ""), signer=form.get("signer", ""),
             summary=form.get("summary", ""), classification=form.get("classification", ""))
         tasks = [tracking.TaskInput(
             content=form.get(f"content_{i}", ""), lead_unit=picked(form, f"lead_unit_{i}", units, required=True),
             expected_output=form.get(f"expected_output_{i}", "") or i18n.text("default_expected_output"),
-            deadline=parse_date(form.get(f"deadline_{i}"), f"deadline_{i}") if form.get(f"deadline_{i}") else None,
+            deadline=(parse_date(form.get(f"deadline_{i}"), f"{_('deadline')} {i + 1}")
+                      if form.get(f"deadline_{i}") else None),
             update_cadence=form.get(f"cadence_{i}") or None,
             coordinators=picked_many(form, f"coordinators_{i}", units))
             for i in range(TASK_ROWS) if form.get(f"content_{i}", "").strip()]
+        past = _past_deadlines([i for i in range(TASK_ROWS) if form.get(f"content_{i}", "").strip()], tasks)
+        if past and not form.get("confirm_past_deadline"):  # a typo as often as a late registration: ask first
+            return render_template("register.html", form=form, doc_types=list(DocumentType), rows=TASK_ROWS,
+                                   units=units, past_deadlines=", ".join(past))
         registered = tracking.register_document(current_app.extensions["engine"], document, tasks, g.actor.username)
     except tracking.ClassifiedDocumentRefused:
         # Nothing of the document is echoed back: the form comes back empty.
@@ -53,6 +58,12 @@ def register():
                                error=error_text(error)), 422 if isinstance(error, NotFound) else status_of(error)
     flash(_("document_registered", n=len(registered.task_ids)))
     return redirect(url_for("office.task_list"), 303)
+
+
+def _past_deadlines(rows: list[int], tasks) -> list[str]:
+    """The rows (counted from 1, as the form shows them) whose deadline is before today in Vietnam."""
+    today = current_app.extensions["engine"].now().astimezone(TZ).date()
+    return [str(i + 1) for i, task in zip(rows, tasks, strict=True) if task.deadline and task.deadline < today]
 
 
 @bp.get("/office/tasks")
