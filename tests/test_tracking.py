@@ -91,8 +91,8 @@ def test_registering_assigns_each_task_to_its_lead_unit_with_a_review_deadline(p
 
 
 @pytest.mark.parametrize("bad, field", [
-    ({"number_symbol": "215"}, "number_symbol"), ({"doc_type": "nghi_quyet"}, "doc_type"),
-    ({"summary": " "}, "summary")])
+    ({"number_symbol": "215"}, "Số, ký hiệu: "), ({"doc_type": "nghi_quyet"}, "Loại văn bản: "),
+    ({"summary": " "}, "Trích yếu: ")])  # named by its label, as the person filling the form knows it
 def test_a_malformed_document_is_refused_naming_the_field(province, bad, field):
     with pytest.raises(Exception, match=field):
         _register(province, WITH_DEADLINE, document=DocumentInput(**{**DOC.__dict__, **bad}))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core.errors import FieldErrors
+from engine.core.i18n import Message
 from engine.process import instances
 from tests.helpers import complete_step, csrf_token, ready_tasks, sign_in
 
@@ -113,3 +115,24 @@ def test_an_unexpected_failure_gets_a_vietnamese_500_page_that_leads_back(client
     page = response.get_data(as_text=True)
     assert response.status_code == 500 and "Lỗi hệ thống" in page and "chưa được lưu" in page
     assert 'href="/inbox"' in page and "boom" not in page
+
+
+def test_a_refused_registration_names_fields_by_their_labels(client):
+    sign_in(client, "cv.hoa")
+    response = client.post("/office/documents/new", data={
+        "csrf_token": csrf_token(client, "/office/documents/new"), "number_symbol": "not a number",
+        "issued_on": "20/04/2025", "doc_type": "quyet_dinh", "issuer": "UBND tỉnh", "signer": "Chủ tịch",
+        "summary": "Cải cách", "content_0": "Việc không thời hạn", "lead_unit_0": "so-tu-phap"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Số, ký hiệu: " in page and "Nhiệm vụ 1 - Kỳ cập nhật: " in page
+    assert "number_symbol:" not in page and "tasks[0]" not in page
+
+
+def test_field_errors_name_fields_by_label_in_both_languages_and_keep_unlabelled_names():
+    refused = FieldErrors({"issued_on": Message("error.date_invalid", {"field": "issued_on"}),
+                           "tasks[1].deadline": Message("error.deadline_before_issue"),
+                           "mapping": Message("error.tasks_missing"), "mapping[0]": Message("error.required")})
+    assert refused.text("vi").startswith("Ngày ban hành: ngày không hợp lệ (dd/mm/yyyy); Nhiệm vụ 2 - Thời hạn: ")
+    assert refused.text("en").startswith("Issued on: not a valid date (dd/mm/yyyy); Task 2 - Deadline: ")
+    assert "; mapping: " in refused.text("vi") and "; mapping[0]: " in refused.text("vi")  # no label: kept

@@ -6,6 +6,7 @@ text (the command line, logs, stored records); `error.text("en")` the English on
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,8 +111,27 @@ class FieldErrors(InvalidInput):
         self.problems = dict(problems)
 
     def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        """One "field: message" per problem, in `lang`."""
-        return "; ".join(f"{field}: {message.text(lang)}" for field, message in self.problems.items())
+        """One "field: message" per problem, in `lang`, the field named by its label ("Nhiệm vụ 1 - Thời
+        hạn" for "tasks[0].deadline"; a field with no label keeps its name)."""
+        return "; ".join(_problem_text(field, message, lang) for field, message in self.problems.items())
+
+
+def field_label(field: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A field as the person filling the form knows it: the catalog's "field.<name>", a list item
+    counted from 1 ("tasks[0].deadline" -> "Nhiệm vụ 1 - Thời hạn"); the name itself when not labelled."""
+    item = re.fullmatch(r"([a-z_]+)\[(\d+)\](?:\.([a-z_]+))?", field)
+    if item is None or not i18n.has(f"field.{item[1]}"):
+        return i18n.text(f"field.{field}", lang) if i18n.has(f"field.{field}") else field
+    label = f"{field_label(item[1], lang)} {int(item[2]) + 1}"
+    return f"{label} - {field_label(item[3], lang)}" if item[3] else label
+
+
+def _problem_text(field: str, message: Message, lang: str) -> str:
+    # A message that names its field itself ("{field}: ngày không hợp lệ") is given the label, not a prefix.
+    label = field_label(field, lang)
+    if "field" in message.params:
+        return Message(message.key, {**message.params, "field": label}).text(lang)
+    return f"{label}: {message.text(lang)}"
 
 
 class TechnicalError(EngineError):
