@@ -3,10 +3,12 @@ picker showing mm/dd/yyyy), an impossible day refused in Vietnamese and shown ba
 deadline already past asks for a confirmation before anything is registered."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from engine.regulation.records import TrackedTask
-from tests.helpers import csrf_token, sign_in
+from tests.helpers import csrf_token, register_task, sign_in
 
 DOCUMENT = {"number_symbol": "89/KH-UBND", "issued_on": "21/04/2025", "doc_type": "ke_hoach", "issuer": "UBND tỉnh",
             "signer": "Phó Chủ tịch", "summary": "Kế hoạch số hoá", "content_0": "Số hoá hồ sơ đất đai",
@@ -65,3 +67,23 @@ def test_a_deadline_already_past_asks_for_confirmation_first(client, ctx):
                      confirm_past_deadline="1").status_code == 303
     assert _count(ctx) == 2
 
+
+
+def test_the_delegate_form_takes_dd_mm_yyyy_and_refuses_an_impossible_day(client, shipped):
+    registered = register_task(shipped, lead_unit="huyen-ba-tri", number_symbol="813/QĐ-UBND",
+                               content="Kiểm tra đê bao", deadline=date(2025, 6, 30))
+    sign_in(client, "dm.batri")
+    page = client.get(f"/office/tasks/{registered.task_id}").get_data(as_text=True)
+    assert 'name="deadline" value="" placeholder="dd/mm/yyyy"' in page and 'type="date"' not in page
+    url = f"/office/tasks/{registered.task_id}/delegate"
+    token = csrf_token(client, f"/office/tasks/{registered.task_id}")
+    part = {"csrf_token": token, "unit": "xa-tan-xuan-ba-tri", "content": "Phần đê xã"}
+    refused = client.post(url, data={**part, "deadline": "31/02/2025"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Thời hạn: ngày không hợp lệ" in text
+    assert 'value="31/02/2025"' in text and "deadline:" not in text
+    assert client.post(url, data={**part, "deadline": "20/06/2025"}).status_code == 303
+    with shipped.unit_of_work(readonly=True) as session:
+        part_deadline = session.scalar(select(TrackedTask.deadline)
+                                       .where(TrackedTask.parent_task_id == registered.task_id))
+    assert str(part_deadline) == "2025-06-20"

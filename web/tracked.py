@@ -90,7 +90,7 @@ def delegate(task_id: int):
     ctx, form = current_app.extensions["engine"], request.form
     try:
         unit = picked(form, "unit", unit_choices.unit_choices(ctx, below=page.task.lead_unit), required=True)
-        deadline = parse_date(form.get("deadline"), "deadline") if form.get("deadline") else None
+        deadline = parse_date(form.get("deadline"), _("deadline")) if form.get("deadline") else None
         tracking.delegate(ctx, task_id, g.actor.unit_code, [tracking.DelegatedPart(
             unit, form.get("content", ""), deadline)], g.actor.username)
     except (InvalidInput, NotFound) as error:

@@ -2,7 +2,10 @@
 an impossible day refused in Vietnamese with the typing kept, a past deadline confirmed before registering."""
 from __future__ import annotations
 
+from datetime import date
+
 from tests.browser.helpers import shot, sign_in
+from tests.helpers import register_task
 
 
 def test_the_office_types_dates_dd_mm_yyyy_and_confirms_a_past_deadline(page, live_app):
@@ -31,3 +34,26 @@ def test_the_office_types_dates_dd_mm_yyyy_and_confirms_a_past_deadline(page, li
     page.click("main button[type=submit]")
     page.wait_for_url("**/office/tasks*")
     assert "Rà soát hồ sơ" in page.inner_text("main")
+
+
+def test_a_district_delegates_with_a_deadline_typed_dd_mm_yyyy(page, live_app):
+    base, ctx = live_app
+    registered = register_task(ctx, lead_unit="huyen-ba-tri", number_symbol="816/QĐ-UBND",
+                               content="Kiểm tra kênh thủy lợi", deadline=date(2025, 6, 30))
+    sign_in(page, base, "dm.batri")
+    page.goto(f"{base}/office/tasks/{registered.task_id}")
+    assert page.get_attribute("#delegate ~ form input[name=deadline]", "placeholder") == "dd/mm/yyyy"
+    page.click("#delegate-unit")
+    page.keyboard.type("tan xuan")
+    page.wait_for_selector("[role=option]:has-text('UBND xã Tân Xuân (huyện Ba Tri)')")
+    page.keyboard.press("Enter")
+    page.fill("#delegate ~ form input[name=content]", "Kiểm tra kênh xã Tân Xuân")
+    page.fill("#delegate ~ form input[name=deadline]", "31/02/2025")
+    page.click("#delegate ~ form button[type=submit]")
+    page.wait_for_selector("[role=alert]:has-text('Thời hạn: ngày không hợp lệ')")
+    assert page.input_value("#delegate ~ form input[name=deadline]") == "31/02/2025"
+    page.fill("#delegate ~ form input[name=deadline]", "20/06/2025")
+    page.click("#delegate ~ form button[type=submit]")
+    page.wait_for_selector("tr:has-text('Kiểm tra kênh xã Tân Xuân')")
+    assert "UBND xã Tân Xuân (huyện Ba Tri)" in page.inner_text("tr:has-text('Kiểm tra kênh xã Tân Xuân')")
+    shot(page, "dates-delegated-part")
