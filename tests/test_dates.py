@@ -3,12 +3,12 @@ picker showing mm/dd/yyyy), an impossible day refused in Vietnamese and shown ba
 deadline already past asks for a confirmation before anything is registered."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from engine.regulation.records import TrackedTask
-from tests.helpers import csrf_token, register_task, sign_in
+from tests.helpers import TZ, csrf_token, register_task, sign_in
 
 DOCUMENT = {"number_symbol": "89/KH-UBND", "issued_on": "21/04/2025", "doc_type": "ke_hoach", "issuer": "UBND tỉnh",
             "signer": "Phó Chủ tịch", "summary": "Kế hoạch số hoá", "content_0": "Số hoá hồ sơ đất đai",
@@ -87,3 +87,19 @@ def test_the_delegate_form_takes_dd_mm_yyyy_and_refuses_an_impossible_day(client
         part_deadline = session.scalar(select(TrackedTask.deadline)
                                        .where(TrackedTask.parent_task_id == registered.task_id))
     assert str(part_deadline) == "2025-06-20"
+
+
+def test_the_reporting_round_s_day_is_typed_dd_mm_yyyy(client, ctx):
+    ctx.clock.set(datetime(2025, 6, 16, 9, tzinfo=TZ))  # after the Q2 cut-off: its round may open
+    sign_in(client, "cv.hoa")
+    page = client.get("/office/reports").get_data(as_text=True)
+    assert 'placeholder="dd/mm/yyyy"' in page and 'type="date"' not in page
+    token = csrf_token(client, "/office/reports")
+    refused = client.post("/office/reports", data={"csrf_token": token, "cadence": "quarterly",
+                                                   "period_day": "31/02/2025", "kinds": ["department"]})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and ": ngày không hợp lệ" in text and "period_day:" not in text
+    assert 'value="31/02/2025"' in text
+    opened = client.post("/office/reports", data={"csrf_token": token, "cadence": "quarterly",
+                                                  "period_day": "20/05/2025", "kinds": ["department"]})
+    assert opened.status_code == 303

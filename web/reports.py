@@ -30,7 +30,8 @@ def open_round():
     form = request.form
     try:
         opened = reporting.open_reporting_round(
-            current_app.extensions["engine"], form.get("cadence", ""), parse_date(form.get("period_day"), "period_day"),
+            current_app.extensions["engine"], form.get("cadence", ""),
+            parse_date(form.get("period_day"), _("round_period_day")),
             unit_kinds=form.getlist("kinds"), actor=g.actor.username)
     except (InvalidInput, Conflict) as error:
         return _index_page({"cadence": form.get("cadence"), "period_day": form.get("period_day"),
