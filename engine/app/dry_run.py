@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,27 +101,14 @@ def source_of(ctx, process_id: str) -> DryRunSource:
 
 def dry_run_state(ctx, run_id: str, actor: access.Actor) -> DryRunView:
     """What a run shows now: path taken, ready tasks with forms and due dates, waiting timers, log."""
-    _allowed(actor)
-    store = _store(ctx)
-    with store.opened(run_id, actor.username, ctx.now()) as meta:
-        run = _open(ctx, store, meta)
-        try:
-            return read_view(ctx, run, meta)
-        finally:
-            run.db.dispose()
+    with _running(ctx, run_id, actor) as (_, meta, run):
+        return read_view(ctx, run, meta)
 
 
 def dry_run_diagram(ctx, run_id: str, actor: access.Actor) -> bytes:
     """The BPMN XML a run is trying (for the viewer)."""
-    _allowed(actor)
-    store = _store(ctx)
-    with store.opened(run_id, actor.username, ctx.now()) as meta:
-        run = _open(ctx, store, meta)
-        try:
-            with run.unit_of_work(readonly=True) as session:
-                return bytes(definitions.latest_version(session, meta.process_id).bpmn_xml)
-        finally:
-            run.db.dispose()
+    with _running(ctx, run_id, actor) as (_, meta, run), run.unit_of_work(readonly=True) as session:
+        return bytes(definitions.latest_version(session, meta.process_id).bpmn_xml)
 
 
 def complete_dry_run_task(ctx, run_id: str, task_id: str, form_data: dict[str, Any],
@@ -129,17 +117,11 @@ def complete_dry_run_task(ctx, run_id: str, task_id: str, form_data: dict[str, A
 
     A diagram that fails on the way is shown, not raised: the run's instance is in error and its log says why.
     """
-    _allowed(actor)
-    store = _store(ctx)
-    with store.opened(run_id, actor.username, ctx.now()) as meta:
-        run = _open(ctx, store, meta)
-        try:
-            # A diagram error is marked on the run's instance by complete_task, with its message: shown, not raised.
-            with contextlib.suppress(DiagramError):
-                instances.complete_task(run, meta.instance_id, task_id, form_data, actor.username)
-            return read_view(ctx, run, meta)
-        finally:
-            run.db.dispose()
+    with _running(ctx, run_id, actor) as (_, meta, run):
+        # A diagram error is marked on the run's instance by complete_task, with its message: shown, not raised.
+        with contextlib.suppress(DiagramError):
+            instances.complete_task(run, meta.instance_id, task_id, form_data, actor.username)
+        return read_view(ctx, run, meta)
 
 
 def advance_dry_run_clock(ctx, run_id: str, until: datetime | str | None, actor: access.Actor) -> DryRunView:
@@ -149,32 +131,26 @@ def advance_dry_run_clock(ctx, run_id: str, until: datetime | str | None, actor:
     timer's due time), "next_working_day" (the same time on the next working day of the real calendar),
     or None (fire what is due now, the clock unmoved).
     """
-    _allowed(actor)
-    store = _store(ctx)
-    with store.opened(run_id, actor.username, ctx.now()) as meta:
-        run = _open(ctx, store, meta)
-        try:
-            start = run.now()
-            target = _target(run, meta, until)
-            with run.unit_of_work() as session:
-                audit.record(session, at=start, actor=actor.username, action=CLOCK_MOVED,
-                             instance_id=meta.instance_id, summary={"from": start.isoformat(),
-                                                                    "to": target.isoformat()})
-            for _ in range(MAX_FIRINGS):
-                due = _next_due(run, meta.instance_id)
-                if due is None or due >= target:
-                    break
-                # SpiffWorkflow fires a timer once "now" is past its due time, not at it.
-                run.clock.set(max(due + TICK, run.now()))
-                report = timers.fire_due_timers(run, actor="timer")
-                if not report.fired:
-                    break  # failed (the instance is in error, the log says why) or nothing could move
-            run.clock.set(max(target, run.now()))
-            meta = dataclasses.replace(meta, now=run.now())
-            store.save(meta)
-            return read_view(ctx, run, meta)
-        finally:
-            run.db.dispose()
+    with _running(ctx, run_id, actor) as (store, meta, run):
+        start = run.now()
+        target = _target(run, meta, until)
+        with run.unit_of_work() as session:
+            audit.record(session, at=start, actor=actor.username, action=CLOCK_MOVED,
+                         instance_id=meta.instance_id, summary={"from": start.isoformat(),
+                                                                "to": target.isoformat()})
+        for _ in range(MAX_FIRINGS):
+            due = _next_due(run, meta.instance_id)
+            if due is None or due >= target:
+                break
+            # SpiffWorkflow fires a timer once "now" is past its due time, not at it.
+            run.clock.set(max(due + TICK, run.now()))
+            report = timers.fire_due_timers(run, actor="timer")
+            if not report.fired:
+                break  # failed (the instance is in error, the log says why) or nothing could move
+        run.clock.set(max(target, run.now()))
+        meta = dataclasses.replace(meta, now=run.now())
+        store.save(meta)
+        return read_view(ctx, run, meta)
 
 
 def end_dry_run(ctx, run_id: str, actor: access.Actor) -> None:
@@ -209,6 +185,19 @@ def record_notices(session, view) -> None:
 def _allowed(actor: access.Actor) -> None:
     if not access.may_edit_diagrams(actor):
         raise Forbidden("dry_run_forbidden")
+
+
+@contextlib.contextmanager
+def _running(ctx, run_id: str, actor: access.Actor) -> Iterator[tuple[RunStore, RunMeta, Any]]:
+    """A run of this actor, locked for the request, with an engine context on its database (disposed after)."""
+    _allowed(actor)
+    store = _store(ctx)
+    with store.opened(run_id, actor.username, ctx.now()) as meta:
+        run = _open(ctx, store, meta)
+        try:
+            yield store, meta, run
+        finally:
+            run.db.dispose()
 
 
 def _store(ctx) -> RunStore:
