@@ -1,7 +1,6 @@
 """Bearer tokens for the JSON API: issued by an admin to a user, stored only as a hash."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.core import audit
 from engine.core.errors import NotFound
+from engine.core.secret_tokens import token_hash
 from engine.core.tables import Base, UTCDateTime
 from engine.regulation import organisation
 
@@ -45,7 +45,7 @@ def issue(ctx, username: str, name: str, actor: str) -> Issued:
     token = PREFIX + secrets.token_urlsafe(32)
     with ctx.unit_of_work() as session:
         user = organisation.user_by_username(session, username)
-        row = ApiToken(token_hash=_hash(token), user_id=user.id, name=name, issued_by=actor, issued_at=ctx.now())
+        row = ApiToken(token_hash=token_hash(token), user_id=user.id, name=name, issued_by=actor, issued_at=ctx.now())
         session.add(row)
         session.flush()
         audit.record(session, at=ctx.now(), actor=actor, action="api_token_issued",
@@ -67,7 +67,7 @@ def user_for(session, token: str) -> organisation.UserView | None:
     """The active user a presented token acts for, or None."""
     if not token.startswith(PREFIX):
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token),
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
                                                   ApiToken.revoked_at.is_(None))).first()
     if row is None:
         return None
@@ -76,8 +76,3 @@ def user_for(session, token: str) -> organisation.UserView | None:
         return organisation.user_by_username(session, user.username)
     except NotFound:
         return None
-
-
-def _hash(token: str) -> str:
-    # A fast hash is right here: the token is 256 random bits, not a guessable password.
-    return hashlib.sha256(token.encode()).hexdigest()

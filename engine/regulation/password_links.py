@@ -8,7 +8,6 @@ deactivating a user lapses theirs. The token is shown once, to the admin who mad
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.core import audit
 from engine.core.errors import InvalidInput, NotFound
+from engine.core.secret_tokens import token_hash
 from engine.core.tables import Base, UTCDateTime
 from engine.regulation import organisation, sign_ins
 from engine.regulation.access import PASSWORD_CHARS
@@ -68,7 +68,7 @@ def create_link(ctx, username: str, actor: str, lifetime: timedelta = LINK_LIFET
         lapsed = session.execute(update(PasswordLink).where(
             PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None), PasswordLink.expires_at > now)
             .values(expires_at=now)).rowcount
-        row = PasswordLink(token_hash=_hash(token), user_id=user.id, created_by=actor, created_at=now,
+        row = PasswordLink(token_hash=token_hash(token), user_id=user.id, created_by=actor, created_at=now,
                            expires_at=now + lifetime)
         session.add(row)
         session.flush()
@@ -112,15 +112,10 @@ def _valid(session, token: str, now: datetime):
         raise NotFound("password_link_invalid")
     found = session.execute(select(PasswordLink, organisation.User)
                             .join(organisation.User, organisation.User.id == PasswordLink.user_id)
-                            .where(PasswordLink.token_hash == _hash(token))).first()
+                            .where(PasswordLink.token_hash == token_hash(token))).first()
     if found is None:
         raise NotFound("password_link_invalid")
     link, user = found
     if link.used_at is not None or link.expires_at <= now or not user.active:
         raise NotFound("password_link_invalid")
     return link, user
-
-
-def _hash(token: str) -> str:
-    # A fast hash suffices: the token is 256 random bits, not a guessable password.
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -7,7 +7,6 @@ rules (how many, how long) are in `access`; this module keeps the rows.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine.core.secret_tokens import token_hash
 from engine.core.tables import Base, UTCDateTime
 from engine.regulation.organisation import User
 
@@ -97,7 +97,7 @@ def forget(session: Session, failures_before: datetime, sessions_before: datetim
 def open_session(session: Session, user_id: int, address: str, now: datetime, expires_at: datetime) -> str:
     """Start a session; returns its token (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    session.add(SignInSession(token_hash=_hash(token), user_id=user_id, address=address, created_at=now,
+    session.add(SignInSession(token_hash=token_hash(token), user_id=user_id, address=address, created_at=now,
                               expires_at=expires_at))
     return token
 
@@ -105,14 +105,15 @@ def open_session(session: Session, user_id: int, address: str, now: datetime, ex
 def session_username(session: Session, token: str, now: datetime) -> str | None:
     """The username of a session that has neither ended nor expired, else None."""
     return session.scalar(select(User.username).join(SignInSession, SignInSession.user_id == User.id).where(
-        SignInSession.token_hash == _hash(token), SignInSession.ended_at.is_(None), SignInSession.expires_at > now))
+        SignInSession.token_hash == token_hash(token), SignInSession.ended_at.is_(None),
+        SignInSession.expires_at > now))
 
 
 def end_session(session: Session, token: str, now: datetime) -> str | None:
     """End one session; the username it was for, or None if it had already ended or expired."""
     username = session_username(session, token, now)
     if username is not None:
-        session.execute(update(SignInSession).where(SignInSession.token_hash == _hash(token)).values(ended_at=now))
+        session.execute(update(SignInSession).where(SignInSession.token_hash == token_hash(token)).values(ended_at=now))
     return username
 
 
@@ -120,7 +121,3 @@ def end_sessions(session: Session, user_id: int, now: datetime) -> int:
     """End every session of a user not ended yet (expired ones too: the clock may be another's); how many."""
     return session.execute(update(SignInSession).where(
         SignInSession.user_id == user_id, SignInSession.ended_at.is_(None)).values(ended_at=now)).rowcount
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
