@@ -28,8 +28,10 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.extensions["engine"] = ctx
 
     from . import api, auth, errors, headers, health, i18n, inbox, inputs, notices, office, reports, security, tracked
+    from .request_log import init_app as log_requests
     from .workbench import bp as workbench_bp
 
+    log_requests(app)  # first, so that every request has its id and its line, refused ones too
     i18n.init_app(app)
     inputs.init_app(app)  # before any route: the <id:...> converter, and NUL refused before other checks
     security.init_app(app)

@@ -3,9 +3,13 @@ import os
 import threading
 
 from engine.app.worker import run_worker
+from engine.core import logs
+from engine.core.config import Config
 
 from . import create_app
 
+config = Config.from_env()
+logs.configure(config.log_format, config.log_level)
 app = create_app()
 stop = threading.Event()
 # The embedded default: one process serves pages and fires timers (POLL seconds, default 2).

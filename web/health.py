@@ -1,8 +1,9 @@
-"""Health check, the home redirect, and the plain overview of deployed definitions and instances."""
+"""Health and readiness checks, the home redirect, and the plain overview of deployed definitions and instances."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 
+from engine.app import readiness
 from engine.process import definitions, instances
 from engine.regulation import access
 
@@ -18,6 +19,14 @@ def health():
     deployed = definitions.list_definitions(ctx)  # a read that fails when the database is down
     return jsonify(status="ok", database=ctx.db.engine.dialect.name,
                    definitions=sorted({d.process_id for d in deployed}))
+
+
+@bp.get("/ready")
+def ready():
+    """Readiness for a load balancer or a monitor: 200 when the database answers, its schema is current
+    and a timer worker beat recently; 503 with what failed otherwise (engine/app/readiness.py)."""
+    state = readiness.check(current_app.extensions["engine"])
+    return jsonify(state.as_dict()), 200 if state.ready else 503
 
 
 @bp.get("/")

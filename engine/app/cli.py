@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--poll", type=float, default=2.0, help="seconds between passes (default 2)")
     worker.set_defaults(run=_worker)
 
+    serve = commands.add_parser("serve", help="production: gunicorn web workers and timer workers")
+    serve.add_argument("--web", type=int, help="web worker processes (default: WEB_WORKERS or 4)")
+    serve.add_argument("--timers", type=int, help="timer worker processes (default: TIMER_WORKERS or 2)")
+    serve.add_argument("--bind", help="address for gunicorn (default: BIND or 127.0.0.1:8000)")
+    serve.set_defaults(run=_serve)
+
     from engine.app.cli_admin import add_admin_commands
     from engine.app.cli_instances import add_instance_commands
 
@@ -119,13 +125,35 @@ def _worker(args) -> int:
 
     from engine.app.bootstrap import open_context
     from engine.app.worker import run_worker
+    from engine.core import logs
 
+    config = Config.from_env()
+    logs.configure(config.log_format, config.log_level)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"timer worker polling every {args.poll}s; Ctrl-C to stop")
+    print(f"timer worker polling every {args.poll}s; Ctrl-C to stop", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        run_worker(open_context(), stop, args.poll)
+        run_worker(open_context(config), stop, args.poll)
     return 0
+
+
+def _serve(args) -> int:
+    import dataclasses
+    import signal
+    import threading
+
+    from engine.app.serve import layout_from_env, serve
+    from engine.core import logs
+
+    config = Config.from_env()
+    logs.configure(config.log_format, config.log_level)
+    layout = layout_from_env()
+    chosen = {"web_workers": args.web, "timer_workers": args.timers, "bind": args.bind}
+    layout = dataclasses.replace(layout, **{k: v for k, v in chosen.items() if v is not None})
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return serve(layout, stop)
 
 
 def _migrate(args) -> int:

@@ -37,6 +37,10 @@ class Config:
     diagram_time_limit: float = 1.0
     diagram_memory_limit: int = 100_000_000
     diagram_max_items: int = 100_000
+    log_format: str = "json"                 # "json" (one object per line) or "text"
+    log_level: str = "INFO"
+    # /ready fails when no timer worker has finished a pass for this long (docs/operations.md).
+    worker_stale_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -64,4 +68,7 @@ class Config:
             diagram_time_limit=float(env.get("DIAGRAM_TIME_LIMIT", base.diagram_time_limit)),
             diagram_memory_limit=int(env.get("DIAGRAM_MEMORY_LIMIT", base.diagram_memory_limit)),
             diagram_max_items=int(env.get("DIAGRAM_MAX_ITEMS", base.diagram_max_items)),
+            log_format=env.get("LOG_FORMAT", base.log_format),
+            log_level=env.get("LOG_LEVEL", base.log_level),
+            worker_stale_seconds=int(env.get("WORKER_STALE_SECONDS", base.worker_stale_seconds)),
         )

@@ -157,3 +157,19 @@ class Schedule(Base):
     cycles_started: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkerHeartbeat(Base):
+    """The last pass of each timer worker, so that `/ready` can say whether timers are being fired.
+
+    One row per worker process (`worker_id`: host and pid), written at the end of every pass; a row
+    older than the readiness limit is a worker that died or hangs.
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)   # failed passes in a row at the last beat

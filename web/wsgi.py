@@ -1,0 +1,23 @@
+"""The production entry point for gunicorn: `gunicorn 'web.wsgi:app()'` (see engine/app/serve.py).
+
+A factory, not a module-level app, so importing this file does nothing. Unlike `python -m web`, it does
+not migrate, seed or deploy: with several workers starting at once those would race, so the supervisor
+(or `python -m engine migrate` and `deploy` in an upgrade) does them once before the workers start, and
+`/ready` says 503 until the schema is current.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from engine.app.bootstrap import open_context
+from engine.core import logs
+from engine.core.config import Config
+
+from . import create_app
+
+
+def app() -> Flask:
+    """The web app on the database and settings the environment names."""
+    config = Config.from_env()
+    logs.configure(config.log_format, config.log_level)
+    return create_app(open_context(config))
