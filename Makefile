@@ -14,7 +14,7 @@ ASSETS_STAMP := $(VENDOR)/.installed
 LOCK_TOOL := /tmp/engine-lock-tool
 UV_COMPILE := $(LOCK_TOOL)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
 
-.PHONY: run test lint setup dev-setup assets modeler-bundle migrate deploy bench lock clean
+.PHONY: run serve test lint setup dev-setup assets modeler-bundle migrate deploy bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +64,11 @@ deploy: migrate
 
 # Migrates the SQLite file under var/, deploys processes/*.bpmn, serves http://127.0.0.1:5000
 run: deploy
-	DEMO_DATA=$${DEMO_DATA:-1} $(BIN)/python -m web
+	DEMO_DATA=$${DEMO_DATA:-1} LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/python -m web
+
+# Production on one machine (README "Production"): gunicorn web workers and timer workers on DATABASE_URL.
+serve: setup
+	$(BIN)/python -m engine serve
 
 # Style (ruff.toml) and the engine's layering (.importlinter) fail fast, before the slow tests.
 lint: $(DEV_STAMP)
