@@ -81,10 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     from engine.app.cli_admin import add_admin_commands
+    from engine.app.cli_dump import add_dump_commands
     from engine.app.cli_instances import add_instance_commands
 
     add_admin_commands(commands)
     add_instance_commands(commands)
+    add_dump_commands(commands)
     return parser
 
 
