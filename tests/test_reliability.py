@@ -302,6 +302,8 @@ def test_completions_and_timers_while_the_apps_backends_are_terminated(ctx, data
         assert sorted(b for e in fired if e.instance_id == instance_id for b in e.summary["timers"]) == [
             "limit_exceeded", "remind_office"]
     assert all(e.summary["timers"] for e in fired)
+    armed = [t for e in fired for t in e.summary["timer_tasks"]]  # each armed timer fired by one pass only
+    assert len(armed) == len(set(armed)) == sum(len(e.summary["timers"]) for e in fired)
 
 
 def _due_count(ctx) -> int:
