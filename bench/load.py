@@ -15,9 +15,10 @@ worker at half, and at three quarters every connection of the database is termin
 
 Afterwards, in the database: no step completed twice (audit log), no acknowledged completion, progress
 update, feedback or document missing (`lost_updates`), no armed timer fired twice (`double_fired`,
-from the timer ids each firing records), and `python -m engine check` when it exists. Latency is what
-the clients measured (HTTP included), over every attempt; `errors` are attempts answered 5xx, 4xx other
-than 409 (a colleague was first) or not at all, after the retries the API allows. Last line: JSON.
+from the timer ids each firing records), and `python -m engine check` finds no instance whose query
+tables disagree with its workflow (`consistency_problems`). Latency is what the clients measured (HTTP
+included), over every attempt; `errors` are attempts answered 5xx, 4xx other than 409 (a colleague was
+first) or not at all, after the retries the API allows. Last line: JSON.
 """
 from __future__ import annotations
 
@@ -231,15 +232,15 @@ def _invariants(url: str, outcome: Outcome) -> dict:
             "double_fired": sum(n - 1 for n in armed.values() if n > 1), "timers_fired": len(fired)}
 
 
-def _consistency(url: str) -> int | None:
-    """Problems `python -m engine check` finds (None when this version has no such command)."""
+def _consistency(url: str) -> int:
+    """Disagreements `python -m engine check` finds between the workflows and the query tables."""
     run = subprocess.run([sys.executable, "-m", "engine", "check", "--json"], cwd=ROOT, capture_output=True,
                          text=True, env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     try:
         found = json.loads(run.stdout)
     except ValueError:
-        return None
-    return len(found.get("problems", [])) if isinstance(found, dict) else len(found)
+        raise SystemExit(f"engine check failed: {run.stderr[-2000:]}") from None
+    return len(found["disagreements"])
 
 
 def _pct(values: list[float], p: float) -> float:
