@@ -40,7 +40,8 @@ def export_database(database_url: str, attachments_dir: Path, target: Path) -> D
     try:
         with db.engine.connect() as connection, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             if connection.dialect.name == "postgresql":
-                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                connection = connection.execution_options(isolation_level="REPEATABLE READ",
+                                                          postgresql_readonly=True)
             else:
                 connection = connection.execution_options(readonly=True)  # a deferred BEGIN: never waits
             with connection.begin():
