@@ -77,6 +77,20 @@ QUESTIONS = {
                                    [f, f, f, o, o, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
+    # Periodic reports, overdue lists and the heatmap (web/period_reports.py, web/heatmap.py, web/api/period_reports.py):
+    # the Office, the PPC and admins see the province and every unit, a unit's people their subtree.
+    "the periodic report": (("GET", "/reports/period", None), ("GET", "/api/reports/period", None),
+                            [o, o, o, o, o, f, o, o]),
+    "another unit's periodic report": (("GET", "/reports/period?unit=so-tai-chinh", None),
+                                       ("GET", "/api/reports/period?unit=so-tai-chinh", None),
+                                       [o, f, o, f, f, f, o, o]),
+    "the overdue list": (("GET", "/reports/overdue", None), ("GET", "/api/reports/overdue", None),
+                         [o, o, o, o, o, f, o, o]),
+    "the process heatmap": (("GET", "/reports/heatmap", None), ("GET", "/api/reports/heatmap", None),
+                            [o, o, o, o, o, f, o, o]),
+    "a heatmap step's tasks": (("GET", "/reports/heatmap/tasks", None),
+                               ("GET", "/api/reports/heatmap/tasks", None),
+                               [o, o, o, o, o, f, o, o]),
     # The organisation (web/admin_units.py, web/api/admin_units.py): admins change, the Office sees; the changes
     # asked here are refused as input (a merge into itself, no name, a file that is not one), so nothing moves.
     "the unit tree": (("GET", "/admin/units", None), ("GET", "/api/units", None), [o, f, f, f, f, f, f, o]),
@@ -234,6 +248,9 @@ PAGE_ONLY = {
     "/office/documents/new":   [302, 200, 403, 403, 403, 403, 403, 403, 403],
     "/feedback/new":           [302, 403, 403, 403, 200, 200, 403, 403, 403],
     "/tasks/{instance}/{step}/diagram.xml": [302, 404, 200, 404, 404, 404, 404, 404, 404],
+    "/reports/period.xlsx?unit=so-tai-chinh": [302, 200, 403, 200, 403, 403, 403, 200, 200],
+    "/reports/overdue.xlsx": [302, 200, 200, 200, 200, 200, 403, 200, 200],
+    "/reports/heatmap/task_followup/diagram.xml": [302, 200, 200, 200, 200, 200, 403, 200, 200],
 }
 
 

@@ -60,8 +60,12 @@ def create_app(ctx: EngineContext | None = None, test_config: dict | None = None
     app.register_blueprint(admin_settings.bp), app.register_blueprint(admin_calendar.bp)
     api.init_app(app)
     notices.init_app(app)
+    from . import dashboard  # the dashboard and its drill-downs (issue 14)
+    app.register_blueprint(dashboard.bp)
     from . import claims  # the task page names who holds a claimed task
     claims.init_app(app)
+    from . import heatmap, period_reports  # periodic reports, overdue lists, the process heatmap (issue 14)
+    app.register_blueprint(period_reports.bp), app.register_blueprint(heatmap.bp)
     app.jinja_env.filters["dict_without"] = lambda d, key: {k: v for k, v in d.items() if k != key}
     return app
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import ArmedTimer, ReadyUserTask
 from engine.core.errors import ConcurrentUpdate, DefinitionNotFound, InstanceNotFound
+from engine.process import step_waits
 from engine.process.tables import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
 
 _I = ProcessInstance.__table__
@@ -178,15 +179,22 @@ def _snapshot_stmt(table):
 
 
 def apply_snapshot(session: Session, instance_id: int, before: Snapshot, after: Snapshot,
-                   now: datetime) -> None:
-    """Bring the query tables from `before` to `after`, touching only the rows that changed."""
+                   now: datetime, process_id: str | None = None) -> None:
+    """Bring the query tables from `before` to `after`, touching only the rows that changed; the tasks'
+    waits (`step_waits`, for the heatmap) follow."""
     _apply(session, _READY, instance_id, before.ready, after.ready, {"created_at": now})
     _apply(session, _TIMERS, instance_id, before.timers, after.timers, {})
+    if before.ready or after.ready:
+        step_waits.follow(session, instance_id, process_id, before.ready, after.ready, now)
 
 
-def clear_snapshot(session: Session, instance_id: int) -> None:
-    """Remove every ready task and timer row of an instance (it ended or failed)."""
+def clear_snapshot(session: Session, instance_id: int, now: datetime | None = None,
+                   ended: str = step_waits.INTERRUPTED) -> None:
+    """Remove every ready task and timer row of an instance (it ended or failed); its open waits end at
+    `now` as `ended` (cancelled, or interrupted by a failure)."""
     connection = session.connection()
+    if now is not None:
+        step_waits.end_all(session, instance_id, now, ended)
     connection.execute(delete(_READY).where(_READY.c.instance_id == instance_id))
     connection.execute(delete(_TIMERS).where(_TIMERS.c.instance_id == instance_id))
 

@@ -27,7 +27,7 @@ from engine.core.errors import (
     InvalidInput,
 )
 from engine.process import instance_store as store
-from engine.process import step_records
+from engine.process import step_records, step_waits
 from engine.process.context import EngineContext
 from engine.process.step_records import StepRecord
 from engine.process.steps import (
@@ -131,7 +131,7 @@ def cancel_in(ctx: EngineContext, session: Session, instance_id: int, actor: str
     now = ctx.now()
     new_version = store.update_instance(session, row, now=now, status=InstanceStatus.CANCELLED,
                                         state_json=ctx.codec.dump_state(workflow))
-    store.clear_snapshot(session, row.id)
+    store.clear_snapshot(session, row.id, now, step_waits.CANCELLED)
     audit.record(session, at=now, actor=actor, action="cancel", instance_id=row.id,
                  summary={**({"reason": reason} if reason else {}), **audited})
     return InstanceView(row.id, row.process_id, version, InstanceStatus.CANCELLED, new_version,
@@ -180,6 +180,8 @@ class TaskDetails:
     process_name: str | None = None            # the deployed version's name, shown instead of process_id
     step_names: dict[str, str] = field(default_factory=dict)  # the diagram's names by BPMN id (for the history)
     unit_name: str | None = None               # the assignee unit's name (engine.read)
+    subject: Any = None                        # what it is about (engine.read.inbox_subjects.Subject)
+    direction: Any = None                      # a feedback's direction (engine.read.feedback_directions)
 
 
 @retried
@@ -290,7 +292,7 @@ def mark_in_error(ctx: EngineContext, instance_id: int, error: Exception, actor:
             return
         now = ctx.now()
         store.update_instance(session, row, now=now, status=InstanceStatus.ERROR, error_message=str(error))
-        store.clear_snapshot(session, row.id)
+        store.clear_snapshot(session, row.id, now)
         audit.record(session, at=now, actor=actor, action="error", instance_id=row.id, task_id=task_id,
                      bpmn_id=getattr(error, "bpmn_id", None),
                      summary={"error": str(error), "data": audit.summarize(data or {})})

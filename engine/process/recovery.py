@@ -83,7 +83,7 @@ def retry_instance(ctx: EngineContext, instance_id: int, actor: str, to_latest: 
                 if latest != row.definition_id:
                     row.definition_id = moved["definition_id"] = latest
             version, workflow = _restored(ctx, session, row, old_version, bool(moved))
-            store.clear_snapshot(session, row.id)  # what it was waiting on comes back from the state
+            store.clear_snapshot(session, row.id, ctx.now())  # what it was waiting on comes back from the state
             reached = runtime.advance(workflow)
             now = ctx.now()
             view = save_step(ctx, session, row, version, workflow, store.EMPTY, now, error_message=None, **moved)

@@ -104,7 +104,7 @@ def save_new(ctx: EngineContext, session: Session, definition_id: int, process_i
         session, definition_id=definition_id, process_id=process_id, status=status,
         state_json=ctx.codec.dump_state(workflow), actor=actor, now=now, **links)
     after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
-    store.apply_snapshot(session, instance_id, store.EMPTY, after, now)
+    store.apply_snapshot(session, instance_id, store.EMPTY, after, now, process_id)
     if status is InstanceStatus.RUNNING:
         _keep_after_commit(ctx, session, instance_id, 1, workflow, after)
     return InstanceView(instance_id, process_id, version, status, 1, None, now, now,
@@ -120,7 +120,7 @@ def save_step(ctx: EngineContext, session: Session, row: store.InstanceRow, vers
     new_version = store.update_instance(session, row, now=now, status=status,
                                         state_json=ctx.codec.dump_state(workflow), **columns)
     after = snapshot(workflow) if status is InstanceStatus.RUNNING else store.EMPTY
-    store.apply_snapshot(session, row.id, before, after, now)
+    store.apply_snapshot(session, row.id, before, after, now, row.process_id)
     if status is InstanceStatus.RUNNING:
         _keep_after_commit(ctx, session, row.id, new_version, workflow, after)
     return InstanceView(row.id, row.process_id, version, status, new_version, None, row.created_at, now,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import audit
 from engine.core.db import retried
-from engine.core.errors import InvalidInput, NotFound
+from engine.core.errors import Forbidden, InvalidInput, NotFound
 from engine.regulation import api_tokens, organisation, sign_ins
 from engine.regulation.organisation import LANE_ROLES, Role, Unit, UnitKind, UserView
 
@@ -314,6 +314,28 @@ def may_follow_province(actor: Actor) -> bool:
     return bool(actor.held & OFFICE_ROLES)
 
 
+def may_see_dashboard(actor: Actor) -> bool:
+    """The dashboard: the Office, the PPC and admins for the province; a unit's leader and focal point for
+    their unit and the units below it."""
+    return bool(actor.held & _REPORT_READERS) or (actor.province_wide and bool(actor.held & _PROVINCE_READERS))
+
+
+_REPORT_READERS = FEEDBACK_ROLES  # a unit's focal points and leaders: their subtree (`report_unit`)
+_PROVINCE_READERS = frozenset({*OFFICE_ROLES, Role.PPC_LEADER, Role.ADMIN})
+
+
+def dashboard_scope(actor: Actor, unit_code: str | None, province_code: str) -> str:
+    """The unit whose dashboard the actor sees when asking for `unit_code` (None: the province for those
+    who see it all, else their own unit); Forbidden when it is not theirs to see (a commune asking for the
+    province, a department for another)."""
+    if not may_see_dashboard(actor):
+        raise Forbidden("dashboard_who")
+    code = unit_code or (province_code if actor.province_wide else actor.unit_code)
+    if not may_see_unit(actor, code):
+        raise Forbidden("dashboard_not_yours")
+    return code
+
+
 def may_file_feedback(actor: Actor) -> bool:
     """A district, agency or a unit below one reports a late department (Art. 16.4)."""
     return actor.unit_kind in FEEDBACK_UNIT_KINDS and bool(actor.held & FEEDBACK_ROLES)
@@ -348,3 +370,27 @@ def may_see_administration(actor: Actor) -> bool:
     """See the settings, the calendar, the organisation, instances and the audit log without changing
     them: admins, and the Provincial Office whose work they govern."""
     return Role.ADMIN in actor.held or bool(actor.held & OFFICE_ROLES)
+
+
+# --- periodic reports, overdue lists and the heatmap (issue 14) --------------------------------
+
+def may_see_reports(actor: Actor) -> bool:
+    """The periodic reports, the overdue list and the heatmap: the Office, the PPC and admins for the province,
+    a unit's focal points and leaders for its subtree (`report_unit` says which unit a request may name)."""
+    return bool(actor.held & _REPORT_READERS) or (actor.province_wide and bool(actor.held & _PROVINCE_READERS))
+
+
+_REPORT_READERS = FEEDBACK_ROLES  # a unit's focal points and leaders: their subtree (`report_unit`)
+_PROVINCE_READERS = frozenset({*OFFICE_ROLES, Role.PPC_LEADER, Role.ADMIN})
+
+
+def report_unit(actor: Actor, unit_code: str | None) -> str | None:
+    """The unit whose report the actor asks for: None is the province's (province-wide actors only; anyone else
+    gets their own unit); a unit outside the actor's subtree is Forbidden."""
+    if not may_see_reports(actor):
+        raise Forbidden("reports_not_yours")
+    if not unit_code:
+        return None if actor.province_wide else actor.unit_code
+    if not may_see_unit(actor, unit_code):
+        raise Forbidden("report_unit_not_yours")
+    return unit_code

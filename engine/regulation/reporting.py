@@ -5,7 +5,8 @@ A reporting round covers one period (monthly, quarterly, 6-month, 9-month, annua
 - one `periodic_report_consolidation` instance for the Office (business key = the period key);
 - for each active unit of the chosen kinds, its task figures as of the cut-off (engine/regulation/statistics.py,
   in SQL), a `PeriodicReport` row (unique per unit and period) and a `periodic_report` instance with
-  the figures prefilled, linked to the consolidation instance as its parent.
+  the figures prefilled and its self-inspection text drafted from them (`self_inspection_text`, which the
+  unit completes), linked to the consolidation instance as its parent.
 The actions below are what the two diagrams' end events run.
 """
 from __future__ import annotations
@@ -119,7 +120,8 @@ def open_round_in(ctx: EngineContext, session, period: periods.Period, kinds: li
         session.add(row)
         session.flush()  # the unique (unit, period) constraint speaks here in a race
         view = start_in(ctx, session, REPORT_PROCESS,
-                        dict(base, unit=unit.code, unit_name=unit.name, figures=form_figures(figures[unit.id])),
+                        dict(base, unit=unit.code, unit_name=unit.name, figures=form_figures(figures[unit.id]),
+                             content=self_inspection_text(unit.name, period, figures[unit.id])),
                         actor, parent_id=consolidation.id, business_key=period.key)
         row.instance_id = reports[unit.code] = view.id
     audit.record(session, at=now, actor=actor, action="reporting_round_opened", instance_id=consolidation.id,
@@ -146,6 +148,25 @@ def form_figures(counts: dict) -> dict[str, int]:
             "in_progress": counts["within_deadline"] + counts["nearly_due"] + counts["awaiting_confirmation"]
             + counts["returned"],
             "overdue": counts["overdue"], "no_deadline": counts["no_deadline"] + counts["completed_no_deadline"]}
+
+
+def self_inspection_text(unit_name: str, period: periods.Period, figures: dict) -> str:
+    """The Art. 17.1 self-inspection draft of a unit from its figures (Vietnamese: it is filed as written);
+    the unit completes it with its own assessment before sending."""
+    rate = figures.get("on_time_rate")
+    in_progress = form_figures(figures)["in_progress"]
+    lines = [
+        f"Kết quả tự kiểm tra việc thực hiện nhiệm vụ UBND tỉnh giao — {unit_name}, {period.label} "
+        f"(số liệu từ {period.data_from:%d/%m/%Y} đến {period.data_to:%d/%m/%Y}).",
+        f"Tổng số nhiệm vụ: {figures['total']}; đã hoàn thành đúng hạn: {figures['completed_on_time']}, "
+        f"hoàn thành quá hạn: {figures['completed_late']}, hoàn thành (không thời hạn): "
+        f"{figures['completed_no_deadline']}; đang thực hiện trong hạn: {in_progress}; quá hạn chưa hoàn thành: "
+        f"{figures['overdue']}; không thời hạn đang thực hiện: {figures['no_deadline']}.",
+        "Tỷ lệ hoàn thành đúng hạn: " + (f"{rate * 100:.1f}%".replace(".", ",") if rate is not None
+                                         else "chưa có nhiệm vụ có thời hạn hoàn thành trong kỳ") + ".",
+        "Nguyên nhân quá hạn, khó khăn, vướng mắc và đề xuất: (đơn vị bổ sung).",
+    ]
+    return "\n".join(lines)
 
 
 def _day(end: datetime) -> date:
