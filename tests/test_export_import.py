@@ -33,7 +33,7 @@ from engine.core.config import Config
 from engine.core.db import Database
 from engine.process import drafts, instances
 from engine.process.timers import fire_due_timers
-from engine.regulation import token_admin, tracking
+from engine.regulation import organisation, reorganisation, token_admin, tracking
 from engine.worktime import calendar_overrides, timer_settings
 from tests.databases import PG_URL
 from tests.helpers import TZ, complete_step, register_task, run_cli
@@ -69,6 +69,9 @@ def province(shipped, tmp_path):
     timer_settings.change_setting(ctx, setting.name, setting.value + 1, None, "admin", "Điều chỉnh thử")
     drafts.save_draft(ctx, "task_followup", drafts.open_for_editing(ctx, "task_followup").bpmn_xml, {}, "analyst")
     token_admin.issue_token(ctx, "cv.hoa", "Kết nối hệ thống báo cáo", "admin")
+    # A unit merged into a newer one: a row pointing at a later row of its own table.
+    organisation.add_unit(ctx, "so-y-te-moi", "Sở Y tế (mới)", "department", None, "admin")
+    reorganisation.merge_unit(ctx, "so-y-te", "so-y-te-moi", "admin", "Sắp xếp tổ chức bộ máy")
     return ctx
 
 
@@ -127,6 +130,8 @@ def test_a_province_moves_to_each_backend_row_for_row_and_keeps_working(province
     assert manifest["format_version"] == 1 and manifest["alembic_revision"]
     assert [t["name"] for t in manifest["tables"]] == [t.name for t in metadata.sorted_tables]
     rows = every_row(source)
+    units = [dict(zip(metadata.tables["units"].columns.keys(), row, strict=True)) for row in rows["units"]]
+    assert any((unit["merged_into_id"] or 0) > unit["id"] for unit in units)
     assert all(rows[name] for name in ("audit_log", "notifications", "progress_updates", "feedbacks",
                                        "waiting_timers", "ready_tasks", "attachments", "process_drafts",
                                        "api_tokens", "timer_setting_changes", "calendar_overrides"))
