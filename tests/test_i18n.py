@@ -207,11 +207,12 @@ def test_pages_labels_flashes_and_error_pages_follow_the_chosen_language(client,
     page = client.get(f"/office/tasks/{task_id}?lang=en").get_data(as_text=True)
     assert "Within deadline" in page and '<option value="blocked" >Blocked</option>' in page
     token = csrf_token(client, f"/office/tasks/{task_id}")
-    client.post(f"/office/tasks/{task_id}/progress", data={"csrf_token": token, "state": "blocked", "work_done": "x",
-                                                           "files": [(io.BytesIO(b""), "empty.pdf")]})
-    page = client.get(f"/office/tasks/{task_id}").get_data(as_text=True)  # the cookie keeps English
-    assert "Progress update saved." in page and "empty.pdf: File &#39;empty.pdf&#39; is empty" in page
-    assert "<strong>Blocked</strong>" in page
+    refused = client.post(f"/office/tasks/{task_id}/progress", data={
+        "csrf_token": token, "state": "blocked", "work_done": "x", "files": [(io.BytesIO(b""), "empty.pdf")]})
+    assert "File &#39;empty.pdf&#39; is empty" in refused.get_data(as_text=True)  # the cookie keeps English
+    client.post(f"/office/tasks/{task_id}/progress", data={"csrf_token": token, "state": "blocked", "work_done": "x"})
+    page = client.get(f"/office/tasks/{task_id}").get_data(as_text=True)
+    assert "Progress update saved." in page and "<strong>Blocked</strong>" in page
     assert "New task" in client.get("/notifications").get_data(as_text=True)
     missing = client.get("/office/tasks/999999")
     assert missing.status_code == 404 and "no task 999999" in missing.get_data(as_text=True)

@@ -211,9 +211,15 @@ def test_the_lead_unit_updates_progress_with_an_attachment_and_a_bad_file_is_ref
     response = client.post(f"{page_url}/progress", content_type="multipart/form-data", data={
         "csrf_token": _csrf(client, page_url), "state": "in_progress", "work_done": "Đã rà soát 40 thủ tục",
         "files": [(io.BytesIO(PDF), "báo cáo.pdf"), (io.BytesIO(b"MZ\x90\x00binary"), "virus.pdf")]})
+    refused = response.get_data(as_text=True)  # nothing stored, the text comes back, the file is named
+    assert response.status_code == 422 and "“virus.pdf”" in refused and ">Đã rà soát 40 thủ tục</textarea>" in refused
+    assert "/attachments/" not in refused
+    response = client.post(f"{page_url}/progress", content_type="multipart/form-data", data={
+        "csrf_token": _csrf(client, page_url), "state": "in_progress", "work_done": "Đã rà soát 40 thủ tục",
+        "files": [(io.BytesIO(PDF), "báo cáo.pdf")]})
     assert response.status_code == 303
     page = client.get(page_url).get_data(as_text=True)
-    assert "Đã rà soát 40 thủ tục" in page and "báo cáo.pdf" in page and "virus.pdf:" in page
+    assert "Đã rà soát 40 thủ tục" in page and "báo cáo.pdf" in page
     link = re.search(r'href="(/attachments/\d+)"', page).group(1)
     download = client.get(link)
     assert download.data == PDF and download.headers["X-Content-Type-Options"] == "nosniff"
@@ -273,18 +279,20 @@ def test_unknown_ids_on_pages_are_404_pages_not_errors(client):
         assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_an_oversize_upload_is_refused_with_a_message_and_the_update_kept(client, app, ctx, assigned):
+def test_an_oversize_upload_is_refused_with_a_message_and_the_text_kept(client, app, ctx, assigned):
     import io
 
     ctx.config = ctx.config.__class__(**{**ctx.config.__dict__, "max_attachment_bytes": 1000})
     task_id = _task_id(ctx)
     sign_in(client, "dm.sotuphap")
     url = f"/office/tasks/{task_id}"
-    client.post(f"{url}/progress", content_type="multipart/form-data", data={
+    response = client.post(f"{url}/progress", content_type="multipart/form-data", data={
         "csrf_token": _csrf(client, url), "state": "in_progress", "work_done": "Đã họp triển khai",
         "files": [(io.BytesIO(b"%PDF-" + b"x" * 5000), "lớn.pdf")]})
-    page = client.get(url).get_data(as_text=True)
-    assert "Đã họp triển khai" in page and "lớn.pdf:" in page and "MB" in page
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ">Đã họp triển khai</textarea>" in page and "“lớn.pdf”" in page and "MB" in page
+    assert "Đã họp triển khai" not in client.get(url).get_data(as_text=True)  # nothing was saved
 
 
 def test_a_stale_form_is_refused_with_a_message_and_the_task_stays(client, ctx, assigned):

@@ -90,7 +90,7 @@ def _carries_nul() -> bool:
             return _has_nul(request.get_json(silent=True))
         texts = [*request.form.keys(), *(v for _, v in request.form.items(multi=True))]
         texts += [f.filename or "" for _, f in request.files.items(multi=True)]
-        return any("\x00" in text for text in texts)
+        return any("\x00" in (text or "") for text in texts)  # a multipart part may have no name (None)
     return False
 
 

@@ -28,14 +28,13 @@ def show(task_id: int):
     return _show(_page(task_id))
 
 
-def _show(page, delegate_form=None, delegate_error=None, status=200):
-    # The page, with the delegate form as it was sent when it was refused (nothing typed is lost).
+def _show(page, delegate_form=None, delegate_error=None, progress_form=None, progress_error=None, status=200):
+    # The page, with a refused form (delegate or progress) as it was sent: nothing typed is lost.
     ctx = current_app.extensions["engine"]
-    files = {u.id: attachments.list_for(ctx, "progress_update", u.id) for u in page.updates}
     units = unit_choices.unit_choices(ctx, below=page.task.lead_unit) if page.abilities.delegate else []
-    return render_template("tracked.html", page=page, files=files, can=page.abilities,
-                           states=ProgressState.reported(), units=units, delegate_form=delegate_form or {},
-                           delegate_error=delegate_error), status
+    return render_template("tracked.html", page=page, can=page.abilities, states=ProgressState.reported(),
+                           units=units, delegate_form=delegate_form or {}, delegate_error=delegate_error,
+                           progress_form=progress_form or {}, progress_error=progress_error), status
 
 
 @bp.post("/office/tasks/<id:task_id>/request-update")
@@ -57,26 +56,20 @@ def request_update(task_id: int):
 @bp.post("/office/tasks/<id:task_id>/progress")
 @login_required
 def progress(task_id: int):
-    """The lead unit records progress, with attachments checked for size and type."""
-    if not _page(task_id).abilities.update:
+    """The lead unit records progress with its attachments: all of it, or (a field or a file refused)
+    nothing, and the form comes back as typed, the refused file named."""
+    page = _page(task_id)
+    if not page.abilities.update:
         abort(403)
-    ctx = current_app.extensions["engine"]
     fields = {k: request.form.get(k, "") for k in PROGRESS_FIELDS}
+    files = [(f.filename, f.stream) for f in request.files.getlist("files") if f and f.filename]
     try:
-        update_id = tracking.record_progress(ctx, task_id, g.actor.unit_code, fields, g.actor.username)
+        tracking.record_progress(current_app.extensions["engine"], task_id, g.actor.unit_code, fields,
+                                 g.actor.username, files)
     except InvalidInput as error:
-        flash(error_text(error), "error")
-        return redirect(url_for("tracked.show", task_id=task_id), 303)
-    refused = []
-    for upload in request.files.getlist("files"):
-        if upload and upload.filename:
-            try:
-                attachments.store(ctx, "progress_update", update_id, upload.filename, upload.stream, g.actor.username)
-            except attachments.AttachmentRefused as error:
-                refused.append(_("file_refused", filename=upload.filename, reason=error_text(error)))
+        message = error_text(error) + (" " + _("files_choose_again") if files else "")
+        return _show(page, progress_form=fields, progress_error=message, status=422)
     flash(_("progress_saved"))
-    for message in refused:  # the update itself is kept: nothing typed is lost
-        flash(message, "error")
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 
 
@@ -94,7 +87,7 @@ def delegate(task_id: int):
         tracking.delegate(ctx, task_id, g.actor.unit_code, [tracking.DelegatedPart(
             unit, form.get("content", ""), deadline)], g.actor.username)
     except (InvalidInput, NotFound) as error:
-        return _show(page, form, error_text(error), 422)
+        return _show(page, delegate_form=form, delegate_error=error_text(error), status=422)
     flash(_("delegated"))
     return redirect(url_for("tracked.show", task_id=task_id), 303)
 

@@ -1,15 +1,16 @@
 """Read models of tracked tasks for lists and pages (SQL only, no workflow loaded)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import and_, false, func, or_, select
 
 from engine.core.errors import NotFound
 from engine.core.search_text import like_pattern
-from engine.regulation import access, statistics
+from engine.regulation import access, attachments, statistics, working_time
 from engine.regulation.access import Actor, TrackedTaskAbilities
+from engine.regulation.attachments import AttachmentView
 from engine.regulation.organisation import Unit
 from engine.regulation.records import (
     Document,
@@ -118,9 +119,12 @@ class UpdateRow:
     difficulties: str
     proposals: str
     report_document: str
-    period_key: str | None
+    period_key: str | None         # None: an update outside the periods (whenever there is a result)
     submitted_by: str
     submitted_at: datetime
+    unit_name: str = ""
+    submitted_by_name: str = ""    # the user's full name; "" for an actor that is no user ("demo")
+    attachments: list[AttachmentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -149,14 +153,19 @@ def task_page(ctx, task_id: int) -> TaskPage:
         task = session.get(TrackedTask, task_id)
         if task is None:
             raise NotFound("tracked_task_not_found", task=task_id)
-        updates = session.execute(select(ProgressUpdate, Unit.code).join(Unit, Unit.id == ProgressUpdate.unit_id)
+        updates = session.execute(select(ProgressUpdate, Unit.code, Unit.name)
+                                  .join(Unit, Unit.id == ProgressUpdate.unit_id)
                                   .where(ProgressUpdate.task_id == task_id).order_by(ProgressUpdate.id.desc())).all()
+        files = attachments.of_owners(session, attachments.OwnerKind.PROGRESS_UPDATE, [u.id for u, *_ in updates])
+        names = working_time.people(session, {u.submitted_by for u, *_ in updates})
         feedback = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.task_id == task_id))
         part_ids = list(session.scalars(select(TrackedTask.id).where(TrackedTask.parent_task_id == task_id)))
     rows = {row.id: row for row in list_tasks(ctx, None, ids=[task_id, *part_ids], per_page=200).rows}
     return TaskPage(rows[task_id], [UpdateRow(u.id, code, _state(u.state), u.work_done, u.difficulties, u.proposals,
-                                              u.report_document, u.period_key, u.submitted_by, u.submitted_at)
-                                    for u, code in updates],
+                                              u.report_document, u.period_key, u.submitted_by, u.submitted_at,
+                                              unit_name, names.get(u.submitted_by, ""),
+                                              files.get(u.id, []))
+                                    for u, code, unit_name in updates],
                     [rows[i] for i in part_ids if i in rows], feedback)
 
 

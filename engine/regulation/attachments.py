@@ -43,6 +43,8 @@ _MAGIC = {".pdf": b"%PDF-", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": _JPEG, ".jpeg"
 # A plain .zip also starts with PK: an office file must also hold the part that makes it one.
 _OOXML_PART = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
 _MAX_NAME_CHARS = 200
+# Files one record may carry at once: as many as one request may bring (web/__init__'s MAX_CONTENT_LENGTH).
+MAX_FILES = 5
 _CHUNK = 64 * 1024
 
 
@@ -57,6 +59,8 @@ class OwnerKind(str, enum.Enum):
 
 _OWNER_TABLES = {OwnerKind.PROGRESS_UPDATE: ProgressUpdate, OwnerKind.DOCUMENT: Document,
                  OwnerKind.FEEDBACK: Feedback, OwnerKind.PERIODIC_REPORT: PeriodicReport}
+
+
 class AttachmentRefused(InvalidInput):
     """A file was not stored; `reason` says why (catalog key "error.attachment.<reason>")."""
 
@@ -92,32 +96,71 @@ class AttachmentView:
     uploaded_at: datetime
 
 
-def store(ctx, owner_kind: str, owner_id: int, filename: str, stream: BinaryIO, actor: str) -> AttachmentView:
-    """Check a file, keep its bytes on disk and record it against its owner; AttachmentRefused says why not."""
-    kind, name = _owner_kind(owner_kind), safe_filename(filename)
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed every check and is not stored yet: its kept name, extension and bytes."""
+
+    name: str
+    ext: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        """The name its bytes are kept under."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def check(ctx, filename: str, stream: BinaryIO) -> CheckedFile:
+    """Check one file (name, type, size, content) without storing anything; AttachmentRefused names it."""
+    name = safe_filename(filename)
     ext = os.path.splitext(name)[1].lower()
     if ext not in ALLOWED:
-        raise AttachmentRefused("type_not_allowed", ext=ext or name)
+        raise AttachmentRefused("type_not_allowed", name=name, ext=ext or name)
     data = _read_at_most(stream, ctx.config.max_attachment_bytes + 1)
     _check(name, ext, data, ctx.config.max_attachment_bytes)
-    digest = hashlib.sha256(data).hexdigest()
+    return CheckedFile(name, ext, data)
+
+
+def check_all(ctx, files: list[tuple[str, BinaryIO]]) -> list[CheckedFile]:
+    """Check every file of one record before any is stored: the first refused one stops it all."""
+    if len(files) > MAX_FILES:
+        raise AttachmentRefused("too_many", count=len(files), max=MAX_FILES)
+    return [check(ctx, filename, stream) for filename, stream in files]
+
+
+def keep(ctx, checked: list[CheckedFile]) -> None:
+    """Write the files' bytes to disk, before the transaction that names them (see store)."""
+    for file in checked:
+        _write_blob(ctx.config.attachments_dir, file.sha256, file.data)
+
+
+def record(session, owner_kind: str, owner_id: int, file: CheckedFile, actor: str, now: datetime) -> AttachmentView:
+    """Name a kept file against its owner, in the caller's transaction, audited."""
+    kind = _owner_kind(owner_kind)
+    row = Attachment(owner_kind=kind.value, owner_id=owner_id, filename=file.name, content_type=ALLOWED[file.ext],
+                     size=len(file.data), sha256=file.sha256, uploaded_by=actor, uploaded_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, at=row.uploaded_at, actor=actor, action="attachment_added",
+                 summary={"attachment_id": row.id, "owner": f"{kind.value}:{owner_id}", "filename": file.name,
+                          "size": row.size, "sha256": row.sha256})
+    return _view(row)
+
+
+def store(ctx, owner_kind: str, owner_id: int, filename: str, stream: BinaryIO, actor: str) -> AttachmentView:
+    """Check a file, keep its bytes on disk and record it against its owner; AttachmentRefused says why not."""
+    kind = _owner_kind(owner_kind)
+    file = check(ctx, filename, stream)
     # The file is written before the transaction, so that (1) a slow disk never holds the database's
     # write lock and (2) a committed row always names a file already on disk. If the transaction then
     # fails, the file stays as an orphan: harmless, as a later upload of the same bytes reuses it and
     # a garbage collector may delete files that no row names and that were not touched for longer
     # than an upload can take (see _write_blob).
-    _write_blob(ctx.config.attachments_dir, digest, data)
+    keep(ctx, [file])
     with ctx.unit_of_work() as session:
         if session.get(_OWNER_TABLES[kind], owner_id) is None:
             raise NotFound("attachment_owner_not_found", kind=kind.value, owner=owner_id)
-        row = Attachment(owner_kind=kind.value, owner_id=owner_id, filename=name, content_type=ALLOWED[ext],
-                         size=len(data), sha256=digest, uploaded_by=actor, uploaded_at=ctx.now())
-        session.add(row)
-        session.flush()
-        audit.record(session, at=row.uploaded_at, actor=actor, action="attachment_added",
-                     summary={"attachment_id": row.id, "owner": f"{kind.value}:{owner_id}", "filename": name,
-                              "size": row.size, "sha256": digest})
-        return _view(row)
+        return record(session, kind.value, owner_id, file, actor, ctx.now())
 
 
 def open_attachment(ctx, attachment_id: int, actor: Actor | None = None) -> tuple[AttachmentView, BinaryIO]:
@@ -147,9 +190,17 @@ def _visible(session, actor: Actor, row: Attachment) -> bool:
 def list_for(ctx, owner_kind: str, owner_id: int) -> list[AttachmentView]:
     """The attachments of one record, in upload order."""
     with ctx.unit_of_work(readonly=True) as session:
-        rows = session.scalars(select(Attachment).order_by(Attachment.id).where(
-            Attachment.owner_kind == _owner_kind(owner_kind).value, Attachment.owner_id == owner_id))
-        return [_view(row) for row in rows]
+        return of_owners(session, owner_kind, [owner_id]).get(owner_id, [])
+
+
+def of_owners(session, owner_kind: str, owner_ids: list[int]) -> dict[int, list[AttachmentView]]:
+    """The attachments of several records of one kind (one query), by owner id, each in upload order."""
+    found: dict[int, list[AttachmentView]] = {}
+    if owner_ids:
+        for row in session.scalars(select(Attachment).order_by(Attachment.id).where(
+                Attachment.owner_kind == _owner_kind(owner_kind).value, Attachment.owner_id.in_(owner_ids))):
+            found.setdefault(row.owner_id, []).append(_view(row))
+    return found
 
 
 def safe_filename(filename: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,7 @@ from engine.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from engine.core.i18n import Message, text
 from engine.process.context import EngineContext
 from engine.process.instances import start_in
-from engine.regulation import access
+from engine.regulation import access, attachments
 from engine.regulation.organisation import Unit, subtree_codes, unit_by_code
 from engine.regulation.records import (
     Document,
@@ -36,6 +36,7 @@ from engine.regulation.records import (
 from engine.worktime import periods
 
 _NUMBER_SYMBOL = re.compile(r"^\d+/[0-9A-ZĐ-]+$")
+_REPORT_DOCUMENT_CHARS = 200  # ProgressUpdate.report_document's column
 
 
 class ClassifiedDocumentRefused(InvalidInput):
@@ -129,7 +130,7 @@ def _check_document(document: DocumentInput, tasks: list[TaskInput]) -> None:
     if not _text(document.number_symbol) or not _NUMBER_SYMBOL.match(document.number_symbol.strip()):
         errors["number_symbol"] = Message("error.number_symbol_format")
     if not isinstance(document.issued_on, date):
-        errors["issued_on"] = Message("error.date_invalid", field="issued_on")
+        errors["issued_on"] = Message("error.date_invalid", {"field": "issued_on"})
     if not _text(document.doc_type) or document.doc_type not in {t.value for t in DocumentType}:
         errors["doc_type"] = Message("error.doc_type_invalid")
     for name in ("issuer", "signer", "summary"):
@@ -145,7 +146,7 @@ def _check_document(document: DocumentInput, tasks: list[TaskInput]) -> None:
         elif not task.content.strip() or not task.expected_output.strip():
             errors[f"tasks[{i}]"] = Message("error.task_content_missing")
         elif task.deadline is not None and not isinstance(task.deadline, date):
-            errors[f"tasks[{i}].deadline"] = Message("error.date_invalid", field=f"tasks[{i}].deadline")
+            errors[f"tasks[{i}].deadline"] = Message("error.date_invalid", {"field": f"tasks[{i}].deadline"})
         elif (task.update_cadence is not None or task.deadline is None) and not (
                 _text(task.update_cadence) and task.update_cadence in cadences):  # given, or needed: one of them
             errors[f"tasks[{i}].update_cadence"] = Message("error.cadence_missing")
@@ -273,9 +274,15 @@ def file_feedback(ctx: EngineContext, task_id: int, provider_unit: str, content:
         return row.id
 
 
-def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: dict[str, Any], actor: str) -> int:
-    """Record a progress update outside any scheduled period (whenever there is a result, Art. 8.1.b)."""
+def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: dict[str, Any], actor: str,
+                    files: list[tuple[str, BinaryIO]] = ()) -> int:
+    """Record a progress update outside any scheduled period (whenever there is a result, Art. 8.1.b),
+    with its attachments. Every field and every file is checked before anything is written, and the
+    update and its files are one transaction: a refused file (the second of two too) stores nothing."""
     _progress_state(fields.get("state"), ProgressState.reported())
+    check_progress(fields)
+    checked = attachments.check_all(ctx, list(files))
+    attachments.keep(ctx, checked)  # bytes on disk before the rows that name them (attachments.store)
     with ctx.unit_of_work() as session:
         task = get_task(session, task_id)
         unit = unit_by_code(session, unit_code)
@@ -283,7 +290,11 @@ def record_progress(ctx: EngineContext, task_id: int, unit_code: str, fields: di
             raise InvalidInput("only_lead_updates")
         if not task.status.is_open:
             raise InvalidInput("task_closed")
-        return add_progress(session, task.id, unit.id, fields, None, actor, ctx.now())
+        now = ctx.now()
+        update_id = add_progress(session, task.id, unit.id, fields, None, actor, now)
+        for file in checked:
+            attachments.record(session, attachments.OwnerKind.PROGRESS_UPDATE, update_id, file, actor, now)
+        return update_id
 
 
 def request_update(ctx: EngineContext, task_id: int, note: str, actor: str) -> int:
@@ -317,8 +328,7 @@ def add_progress(session: Session, task_id: int, unit_id: int, fields: dict[str,
                  actor: str, now: datetime) -> int:
     """Write a progress update row (Art. 6.8 content); the state must be a ProgressState (default in progress)."""
     state = _progress_state(fields.get("state"), tuple(ProgressState))
-    if not str(fields.get("work_done") or "").strip():
-        raise InvalidInput("field_required", field="work_done")
+    check_progress(fields)
     row = ProgressUpdate(task_id=task_id, unit_id=unit_id, state=state.value,
                          work_done=str(fields["work_done"]), difficulties=str(fields.get("difficulties") or ""),
                          proposals=str(fields.get("proposals") or ""),
@@ -327,6 +337,17 @@ def add_progress(session: Session, task_id: int, unit_id: int, fields: dict[str,
     session.add(row)
     session.flush()
     return row.id
+
+
+def check_progress(fields: dict[str, Any]) -> None:
+    """The text of an update: the work done is required and the report document fits its column."""
+    errors: dict[str, Message] = {}
+    if not str(fields.get("work_done") or "").strip():
+        errors["work_done"] = Message("error.required")
+    if len(str(fields.get("report_document") or "")) > _REPORT_DOCUMENT_CHARS:
+        errors["report_document"] = Message("error.text_too_long", {"max": _REPORT_DOCUMENT_CHARS})
+    if errors:
+        raise FieldErrors(errors)
 
 
 def _progress_state(value: Any, allowed: tuple[ProgressState, ...]) -> ProgressState:

@@ -123,7 +123,15 @@ TASK_DETAILS = obj(("task", "process_id", "row_version", "form", "data", "state"
                    task=TASK_OUT, process_id=STRING, row_version={"type": "integer"},
                    form={"type": ["object", "null"]}, data={"type": "object"}, state={"enum": ["ready", "completed"]},
                    completed={"oneOf": [STEP_RECORD, {"type": "null"}]},
-                   earlier_steps={"type": "array", "items": STEP_RECORD})
+                   earlier_steps={"type": "array", "items": STEP_RECORD},
+                   # What it is about (as an inbox item's) and, on a feedback's steps, the PPC's direction
+                   # once given, in or outside the system (engine/read/feedback_directions.py).
+                   subject={"oneOf": [INBOX_ITEM["properties"]["subject"], {"type": "null"}]},
+                   direction={"oneOf": [obj(("content", "given_by", "given_on", "given_at", "outside_system"),
+                                            content=STRING, given_by=STRING, given_on=nullable(DATE),
+                                            given_at=DATE_TIME, outside_system={"type": "boolean"},
+                                            recorded_by=nullable(STRING), recorded_by_name=nullable(STRING),
+                                            notice_number=STRING), {"type": "null"}]})
 HISTORY = obj(("items",), items={"type": "array", "items": obj(
     ("at", "actor", "action", "bpmn_id"), at=DATE_TIME, actor=STRING, action=STRING, bpmn_id=nullable(STRING))})
 COMPLETED = obj(("instance_id", "status", "row_version", "next_tasks"), instance_id={"type": "integer"},
@@ -188,6 +196,22 @@ def _operation(summary: str, ok: tuple[int, dict], *codes: int, parameters: list
     return operation
 
 
+def _with_files(operation: dict) -> dict:
+    # The same body as form fields (a form sends no null: a field is left out), plus the files, as a
+    # page's form sends them.
+    fields = operation["requestBody"]["content"]["application/json"]["schema"]
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    operation["requestBody"]["content"]["multipart/form-data"] = {"schema": {**fields, "properties": {
+        **{name: _not_null(schema) for name, schema in fields["properties"].items()}, "files": files}}}
+    return operation
+
+
+def _not_null(schema: dict) -> dict:
+    if isinstance(schema.get("type"), list):
+        return {**schema, "type": next(t for t in schema["type"] if t != "null")}
+    return next((s for s in schema.get("anyOf", ()) if s != {"type": "null"}), schema)
+
+
 def _query(name: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "schema": schema}
 
@@ -239,9 +263,11 @@ def document() -> dict:
         "/api/tracked-tasks/{task_id}/delegate": {"post": _operation(
             "Pass parts of the task to units below the lead unit", (201, obj(("task_ids",), task_ids={
                 "type": "array", "items": ID})), 403, 404, parameters=tracked_path, body=DELEGATE)},
-        "/api/tracked-tasks/{task_id}/progress": {"post": _operation(
-            "Record a progress update (lead unit)", (201, obj(("progress_update_id",), progress_update_id=ID)),
-            403, 404, parameters=tracked_path, body=PROGRESS)},
+        "/api/tracked-tasks/{task_id}/progress": {"post": _with_files(_operation(
+            "Record a progress update (lead unit); with attachments as multipart/form-data (`files`): one "
+            "refused file (type, size, content, count) is 422 naming it and stores nothing",
+            (201, obj(("progress_update_id",), progress_update_id=ID)), 403, 404, parameters=tracked_path,
+            body=PROGRESS))},
         "/api/documents": {"post": _operation(
             "Register an assigning document and its tasks (Office); classified documents are refused (422), "
             "a document registered already is 409", (201, obj(("document_id", "task_ids"), document_id=ID,

@@ -6,13 +6,14 @@ from datetime import date
 
 from flask import g, jsonify, request
 
+from engine.bpmn import forms
 from engine.core import i18n
 from engine.core.errors import InvalidInput
 from engine.read import feedback_choices, task_queries
 from engine.regulation import access, tracking
 
 from ..inputs import int_arg, parse_id
-from . import body_matching, bp, ctx, forbid_unless, openapi, to_json
+from . import body_matching, bp, ctx, forbid_unless, language, openapi, to_json
 
 PROGRESS_FIELDS = ("state", "work_done", "difficulties", "proposals", "report_document")
 
@@ -38,12 +39,18 @@ def tracked_task(task_id: int):
 
 @bp.post("/tracked-tasks/<id:task_id>/progress")
 def record_progress(task_id: int):
-    """The lead unit records a progress update (Art. 8.1.b: whenever there is a result)."""
+    """The lead unit records a progress update (Art. 8.1.b: whenever there is a result): a JSON body, or
+    multipart/form-data with the same fields and its attachments as `files`; one refused file stores nothing."""
     page = task_queries.task_page_for(ctx(), g.actor, task_id)
     forbid_unless(page.abilities.update, "lead_focal_updates")
-    body = body_matching(openapi.PROGRESS)
+    if request.mimetype == "multipart/form-data":
+        body = {k: request.form[k] for k in PROGRESS_FIELDS if k in request.form}
+        forms.check_json(openapi.PROGRESS, body, language())
+        files = [(f.filename, f.stream) for f in request.files.getlist("files") if f and f.filename]
+    else:
+        body, files = body_matching(openapi.PROGRESS), []
     update_id = tracking.record_progress(ctx(), task_id, g.actor.unit_code,
-                                         {k: body.get(k) for k in PROGRESS_FIELDS}, g.actor.username)
+                                         {k: body.get(k) for k in PROGRESS_FIELDS}, g.actor.username, files)
     return jsonify(progress_update_id=update_id), 201
 
 
