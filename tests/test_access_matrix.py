@@ -91,6 +91,13 @@ QUESTIONS = {
     "a heatmap step's tasks": (("GET", "/reports/heatmap/tasks", None),
                                ("GET", "/api/reports/heatmap/tasks", None),
                                [o, o, o, o, o, f, o, o]),
+    # The dashboard (web/dashboard.py, web/api/dashboard.py): the province for the Office, the PPC and admins, a
+    # unit's subtree for its people; another unit is refused, not silently replaced by one's own.
+    "my dashboard": (("GET", "/dashboard", None), ("GET", "/api/dashboard", None), [o, o, o, o, o, f, o, o]),
+    "another unit's dashboard": (("GET", "/dashboard?unit=so-tai-chinh", None),
+                                 ("GET", "/api/dashboard?unit=so-tai-chinh", None), [o, f, o, f, f, f, o, o]),
+    "a dashboard figure's tasks": (("GET", "/dashboard/tasks", None),
+                                   ("GET", "/api/dashboard/tasks", None), [o, o, o, o, o, f, o, o]),
     # The organisation (web/admin_units.py, web/api/admin_units.py): admins change, the Office sees; the changes
     # asked here are refused as input (a merge into itself, no name, a file that is not one), so nothing moves.
     "the unit tree": (("GET", "/admin/units", None), ("GET", "/api/units", None), [o, f, f, f, f, f, f, o]),

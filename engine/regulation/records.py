@@ -115,7 +115,11 @@ class TrackedTask(Base):
     """A task assigned by a document to a lead unit; `instance_id` is the workflow following it."""
 
     __tablename__ = "tracked_tasks"
-    __table_args__ = (Index("ix_tracked_tasks_unit_status", "lead_unit_id", "status"),)
+    # The counts (engine/regulation/statistics.py) read a data window: open tasks and those closed since its
+    # start, found by completion time; the other columns make that an index-only read (issue 14, migration 0018).
+    __table_args__ = (Index("ix_tracked_tasks_unit_status", "lead_unit_id", "status"),
+                      Index("ix_tracked_tasks_window", "completed_at", "assigned_at", "lead_unit_id", "status",
+                            "deadline", "urge_count"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)

@@ -16,11 +16,11 @@ computed once in Python (`thresholds`); the database then compares each row's de
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import String, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import Select, String, and_, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import case
 
@@ -138,12 +138,70 @@ def count_by_unit(session: Session, unit_ids: Iterable[int], window_from: date, 
     One grouped query; the deadline tests are two dates computed once (no Python loop over the rows).
     """
     ids = sorted(set(unit_ids))
-    window_start, window_end = window_instants(window_from, window_to)
-    as_of = min(now, window_end)
-    limits = thresholds(calendar, as_of, nearly_due_days)
     result = {unit_id: _empty() for unit_id in ids}
     if not ids:
         return result
+    # Grouped in an outer query: PostgreSQL cannot match a CASE with bound parameters in SELECT and
+    # GROUP BY as the same expression.
+    rows = categorised(ids, window_from, window_to, now, calendar, nearly_due_days).subquery()
+    stmt = select(rows.c.unit_id, rows.c.category, func.count()).group_by(rows.c.unit_id, rows.c.category)
+    for unit_id, name, count in session.execute(stmt):
+        result[unit_id][name] = count
+    for figures in result.values():
+        _totals(figures)
+    return result
+
+
+def categorised(unit_ids: Iterable[int], window_from: date, window_to: date, now: datetime,
+                calendar: WorkingCalendar, nearly_due_days: int) -> Select:
+    """The rows `count_by_unit` counts, one per task: (id, unit_id, category, deadline, urge_count), by its rules.
+
+    A drill-down lists exactly the tasks behind a figure by filtering this on `category` (and the units); the
+    deadline and urge count come along from the same index (no second read of the table to order or sum them).
+    """
+    counted, label = _window_rule(window_from, window_to, now, calendar, nearly_due_days)
+    t = TrackedTask
+    unit = _unit().label("unit_id")
+    return (select(t.id.label("id"), unit, label.label("category"), t.deadline.label("deadline"),
+                   t.urge_count.label("urge_count"))
+            .where(unit.in_(sorted(set(unit_ids))), counted))
+
+
+def count_by_window(session: Session, unit_ids: Iterable[int], windows: Sequence[tuple[date, date]], now: datetime,
+                    calendar: WorkingCalendar, nearly_due_days: int, names: Sequence[str] = CATEGORIES) -> list[dict]:
+    """For each data window, the units' tasks in each category of `names`, summed over the units: what
+    `count_by_unit` gives for that window, added up (the same rule builds both), for many windows (a trend)
+    in one read of the tasks any of them counts instead of one read per window."""
+    ids = sorted(set(unit_ids))
+    if not ids or not windows:
+        return [dict.fromkeys(names, 0) for _ in windows]
+    t = TrackedTask
+    labels, first, last = [], None, None
+    for i, (window_from, window_to) in enumerate(windows):
+        counted, label = _window_rule(window_from, window_to, now, calendar, nearly_due_days)
+        labels.append(case((counted, label), else_=None).label(f"w{i}"))
+        start, end = window_instants(window_from, window_to)
+        first, last = min(first or start, start), max(last or end, end)
+    # Every task some window counts (assigned before the last one's end, open or closed after the first's
+    # start), labelled once per window (NULL where that window does not count it); grouped on the labels,
+    # few combinations, then added up here per window. The LIMIT keeps the subquery from being inlined.
+    rows = (select(*labels).where(_unit().in_(ids), t.assigned_at < min(now, last),
+                                  or_(t.completed_at.is_(None), t.completed_at >= first))
+            .limit(1_000_000_000).subquery())
+    result = [dict.fromkeys(names, 0) for _ in windows]
+    for *row_labels, count in session.execute(select(*rows.c, func.count()).group_by(*rows.c)):
+        for figures, label in zip(result, row_labels, strict=True):
+            if label in figures:
+                figures[label] += count
+    return result
+
+
+def _window_rule(window_from: date, window_to: date, now: datetime, calendar: WorkingCalendar, nearly_due_days: int):
+    # The one place the rule of `count_by_unit` is written: whether a task counts for the window (as a condition)
+    # and its category then (a CASE), both in SQL.
+    window_start, window_end = window_instants(window_from, window_to)
+    as_of = min(now, window_end)
+    limits = thresholds(calendar, as_of, nearly_due_days)
     t = TrackedTask
     closed_by_then = and_(t.status.in_(CLOSED), or_(t.completed_at.is_(None), t.completed_at < as_of))
     by_deadline = [(t.deadline.is_(None), literal("no_deadline", String)),
@@ -152,19 +210,27 @@ def count_by_unit(session: Session, unit_ids: Iterable[int], window_from: date, 
         by_deadline.append((t.deadline <= limits.nearly_due_through, literal("nearly_due", String)))
     status_text = type_coerce(t.status, String)  # the stored value, not converted back to the enum
     label = case((closed_by_then, status_text), (t.status.in_(AS_SUCH), status_text), *by_deadline,
-                 else_=literal("within_deadline", String)).label("category")
-    # Grouped in an outer query: PostgreSQL cannot match a CASE with bound parameters in SELECT and
-    # GROUP BY as the same expression.
-    rows = (select(t.lead_unit_id.label("unit_id"), label)
-            .where(t.lead_unit_id.in_(ids), t.assigned_at < as_of,
-                   or_(t.completed_at.is_(None), t.completed_at >= window_start))
-            .subquery())
-    stmt = select(rows.c.unit_id, rows.c.category, func.count()).group_by(rows.c.unit_id, rows.c.category)
-    for unit_id, name, count in session.execute(stmt):
-        result[unit_id][name] = count
-    for figures in result.values():
-        _totals(figures)
-    return result
+                 else_=literal("within_deadline", String))
+    counted = and_(t.assigned_at < as_of, or_(t.completed_at.is_(None), t.completed_at >= window_start))
+    return counted, label
+
+
+def _unit():
+    # The unit as `lead_unit_id + 0`: an expression no index serves, so that SQLite (never ANALYZEd) reads a
+    # window's two ranges of ix_tracked_tasks_window (open tasks, tasks closed since the window's start)
+    # instead of every task of the units, unit by unit.
+    return TrackedTask.lead_unit_id + 0
+
+
+def add_up(figures: Iterable[dict]) -> dict:
+    """Several units' figures as one (a subtree, the province): the categories summed, then `total` and
+    `on_time_rate` computed as `count_by_unit` computes them for one unit."""
+    summed = _empty()
+    for one in figures:
+        for name in CATEGORIES:
+            summed[name] += one[name]
+    _totals(summed)
+    return summed
 
 
 def _empty() -> dict:
