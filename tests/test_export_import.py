@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import JSON, Text, cast, func, inspect, null, select
 from sqlalchemy.engine import make_url
 
 from engine.app.bootstrap import open_context
@@ -284,3 +284,26 @@ def test_exporting_a_database_never_migrated_is_refused(tmp_path):
     result = run_cli("export", tmp_path / "out.zip", database_url=f"sqlite:///{tmp_path / 'none.db'}")
     assert result.returncode == 2 and "migrate" in result.stderr
     assert not (tmp_path / "out.zip").exists() and not (tmp_path / "out.zip.partial").exists()
+
+
+def test_sql_null_and_json_null_stay_apart(registered_task, shipped, new_database, tmp_path):
+    registered_task()
+    registered_task(number_symbol="302/QĐ-UBND")
+    table = metadata.tables["notifications"]
+    with shipped.unit_of_work() as session:
+        ids = session.scalars(select(table.c.id).order_by(table.c.id).limit(2)).all()
+        session.execute(table.update().where(table.c.id == ids[0]).values(params=null()))       # SQL NULL
+        session.execute(table.update().where(table.c.id == ids[1]).values(params=JSON.NULL))    # JSON null
+    dump = tmp_path / "nulls.zip"
+    export_database(shipped.config.database_url, tmp_path / "files", dump)
+    for backend in ["sqlite", "postgres"] if PG_URL else ["sqlite"]:
+        target = new_database(backend)
+        import_database(target, tmp_path / "files", dump)
+        db = Database(target)
+        try:
+            with db.engine.connect() as connection:
+                stored = connection.execute(select(table.c.id, table.c.params.is_(None), cast(table.c.params, Text))
+                                            .where(table.c.id.in_(ids)).order_by(table.c.id)).all()
+        finally:
+            db.dispose()
+        assert [tuple(row) for row in stored] == [(ids[0], True, None), (ids[1], False, "null")], backend

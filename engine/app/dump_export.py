@@ -26,6 +26,7 @@ from engine.app.dump_format import (
     column_kind,
     encode_row,
     encoders,
+    selected,
     table_file,
 )
 from engine.app.schema import metadata
@@ -73,7 +74,7 @@ def current_revision(connection: Connection) -> str:
 def _write_table(connection: Connection, archive: zipfile.ZipFile, table, report: DumpReport) -> dict:
     functions = encoders(table)
     order = list(table.primary_key.columns) or list(table.columns)
-    result = connection.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
+    result = connection.execution_options(yield_per=BATCH).execute(select(*selected(table)).order_by(*order))
     count = 0
     with archive.open(table_file(table.name), "w", force_zip64=True) as member:
         for rows in result.partitions():

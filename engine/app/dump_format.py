@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, LargeBinary, Table
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, LargeBinary, Table, Text, cast, null
 from sqlalchemy.types import TypeDecorator
 
 FORMAT = "engine-dump"
@@ -65,8 +65,17 @@ def column_kind(column) -> str:
     return "plain"
 
 
+def selected(table: Table) -> list:
+    """What an export selects of a table: its columns, JSON ones as their stored text.
+
+    Read through the JSON type, a SQL NULL and a JSON null both come back as None; the text tells them apart.
+    """
+    return [cast(column, Text).label(column.name) if column_kind(column) == "json" else column
+            for column in table.columns]
+
+
 def encoders(table: Table) -> list:
-    """One function per column turning a value read by SQLAlchemy into a JSON value."""
+    """One function per column turning a value read by `selected` (never None) into a JSON value."""
     return [_ENCODE[column_kind(column)] for column in table.columns]
 
 
@@ -75,10 +84,12 @@ def decoders(table: Table) -> list:
     result = []
     for column in table.columns:
         kind = column_kind(column)
-        if kind == "enum" and column.type.enum_class is not None:
-            result.append(_enum_decoder(column.type.enum_class))
+        if kind == "json":
+            result.append(_decode_json)
+        elif kind == "enum" and column.type.enum_class is not None:
+            result.append(_or_none(column.type.enum_class))
         else:
-            result.append(_DECODE[kind])
+            result.append(_or_none(_DECODE[kind]))
     return result
 
 
@@ -97,14 +108,22 @@ def decode_row(line: bytes, names: list[str], functions: list) -> dict[str, Any]
     if not isinstance(values, list) or len(values) != len(names):
         raise DumpRefused(f"damaged row: expected {len(names)} values")
     try:
-        return {name: None if value is None else decode(value)
-                for name, value, decode in zip(names, values, functions, strict=True)}
-    except (ValueError, TypeError) as error:
+        return {name: decode(value) for name, value, decode in zip(names, values, functions, strict=True)}
+    except (ValueError, TypeError, IndexError) as error:
         raise DumpRefused(f"damaged value: {error}") from None
 
 
-def _enum_decoder(enum_class):
-    return enum_class
+def _or_none(decode):
+    return lambda value: None if value is None else decode(value)
+
+
+def _decode_json(value):
+    # SQL NULL is null; a JSON value v is [v], so a JSON null is [null] (JSON.NULL binds it as such).
+    if value is None:
+        return null()
+    if not isinstance(value, list) or len(value) != 1:
+        raise ValueError("a JSON column's value is not a one-element array")
+    return JSON.NULL if value[0] is None else value[0]
 
 
 def _same(value):
@@ -117,7 +136,7 @@ def _encode_instant(value: datetime) -> str:
 
 _ENCODE = {"datetime": _encode_instant, "date": date.isoformat,
            "bytes": lambda value: base64.b64encode(value).decode("ascii"),
-           "json": _same, "enum": lambda value: getattr(value, "value", value), "bool": bool, "plain": _same}
+           "json": lambda text: [json.loads(text)], "enum": lambda value: getattr(value, "value", value),
+           "bool": bool, "plain": _same}
 _DECODE = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
-           "bytes": lambda text: base64.b64decode(text, validate=True),
-           "json": _same, "enum": _same, "bool": bool, "plain": _same}
+           "bytes": lambda text: base64.b64decode(text, validate=True), "enum": _same, "bool": bool, "plain": _same}
