@@ -80,6 +80,11 @@ PAGES = {
     "province_dashboard": province_dashboard,
     "unit_quarterly_report": unit_quarterly_report,
 }
+# The heatmap of task_followup for the province this quarter (bench/heatmap_data.py derives the step waits it
+# reads from the generated audit rows on its first, warm-up, call).
+from heatmap_data import heatmap_task_followup  # noqa: E402
+
+PAGES["heatmap_task_followup"] = heatmap_task_followup
 
 
 def measure(ctx, n: int) -> dict:

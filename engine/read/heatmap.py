@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
 
 from engine.bpmn import xmlsafe
 from engine.core.errors import NotFound
@@ -96,28 +96,49 @@ def heatmap(ctx, process_id: str, period: Period, unit_code: str | None) -> Heat
         units = _units(session, unit_code)
         calendar = ctx.calendars.get(session)
         w = StepWait
-        finished = session.execute(_scoped(
-            select(w.bpmn_id, w.ready_at, w.done_at, w.due_at)
-            .where(w.process_id == process_id, w.ended == DONE, w.done_at >= window_start, w.done_at < window_end),
-            units)).all()
-        waiting = session.execute(_scoped(
-            select(w.bpmn_id, w.due_at).where(w.process_id == process_id, w.ready_at < as_of,
-                                              or_(w.done_at.is_(None), and_(w.done_at >= as_of, w.ended == DONE))),
-            units)).all()
+        # Per finished wait, only numbers: the local days it began and ended and its length in seconds,
+        # computed by the database (no datetime made per row: 75,000 rows a quarter at 200,000 tasks).
+        late_flag = case((and_(w.due_at.is_not(None), w.done_at > w.due_at), 1), else_=0)
+        ended = (select(w.bpmn_id, _day_number(session, w.ready_at).label("began"),
+                        _day_number(session, w.done_at).label("ended"),
+                        cast(func.round(_seconds(session, w.ready_at, w.done_at) / 3600), Integer).label("hours"),
+                        late_flag.label("late"))
+                 .where(w.process_id == process_id, w.ended == DONE, w.done_at >= window_start,
+                        w.done_at < window_end))
+        ended = _scoped(ended, units).subquery()
+        # Counted by (step, first day, last day) and by (step, hours to the nearest), in the database: the rows that
+        # come back are a few thousand whatever the number of tasks, not one per wait.
+        by_days = session.execute(select(ended.c.bpmn_id, ended.c.began, ended.c.ended, func.count(),
+                                         func.sum(ended.c.late))
+                                  .group_by(ended.c.bpmn_id, ended.c.began, ended.c.ended)).all()
+        by_hours = session.execute(select(ended.c.bpmn_id, ended.c.hours, func.count())
+                                   .group_by(ended.c.bpmn_id, ended.c.hours)).all()
+        # Waiting at as_of: still open, or ended after it. Two index ranges on (process_id, done_at); one
+        # condition with OR would read every wait of the process.
+        past_due = func.coalesce(func.sum(case((w.due_at <= as_of, 1), else_=0)), 0)
+        waiting = [row for still in (w.done_at.is_(None), and_(w.done_at >= as_of, w.ended == DONE))
+                   for row in session.execute(_scoped(
+                       select(w.bpmn_id, func.count(), past_due).where(w.process_id == process_id, still,
+                                                                       w.ready_at < as_of), units)
+                       .group_by(w.bpmn_id)).all()]
         unit_name = organisation.unit_by_code(session, unit_code).name if unit_code else ""
-    waits: dict[str, list[tuple[int, float]]] = {}
+        days = _working_day_index(calendar, by_days)
+    waits: dict[str, dict[int, int]] = {}   # step -> working days -> how many waits
     late: dict[str, int] = {}
-    for bpmn_id, ready_at, done_at, due_at in finished:
-        waits.setdefault(bpmn_id, []).append((_working_days(calendar, ready_at, done_at),
-                                             (done_at - ready_at).total_seconds() / 3600))
-        late[bpmn_id] = late.get(bpmn_id, 0) + (due_at is not None and done_at > due_at)
-    open_counts: dict[str, list[int]] = {}
-    for bpmn_id, due_at in waiting:
-        counts = open_counts.setdefault(bpmn_id, [0, 0])
-        counts[0] += 1
-        counts[1] += due_at is not None and due_at <= as_of
-    figures = [_step(bpmn_id, steps.get(bpmn_id, bpmn_id), waits.get(bpmn_id, []), late.get(bpmn_id, 0),
-                     *open_counts.get(bpmn_id, (0, 0)))
+    for bpmn_id, began, last, count, was_late in by_days:
+        spread = waits.setdefault(bpmn_id, {})
+        length = days[last] - days[began]
+        spread[length] = spread.get(length, 0) + count
+        late[bpmn_id] = late.get(bpmn_id, 0) + int(was_late or 0)
+    hours: dict[str, dict[int, int]] = {}
+    for bpmn_id, whole, count in by_hours:
+        hours.setdefault(bpmn_id, {})[int(whole)] = count
+    open_counts: dict[str, tuple[int, int]] = {}
+    for bpmn_id, count, overdue in waiting:
+        before = open_counts.get(bpmn_id, (0, 0))
+        open_counts[bpmn_id] = (before[0] + count, before[1] + int(overdue))
+    figures = [_step(bpmn_id, steps.get(bpmn_id, bpmn_id), waits.get(bpmn_id, {}), hours.get(bpmn_id, {}),
+                     late.get(bpmn_id, 0), *open_counts.get(bpmn_id, (0, 0)))
                for bpmn_id in sorted(set(waits) | set(open_counts) | set(steps), key=lambda b: steps.get(b, b))]
     return Heatmap(process_id, name, period.key, period.data_from, period.data_to, as_of, unit_code, unit_name,
                    figures)
@@ -194,23 +215,64 @@ def _scoped(stmt, units: list[str] | None):
     return stmt if units is None else stmt.where(StepWait.assignee.in_(units))
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_TZ_DAYS = 7 / 24  # Vietnam is UTC+7 all year (no summer time)
+
+
+def _epoch_days(session, column):
+    # Days since 1970-01-01 00:00 UTC, fractional, in the database's own terms.
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(column) - 2440587.5
+    return func.extract("epoch", column) / 86400
+
+
+def _day_number(session, column):
+    """The local day (Vietnam) of an instant as days since 1970-01-01, an integer computed in SQL."""
+    return cast(func.floor(_epoch_days(session, column) + _TZ_DAYS), Integer) \
+        if session.get_bind().dialect.name != "sqlite" else cast(_epoch_days(session, column) + _TZ_DAYS, Integer)
+
+
+def _seconds(session, start, end):
+    """The seconds from `start` to `end`, computed in SQL."""
+    return (_epoch_days(session, end) - _epoch_days(session, start)) * 86400
+
+
+def _working_day_index(calendar, rows) -> dict[int, int]:
+    """For every local day number the rows span: how many working days there are up to it (a running count),
+    so the working days after one day up to another are a subtraction."""
+    numbers = [n for row in rows for n in (row[1], row[2])]
+    if not numbers:
+        return {}
+    index, running = {}, 0
+    for number in range(min(numbers), max(numbers) + 1):
+        running += calendar.is_working_day(date.fromordinal(_EPOCH_ORDINAL + number))
+        index[number] = running
+    return index
+
+
 def _working_days(calendar, start: datetime, end: datetime) -> int:
     return calendar.working_days_between(start.astimezone(TZ).date(), end.astimezone(TZ).date())
 
 
-def _percentile(values: list[float], share: float) -> float:
-    # Nearest rank on the sorted values, linear between the two around the rank (as PERCENTILE_CONT).
-    ordered = sorted(values)
-    rank = share * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+def _percentile(counts: dict[int, int], share: float) -> float:
+    """The percentile of values given as value -> how many: linear between the two values around the rank
+    (as PERCENTILE_CONT)."""
+    total = sum(counts.values())
+    rank = share * (total - 1)
+    low, high, seen = None, None, 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > int(rank):
+            low = value
+        if seen > min(int(rank) + 1, total - 1):
+            high = value
+            break
+    return low + (high - low) * (rank - int(rank))
 
 
-def _step(bpmn_id: str, name: str, waits: list[tuple[int, float]], late: int, waiting: int,
+def _step(bpmn_id: str, name: str, days: dict[int, int], hours: dict[int, int], late: int, waiting: int,
           waiting_overdue: int) -> StepFigures:
-    days, hours = [d for d, _ in waits], [h for _, h in waits]
     def stat(values, share):  # noqa: E306
         return round(_percentile(values, share), 1) if values else None
-    return StepFigures(bpmn_id, name, len(waits), stat(days, .5), stat(days, .9), stat(hours, .5), stat(hours, .9),
-                       late, waiting, waiting_overdue, late + waiting_overdue)
+    return StepFigures(bpmn_id, name, sum(days.values()), stat(days, .5), stat(days, .9), stat(hours, .5),
+                       stat(hours, .9), late, waiting, waiting_overdue, late + waiting_overdue)
