@@ -2,11 +2,17 @@
 
 A database made through the use cases passes; each kind of damage a half-saved step could leave (a lost
 ready-task row, a stray or moved timer row, a status not matching the workflow, a tracked task out of step)
-is reported with the instance and what differs, and the command exits with 1.
+is reported with the instance and what differs, and the command exits with 1. A worker killed with SIGKILL
+in the middle of completions leaves nothing to report.
 """
 from __future__ import annotations
 
 import json
+import os
+import random
+import subprocess
+import sys
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -15,7 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from engine.app.consistency import check_database
 from engine.process.tables import InstanceStatus, ProcessInstance, ReadyTask, WaitingTimer
 from engine.regulation.records import TaskStatus, TrackedTask
-from tests.helpers import TZ, complete_step, register_task, run_cli
+from tests.helpers import ROOT, TZ, complete_step, register_task, run_cli
 
 
 @pytest.fixture
@@ -107,3 +113,40 @@ def test_a_workflow_that_cannot_be_restored_is_reported_and_the_others_still_che
     report = check_database(shipped, batch=1)   # one instance per transaction: batches chain by id
     assert report.instances == 2
     assert [(d.instance_id, d.kind) for d in report.disagreements] == [(waiting.instance_id, "unreadable")]
+
+
+WORKER = """
+import sys
+from datetime import date
+from engine.app.bootstrap import open_context
+from engine.core.config import Config
+from engine.process import instances
+from engine.regulation import tracking
+
+ctx = open_context(Config(database_url=sys.argv[1], deploy_on_start=False))
+for n in range(10_000):
+    registered = tracking.register_document(ctx, tracking.DocumentInput(
+        number_symbol=f"{1000 + n}/QĐ-UBND", issued_on=date(2025, 4, 20), doc_type="quyet_dinh",
+        issuer="UBND tỉnh Bến Tre", signer="Chủ tịch UBND tỉnh", summary="Thử dừng đột ngột"),
+        [tracking.TaskInput(content=f"Nhiệm vụ {n}", lead_unit="so-tu-phap", expected_output="Báo cáo",
+                            deadline=date(2025, 12, 30)) for _ in range(3)], actor="cv.hoa")
+    for instance_id in registered.instance_ids:
+        ready = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
+        instances.complete_task(ctx, instance_id, ready.task_id, {"decision": "accept"}, actor="cv.so-tu-phap")
+    print(n, flush=True)
+"""
+
+
+def test_a_worker_killed_in_the_middle_of_completions_leaves_no_half_saved_instance(shipped):
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, shipped.config.database_url], cwd=ROOT,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(3):   # some documents done, the next ones under way
+            assert worker.stdout.readline(), "the worker stopped by itself"
+        time.sleep(random.uniform(0, 0.2))
+    finally:
+        worker.kill()   # SIGKILL: no clean-up, whatever transaction it was in is cut off
+        worker.wait()
+        worker.stdout.close()
+    report = check_database(shipped)
+    assert report.instances >= 9 and report.disagreements == []
