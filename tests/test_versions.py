@@ -214,7 +214,7 @@ def test_the_pages_show_the_history_the_diff_and_the_migration_preview(app, ship
     page = office.get("/processes/task_followup/versions")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Thêm bước duyệt" in text and "pt.lan" in text and 'id="deploy"' not in text  # reads, changes nothing
+    assert "Thêm bước duyệt" in text and "Cao Thị Lan" in text and 'id="deploy"' not in text  # reads, changes nothing
     assert office.get("/processes/task_followup/migrate").status_code == 403
     assert office.get("/processes/task_followup/versions/compare?a=1&b=2").headers["Location"].endswith(
         "/processes/task_followup/versions/1/diff/2")

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 
 from engine.app import readiness
 from engine.process import definitions, instances
-from engine.regulation import access
+from engine.regulation import access, working_time
 
 from .security import allowed_if
 
@@ -40,5 +40,7 @@ def home():
 def overview():
     """Deployed process versions and the most recent instances."""
     ctx = current_app.extensions["engine"]
-    return render_template("overview.html", definitions=definitions.list_definitions(ctx),
-                           instances=instances.list_instances(ctx, limit=50))
+    deployed = definitions.list_definitions(ctx)
+    return render_template("overview.html", definitions=deployed, instances=instances.list_instances(ctx, limit=50),
+                           names={d.process_id: d.name for d in deployed},
+                           people=working_time.full_names(ctx, {d.deployed_by for d in deployed}))

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from engine.core import i18n
 from engine.core.errors import Conflict, DeployRefused, InvalidInput
 from engine.process import instance_migration, versions
-from engine.regulation import access
+from engine.regulation import access, working_time
 
 from .errors import status_of
 from .headers import diagram_response
@@ -124,7 +124,8 @@ def migrate(process_id: str):
 def _history(process_id: str, error: str | None = None, problems=(), comment: str = ""):
     listed = versions.list_versions(_ctx(), process_id)
     return render_template("versions.html", process_id=process_id, versions=listed, error=error,
-                           problems=problems, comment=comment)
+                           problems=problems, comment=comment,
+                           people=working_time.full_names(_ctx(), {v.deployed_by for v in listed}))
 
 
 def _version_arg(name: str, default: int) -> int:

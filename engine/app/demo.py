@@ -72,7 +72,7 @@ def _register_some(ctx, rng: random.Random, made: dict[str, int], left: int) -> 
         lead = rng.choice(DEPARTMENTS + DISTRICTS)
         with_deadline = rng.random() < 0.75
         task_inputs.append(tracking.TaskInput(
-            content=f"{rng.choice(TOPICS)} ({lead})", lead_unit=lead, expected_output="Báo cáo kết quả",
+            content=rng.choice(TOPICS), lead_unit=lead, expected_output="Báo cáo kết quả",  # the unit has its column
             deadline=today + timedelta(days=rng.randint(7, 75)) if with_deadline else None,
             update_cadence=None if with_deadline else rng.choice(["monthly", "quarterly"]),
             coordinators=tuple(rng.sample([d for d in DEPARTMENTS if d != lead], rng.randint(0, 1)))))

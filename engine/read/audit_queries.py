@@ -139,8 +139,10 @@ def _chunks(ctx, wanted: AuditFilter) -> Iterator[AuditRow]:
 def choices(ctx) -> AuditChoices:
     """The people (by full name), units (by name) and procedures (by name) the filters offer."""
     with ctx.unit_of_work(readonly=True) as session:
-        people = [Choice(u, f"{n} ({u})") for u, n in session.execute(
-            select(User.username, User.full_name).order_by(User.full_name, User.username))]
+        # Two people of one name are told apart by their units, not by their login names.
+        people = [Choice(u, f"{n} ({unit})") for u, n, unit in session.execute(
+            select(User.username, User.full_name, Unit.name).join(Unit, Unit.id == User.unit_id)
+            .order_by(User.full_name, User.username))]
         units = [Choice(c, n) for c, n in session.execute(select(Unit.code, Unit.name).order_by(Unit.name, Unit.code))]
         names = _process_names(session, None)
     return AuditChoices(people, units, [Choice(p, names[p] or p) for p in sorted(names, key=lambda p: names[p] or p)])

@@ -151,6 +151,12 @@ def people(session: Session, usernames: set[str]) -> dict[str, str]:
     return dict(session.execute(select(User.username, User.full_name).where(User.username.in_(usernames))).all())
 
 
+def full_names(ctx, usernames: set[str]) -> dict[str, str]:
+    """`people` in a transaction of its own, for a page that names a few actors."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return people(session, usernames)
+
+
 def _reads(name: str):
     return lambda text: name in settings_referenced(text)
 

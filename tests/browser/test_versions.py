@@ -34,7 +34,7 @@ def test_an_analyst_deploys_compares_migrates_and_rolls_back(page, live_app, tmp
     page.click("#deploy button[type=submit]")
     page.wait_for_selector("text=Đã triển khai phiên bản v2.")
     row = page.inner_text("#version-history tr[data-version='2']")
-    assert "pt.lan" in row and "Thêm bước Lãnh đạo Văn phòng duyệt" in row
+    assert "Cao Thị Lan" in row and "Thêm bước Lãnh đạo Văn phòng duyệt" in row
     assert page.inner_text("#version-history tr[data-version='1'] td.running") == "2"
     shot(page, "versions-history")
 
