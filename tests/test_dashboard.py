@@ -263,3 +263,17 @@ def test_the_trend_in_one_read_equals_count_by_unit_month_by_month(ctx):
             expected = add_up(count_by_unit(session, units, month.data_from, month.data_to, now, calendar, 3).values())
             assert figures == {name: expected[name] for name in CATEGORIES}, month.key
     assert sum(figures["overdue"] for figures in windows) > 0 and sum(f["completed_late"] for f in windows) > 0
+
+
+def test_the_running_month_is_the_one_whose_window_holds_today(tasks):
+    from engine.worktime.periods import Cadence
+
+    assert dashboard.running_period(Cadence.MONTHLY, date(2025, 3, 14)).key == "2025-M03"   # the cut-off day
+    assert dashboard.running_period(Cadence.MONTHLY, date(2025, 3, 15)).key == "2025-M04"   # the next window
+    assert dashboard.running_period(Cadence.QUARTERLY, date(2025, 6, 15)).key == "2025-Q3"
+    assert dashboard.running_period(Cadence.MONTHLY, date(2025, 12, 20)).key == "2026-M01"
+    board = dashboard.dashboard(tasks, "ubnd-tinh")          # 25/04/2025: this quarter, the trend up to May's window
+    assert board.period_key == "2025-Q2" and board.trend[-1].period_key == "2025-M05"
+    offered = [p.key for p in dashboard.period_choices(date(2025, 4, 25))]
+    assert offered[0] == "2025-M05" and "2025-Q2" in offered and "2025-Q3" not in offered and "2024-Y" in offered
+    assert "2026-Y" in [p.key for p in dashboard.period_choices(date(2025, 12, 15))]

@@ -24,7 +24,7 @@ from engine.regulation import statistics
 from engine.regulation.organisation import _children, _walk
 from engine.worktime import timer_settings
 from engine.worktime.calendar import TZ
-from engine.worktime.periods import Cadence, Period, period_containing, period_from_key, previous_period
+from engine.worktime.periods import Cadence, Period, next_period, period_containing, period_from_key, previous_period
 
 TREND_MONTHS = 12
 OVERDUE_SHOWN = 10
@@ -116,20 +116,27 @@ def chosen_period(key: str | None, today: date) -> Period:
 
 
 def period_choices(today: date) -> list[Period]:
-    """The periods offered: this and the previous 11 months, 7 quarters, this and last year's 6-month,
-    9-month and annual periods (those already begun)."""
+    """The periods offered: the month whose data window holds today and the 11 before it, the same for 8
+    quarters, and the 6-month, 9-month and annual periods of last year, this year and next (those whose
+    window has begun: next year's opens on 15 December)."""
     choices: list[Period] = []
     for cadence, count in ((Cadence.MONTHLY, 12), (Cadence.QUARTERLY, 8)):
-        period = period_containing(cadence, today)
+        period = running_period(cadence, today)
         for _ in range(count):
             choices.append(period)
             period = previous_period(period)
     for suffix in ("H1", "9M", "Y"):
-        for year in (today.year, today.year - 1):
+        for year in (today.year + 1, today.year, today.year - 1):
             period = period_from_key(f"{year}-{suffix}")
             if period.data_from <= today:
                 choices.append(period)
     return choices
+
+
+def running_period(cadence: Cadence, day: date) -> Period:
+    """The month or quarter whose data window holds `day`: after the 14th, the data go to the next one's."""
+    period = period_containing(cadence, day)
+    return next_period(period) if day > period.data_to else period
 
 
 def dashboard(ctx, unit_code: str, period_key: str | None = None) -> Dashboard:
@@ -159,7 +166,8 @@ def dashboard(ctx, unit_code: str, period_key: str | None = None) -> Dashboard:
 
 
 def _trend_months(period: Period, now: datetime) -> list[Period]:
-    last = period_containing(Cadence.MONTHLY, min(period.end, now.astimezone(TZ).date()))
+    # The month whose window holds the period's last data day, or today's for a period still running.
+    last = running_period(Cadence.MONTHLY, min(period.data_to, now.astimezone(TZ).date()))
     months = [last]
     while len(months) < TREND_MONTHS:
         months.append(previous_period(months[-1]))
