@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from engine.app import demo
 from engine.core.audit import AuditEntry
-from engine.process.tables import ProcessInstance
+from engine.process.tables import ProcessInstance, ReadyTask
 from engine.regulation.records import PeriodicReport, TrackedTask
 
 
@@ -29,3 +29,6 @@ def test_demo_plays_months_of_work_through_the_use_cases(ctx, shipped):
     with ctx.unit_of_work(readonly=True) as session:
         reports = session.execute(select(func.count(), func.count(PeriodicReport.submitted_at))).one()
     assert reports[0] >= 2 * 28 and reports[1] > 0      # two rounds of 28 units; reports were sent
+    with ctx.unit_of_work(readonly=True) as session:  # the PPC leader has a request for direction waiting
+        waiting = list(session.scalars(select(ReadyTask.bpmn_id).where(ReadyTask.lane == "ppc_leader")))
+    assert waiting and set(waiting) == {"give_direction"}

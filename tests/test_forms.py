@@ -17,7 +17,7 @@ EXPECTED = {
     "task_followup.review_receipt", "task_followup.handle_return", "task_followup.update_progress",
     "task_followup.report_completion", "task_followup.confirm_completion", "task_followup.provide_input",
     "feedback_followup.check_feedback", "feedback_followup.issue_urging", "feedback_followup.ask_direction",
-    "feedback_followup.notify_direction", "feedback_followup.answer_unfounded",
+    "feedback_followup.notify_direction", "feedback_followup.answer_unfounded", "feedback_followup.give_direction",
     "feedback_followup.handle_overdue", "periodic_report.submit_report", "periodic_report.consolidate",
 }
 REQUIRED_VI = "Trường này là bắt buộc."

@@ -75,14 +75,14 @@ def test_the_office_confirming_completion_sees_the_units_result_report_number_an
     instance, _ = assigned
     complete_step(ctx, instance, "review_receipt", {"decision": "accept"}, actor="dm.sotuphap")
     complete_step(ctx, instance, "report_completion", {"result": LONG_RESULT, "report_document": "45/BC-STP",
-                                                        "completed_on": "2025-04-28"}, actor="dm.sotuphap")
+                                                        "completed_on": "2025-04-24"}, actor="dm.sotuphap")
     confirm = ready_tasks(ctx, instance)["confirm_completion"]
     sign_in(client, "cv.hoa")
     html = client.get(f"/tasks/{instance}/{confirm.task_id}").get_data(as_text=True)
     text = _text(html)
     assert "Kết quả các bước trước" in text
     assert _text(LONG_RESULT).strip() in text  # whole, though the audit summary cuts it at 200 characters
-    assert "45/BC-STP" in text and "28/04/2025" in text and "Huỳnh Thị Thu Trang" in text
+    assert "45/BC-STP" in text and "24/04/2025" in text and "Huỳnh Thị Thu Trang" in text
     assert text.index("Kết quả các bước trước") < text.index("Kết quả kiểm tra")  # read before deciding
 
 
@@ -112,8 +112,9 @@ def test_the_office_leader_sees_the_assessment_and_the_specialist_sees_the_direc
     sign_in(client, "ld.vanphong")
     text = _text(client.get(f"/tasks/{feedback}/{ask.task_id}").get_data(as_text=True))
     assert "Phản ánh có cơ sở, Sở chậm 20 ngày" in text and "Trần Quang Minh" in text
-    complete_step(ctx, feedback, "ask_direction", {"report_number": "88/BC-VPUBND",
-                                                    "direction": "Giao Sở Tư pháp hoàn thành trước 15/5"},
+    complete_step(ctx, feedback, "ask_direction", {"report_number": "88/BC-VPUBND", "direction_route": "given_outside",
+                                                    "direction": "Giao Sở Tư pháp hoàn thành trước 15/5",
+                                                    "directed_by": "Chủ tịch UBND tỉnh", "directed_on": "18/04/2025"},
                   actor="ld.vanphong")
     notify = ready_tasks(ctx, feedback)["notify_direction"]
     specialist = app.test_client()

@@ -281,11 +281,16 @@ def test_art_15_5_asking_the_leadership_then_notifying_the_direction(province):
     _do(province, instance, "check_feedback", {"decision": "ask_direction", "assessment": "Cần ý kiến lãnh đạo"})
     ask = _ready(province, instance)["ask_direction"]
     assert ask.lane == "office_leader"
-    _do(province, instance, "ask_direction", {"direction": "Giao Sở GTVT hoàn thành trước 15/5/2025"})
+    _do(province, instance, "ask_direction", {"direction_route": "ask_ppc", "request": "Báo cáo, xin ý kiến"},
+        actor="ld.vanphong")
+    assert _ready(province, instance)["give_direction"].lane == "ppc_leader"  # tests/test_ppc_direction.py
+    _do(province, instance, "give_direction", {"direction": "Giao Sở GTVT hoàn thành trước 15/5/2025"},
+        actor="ld.ubndtinh")
     _do(province, instance, "notify_direction", {"notice_number": "210/TB-VPUBND", "issued_on": "2025-04-30"})
     with province.unit_of_work(readonly=True) as session:
         direction = session.scalar(select(Direction))
     assert direction.notice_number == "210/TB-VPUBND" and "15/5/2025" in direction.content
+    assert (direction.given_by, direction.outside_system) == ("Võ Văn Thành", False)
     assert _notes(province, "direction_copy") == [("huyen-ba-tri", "unit_focal_point")]
 
 

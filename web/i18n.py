@@ -3,6 +3,7 @@ cookie); and what templates use to show text in it. The texts are in the one cat
 (engine/core/messages, read by engine.core.i18n); nothing here holds a text of its own."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,8 @@ from flask import Flask, g, request
 from engine.core import i18n
 from engine.core.errors import InvalidInput
 from engine.worktime import periods
+
+_ISO_SHAPE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 LANGUAGES = i18n.LANGUAGES
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -114,4 +117,8 @@ def format_iso_date(value) -> str:
     try:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     except (TypeError, ValueError):
+        # A typed day that does not exist (31/02/2025) was turned to ISO shape before validation refused
+        # it: give it back as it was typed, not as 2025-02-31.
+        if value is not None and (m := _ISO_SHAPE.fullmatch(str(value))):
+            return f"{m[3]}/{m[2]}/{m[1]}"
         return "" if value is None else str(value)

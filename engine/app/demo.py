@@ -17,7 +17,7 @@ from engine.process import instances
 from engine.process.schedules import fire_due_schedules
 from engine.process.timers import fire_due_timers
 from engine.regulation import reporting_plan, tracking
-from engine.regulation.records import Document, TrackedTask
+from engine.regulation.records import Document, Feedback, TrackedTask
 from engine.worktime.calendar import TZ
 
 DEPARTMENTS = ["so-tu-phap", "so-tai-chinh", "so-ke-hoach-dau-tu", "so-xay-dung", "so-giao-thong-van-tai",
@@ -56,6 +56,7 @@ def build_demo(ctx, today: date, tasks: int = 200, days: int = 150, seed: int = 
             _work(ctx, rng, made, today)
             fire_due_timers(ctx, limit=1000, actor="timer")
             fire_due_schedules(ctx, actor="scheduler")
+        _direction_asked(ctx, rng, made)
     finally:
         ctx.clock = real_clock
     return made
@@ -90,14 +91,18 @@ def _work(ctx, rng: random.Random, made: dict[str, int], today: date) -> None:
         age = (ctx.clock.now() - task.created_at).days
         data = _answer(rng, task.bpmn_id, age, ctx.clock.now().astimezone(TZ).date())
         if data is not None:
-            instances.complete_task(ctx, task.instance_id, task.task_id, data, actor="demo")
+            instances.complete_task(ctx, task.instance_id, task.task_id, data, actor=_ACTORS.get(task.bpmn_id, "demo"))
     if rng.random() < 0.12:
         _file_feedback(ctx, rng, made)
 
 
+# Steps whose record names the person: the PPC leader's direction shows who gave it.
+_ACTORS = {"give_direction": "ld.ubndtinh"}
+
+
 def _answer(rng: random.Random, bpmn_id: str, age: int, today: date) -> dict | None:
     keen = rng.random()
-    if bpmn_id == "review_receipt" and age >= 1 and keen < 0.6:
+    if bpmn_id in ("review_receipt", "review_receipt_open") and age >= 1 and keen < 0.6:
         if keen < 0.05:
             return {"decision": "return", "return_reason": "Nhiệm vụ không thuộc chức năng, nhiệm vụ của đơn vị"}
         return {"decision": "accept"}
@@ -120,6 +125,12 @@ def _answer(rng: random.Random, bpmn_id: str, age: int, today: date) -> dict | N
         return {"number_symbol": f"{rng.randint(1000, 9999)}/VP-UBND", "issued_on": today.isoformat(),
                 "summary": "Đôn đốc thực hiện nhiệm vụ được giao"}
     if bpmn_id == "ask_direction" and keen < 0.4:
+        if keen < 0.08:  # now and then the Chairman has already given it, at a meeting
+            return {"direction_route": "given_outside", "direction": "Yêu cầu đơn vị khẩn trương hoàn thành",
+                    "directed_by": "Chủ tịch UBND tỉnh (tại cuộc họp giao ban)", "directed_on": today.isoformat()}
+        return {"direction_route": "ask_ppc", "request": "Đơn vị chủ trì chậm triển khai; kính đề nghị lãnh đạo "
+                "UBND tỉnh cho ý kiến chỉ đạo"}
+    if bpmn_id == "give_direction" and age >= 3 and keen < 0.25:
         return {"direction": "Yêu cầu đơn vị khẩn trương hoàn thành, báo cáo kết quả"}
     if bpmn_id == "notify_direction" and keen < 0.5:
         return {"notice_number": f"{rng.randint(100, 999)}/TB-VPUBND", "issued_on": today.isoformat()}
@@ -135,12 +146,30 @@ def _answer(rng: random.Random, bpmn_id: str, age: int, today: date) -> dict | N
     return None
 
 
-def _file_feedback(ctx, rng: random.Random, made: dict[str, int]) -> None:
+def _direction_asked(ctx, rng: random.Random, made: dict[str, int]) -> None:
+    """On the last day a feedback is waiting for the PPC leader's direction, so that `ld.ubndtinh` has
+    something in the inbox whatever the dice gave (Art. 15.5)."""
+    feedback_id = _file_feedback(ctx, rng, made)
+    if feedback_id is None:
+        return
+    with ctx.unit_of_work(readonly=True) as session:
+        instance_id = session.get(Feedback, feedback_id).instance_id
+    for bpmn_id, data, actor in (
+            ("check_feedback", {"decision": "ask_direction", "assessment": "Phản ánh đúng; đề xuất xin ý kiến chỉ đạo"},
+             "cv.hoa"),
+            ("ask_direction", {"direction_route": "ask_ppc", "request": "Đơn vị chủ trì chậm triển khai nhiều lần dù "
+                               "đã được đôn đốc; kính đề nghị lãnh đạo UBND tỉnh cho ý kiến chỉ đạo"}, "ld.vanphong")):
+        task = next(t for t in instances.list_ready_tasks(ctx, instance_id=instance_id) if t.bpmn_id == bpmn_id)
+        instances.complete_task(ctx, instance_id, task.task_id, data, actor=actor)
+
+
+def _file_feedback(ctx, rng: random.Random, made: dict[str, int]) -> int | None:
     with ctx.unit_of_work(readonly=True) as session:
         open_ids = list(session.scalars(select(TrackedTask.id).where(
             TrackedTask.status.in_(["in_progress", "no_deadline"]), TrackedTask.parent_task_id.is_(None))))
     if not open_ids:
-        return
-    tracking.file_feedback(ctx, rng.choice(open_ids), rng.choice(DISTRICTS),
-                           "Đơn vị chủ trì chậm triển khai, ảnh hưởng đến địa phương", actor="demo")
+        return None
+    feedback_id = tracking.file_feedback(ctx, rng.choice(open_ids), rng.choice(DISTRICTS),
+                                         "Đơn vị chủ trì chậm triển khai, ảnh hưởng đến địa phương", actor="demo")
     made["feedback"] += 1
+    return feedback_id

@@ -17,6 +17,7 @@ from engine.core import audit
 from engine.core.errors import Conflict, NotFound
 from engine.process import instances
 from engine.process.tables import ProcessInstance, ReadyTask
+from engine.read import feedback_directions
 from engine.read.inbox_subjects import Subject, subject_matches, subjects
 from engine.regulation import access, working_time
 from engine.regulation.access import Actor, lanes_for
@@ -162,8 +163,13 @@ def task_for(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.Tas
             raise NotFound("inbox_task_not_found")
         steps = (*details.earlier, *((details.completed,) if details.completed else ()))
         actors = {s.by for s in steps} | {e.actor for e in audit.entries_for(session, instance_id)}
-        unit_name = session.scalar(select(Unit.name).where(Unit.code == details.task.assignee))
-        return replace(details, people=working_time.people(session, actors), unit_name=unit_name)
+        # A task naming no unit is the province's own: the PPC's for its leaders, else the Office's.
+        unit_code = details.task.assignee or access.province_unit(session, details.task.lane or "")
+        unit_name = session.scalar(select(Unit.name).where(Unit.code == unit_code))
+        # What is decided, by name: the task (and for feedback its reporter), a direction given on it.
+        direction = feedback_directions.for_instance(session, instance_id)
+        return replace(details, people=working_time.people(session, actors), unit_name=unit_name,
+                       subject=subjects(session, {instance_id}).get(instance_id), direction=direction)
 
 
 def task_to_complete(ctx, actor: Actor, instance_id: int, task_id: str) -> instances.TaskDetails:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.core.search_text import fold
@@ -221,8 +221,14 @@ class Direction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedbacks.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
-    notice_number: Mapped[str] = mapped_column(String(100), default="")
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notice_number: Mapped[str] = mapped_column(String(100), default="")   # the Office's notice, once issued
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())              # when the system recorded it
+    # Given in the system: the PPC leader answered the Office's request (given_by: their full name,
+    # recorded_by: their username). Outside it: the Office leader recorded who gave it and on which day.
+    given_by: Mapped[str] = mapped_column(String(200), default="")
+    given_on: Mapped[date | None] = mapped_column(Date)
+    outside_system: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class PeriodicReport(Base):

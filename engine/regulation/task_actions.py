@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from engine.core.errors import NotFound
 from engine.process import schedules
 from engine.process.actions import ActionContext, reads
 from engine.process.instances import start_in
 from engine.process.tables import Schedule
-from engine.regulation import access, notifications
+from engine.regulation import access, notifications, organisation
 from engine.regulation.notifications import NotificationKind as Kind
 from engine.regulation.organisation import Role
 from engine.regulation.records import (
@@ -184,12 +185,38 @@ def feedback_urged(a: ActionContext) -> None:
                                   str(a.data.get("summary", "")))
 
 
+@reads(feedback_id="integer", direction="string")
+def direction_given(a: ActionContext) -> None:
+    """The PPC leader answered the Office's request for direction in the system (Art. 15.5): recorded with
+    their name; the specialist is told by the notice task it makes ready."""
+    try:
+        given_by = organisation.user_by_username(a.session, a.actor, include_inactive=True).full_name
+    except NotFound:  # a system actor (a script, a test): its name is all there is
+        given_by = a.actor
+    a.session.add(Direction(feedback_id=int(a.data["feedback_id"]), content=str(a.data.get("direction", "")),
+                            given_at=a.now, given_by=given_by, outside_system=False, recorded_by=a.actor))
+
+
+@reads(feedback_id="integer", direction="string", directed_by="string", directed_on="date")
+def direction_recorded(a: ActionContext) -> None:
+    """The Office leader recorded a direction the PPC leadership gave outside the system: who, which day."""
+    a.session.add(Direction(feedback_id=int(a.data["feedback_id"]), content=str(a.data.get("direction", "")),
+                            given_at=a.now, given_by=str(a.data.get("directed_by", "")),
+                            given_on=date.fromisoformat(str(a.data.get("directed_on"))), outside_system=True,
+                            recorded_by=a.actor))
+
+
 @reads(feedback_id="integer", direction="string", notice_number="string", department="unit", provider_unit="unit")
 def direction_notified(a: ActionContext) -> None:
     """The Office notified the PPC's direction to the department, copying the provider (Art. 15.5)."""
     feedback = _close_feedback(a, FeedbackOutcome.ASK_DIRECTION)
-    a.session.add(Direction(feedback_id=feedback.id, content=str(a.data.get("direction", "")),
-                            notice_number=str(a.data.get("notice_number", "")), given_at=a.now))
+    direction = a.session.scalars(select(Direction).where(Direction.feedback_id == feedback.id)
+                                  .order_by(Direction.id.desc()).limit(1)).first()
+    if direction is None:  # an instance of a version before issue 13: the Office leader typed it in
+        direction = Direction(feedback_id=feedback.id, content=str(a.data.get("direction", "")), given_at=a.now,
+                              outside_system=True)
+        a.session.add(direction)
+    direction.notice_number = str(a.data.get("notice_number", ""))
     _tell_department_and_provider(a, Kind.DIRECTION, Kind.DIRECTION_COPY, {"number": a.data.get("notice_number")},
                                   str(a.data.get("direction", "")))
 
@@ -247,5 +274,6 @@ def coordinator_input_given(a: ActionContext) -> None:
 ACTIONS = {f.__name__: f for f in (
     task_accepted, task_returned, task_rerouted, task_corrected, task_cancelled, deadline_reminder,
     task_overdue, completion_reported, completion_sent_back, completion_confirmed, progress_recorded,
-    feedback_urged, direction_notified, feedback_unfounded, feedback_reminder, feedback_overdue,
+    feedback_urged, direction_given, direction_recorded, direction_notified, feedback_unfounded, feedback_reminder,
+    feedback_overdue,
     coordinator_input_given)}

@@ -35,7 +35,9 @@ def get_task(instance_id: int, task_id: str):
                    form=details.form.schema if details.form else None, data=_json_safe(details.data),
                    state="completed" if done else "ready",
                    completed=_step(done, details.people) if done else None,
-                   earlier_steps=[_step(s, details.people) for s in details.earlier])
+                   earlier_steps=[_step(s, details.people) for s in details.earlier],
+                   subject=_subject(details.subject) if details.subject else None,
+                   direction=_direction(details.direction, details.people) if details.direction else None)
 
 
 @bp.get("/tasks/<id:instance_id>/<task_id>/history")
@@ -75,10 +77,19 @@ def _item(i) -> dict:
     return {"instance_id": i.instance_id, "task_id": i.task_id, "bpmn_id": i.bpmn_id, "name": i.name,
             "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category.value,
             "due_at": i.due_at.isoformat() if i.due_at else None, "created_at": i.created_at.isoformat(),
-            "claimed_by": i.claimed_by, "assignee_name": i.assignee_name,
-            "subject": {"tracked_task_id": i.subject.tracked_task_id, "content": i.subject.content,
-                        "document": i.subject.document, "lead_unit_name": i.subject.lead_unit_name,
-                        "reporter": i.subject.reporter, "period": i.subject.period}}
+            "claimed_by": i.claimed_by, "assignee_name": i.assignee_name, "subject": _subject(i.subject)}
+
+
+def _subject(s) -> dict:
+    return {"tracked_task_id": s.tracked_task_id, "content": s.content, "document": s.document,
+            "lead_unit_name": s.lead_unit_name, "reporter": s.reporter, "period": s.period}
+
+
+def _direction(d, people: dict) -> dict:
+    # Given in the system (the PPC leader answered) or outside it (the Office recorded it): `outside_system`.
+    return {"content": d.content, "given_by": d.given_by, "given_on": d.given_on.isoformat() if d.given_on else None,
+            "given_at": d.given_at.isoformat(), "outside_system": d.outside_system, "recorded_by": d.recorded_by,
+            "recorded_by_name": people.get(d.recorded_by, d.recorded_by), "notice_number": d.notice_number}
 
 
 def _task(t) -> dict:
