@@ -15,12 +15,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import text
 
+from engine.process.step_waits import epoch
 from engine.worktime.calendar import TZ
 
 OFFICE = "vp-ubnd"
 _NEXT = {None: "review_receipt", "review_receipt": "report_completion", "handle_return": "report_completion",
          "report_completion": "confirm_completion", "report_completion_open": "confirm_completion"}
-_COLUMNS = ("instance_id", "process_id", "task_id", "bpmn_id", "assignee", "ready_at", "due_at", "done_at", "ended")
+_COLUMNS = ("instance_id", "process_id", "task_id", "bpmn_id", "assignee", "ready_at", "due_at", "done_at", "ended",
+            "ready_epoch", "done_epoch")
 _BATCH = 20_000
 
 
@@ -98,7 +100,8 @@ def _wait(instance_id, tasks, bpmn_id, ready_at, done_at, ended, n):
     elif bpmn_id == "report_completion" and deadline is not None:
         day = deadline if isinstance(deadline, date) else date.fromisoformat(str(deadline))
         due = datetime.combine(day + timedelta(days=2), time.min, TZ)
-    return (instance_id, "task_followup", f"{instance_id}-{n}", bpmn_id, assignee, ready_at, due, done_at, ended)
+    return (instance_id, "task_followup", f"{instance_id}-{n}", bpmn_id, assignee, ready_at, due, done_at, ended,
+            epoch(ready_at), epoch(done_at))
 
 
 def _aware(value) -> datetime:

@@ -5,14 +5,17 @@ tasks are counted as of now; Q1/2025's is over.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import MetaData, create_engine, insert, select, text
 
+from engine.app.migrations import alembic_config
 from engine.process import instances
 from engine.process.step_waits import CANCELLED, DONE, INTERRUPTED, StepWait
 from engine.read import heatmap
+from engine.regulation import api_tokens
 from engine.worktime.calendar import TZ
 from engine.worktime.periods import period_from_key
 from tests.helpers import complete_step, sign_in
@@ -122,11 +125,34 @@ def test_the_page_and_the_api_keep_to_the_units_subtree(shipped, client, history
     assert listed.status_code == 200 and "10 ngày làm việc" in listed.get_data(as_text=True)
     assert client.get("/reports/heatmap/task_followup/diagram.xml").status_code == 200
     assert client.get("/reports/heatmap?process=nope").status_code == 404
-    from engine.regulation import api_tokens  # noqa: PLC0415
-
     token = api_tokens.issue(shipped, "dm.sotuphap", "kiểm thử", "admin").token
     answer = client.get("/api/reports/heatmap?period=2025-Q2", headers={"Authorization": f"Bearer {token}"}).json
     review = next(s for s in answer["steps"] if s["bpmn_id"] == "review_receipt")
     assert (review["median_days"], review["p90_days"], review["overdue"]) == (1.5, 7.0, 1)
     assert client.get("/api/reports/heatmap?unit=so-tai-chinh",
                       headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+
+def test_0019_copies_the_tasks_waiting_at_upgrade_time(tmp_path):
+    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
+    command.upgrade(alembic_config(url), "0018")
+    engine = create_engine(url)
+    tables = MetaData()
+    tables.reflect(engine)
+    t, ready = tables.tables, at(2025, 4, 21, 9).astimezone(UTC)  # as the column type stores it: in UTC
+    with engine.begin() as conn:
+        conn.execute(insert(t["definition_versions"]), dict(
+            id=1, process_id="task_followup", version=1, content_hash="x" * 64, source_file="t.bpmn",
+            bpmn_xml=b"<x/>", spec_json="{}", deployed_at=ready, deployed_by="seed"))
+        conn.execute(insert(t["process_instances"]), dict(
+            id=5, definition_id=1, process_id="task_followup", status="running", state_json="{}",
+            started_by="cv.hoa", created_at=ready, updated_at=ready, row_version=1))
+        conn.execute(insert(t["ready_tasks"]), dict(instance_id=5, task_id="t-1", bpmn_id="review_receipt",
+                                                    assignee="so-tu-phap", created_at=ready, due_at=None))
+    command.upgrade(alembic_config(url), "0019")
+    with engine.connect() as conn:
+        copied = conn.execute(text("SELECT instance_id, process_id, bpmn_id, assignee, ready_epoch, done_at "
+                                   "FROM step_waits")).all()
+    command.downgrade(alembic_config(url), "0018")
+    engine.dispose()
+    assert copied == [(5, "task_followup", "review_receipt", "so-tu-phap", int(ready.timestamp()), None)]
