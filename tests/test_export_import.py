@@ -307,3 +307,14 @@ def test_sql_null_and_json_null_stay_apart(registered_task, shipped, new_databas
         finally:
             db.dispose()
         assert [tuple(row) for row in stored] == [(ids[0], True, None), (ids[1], False, "null")], backend
+
+
+def test_exporting_a_database_behind_this_code_is_refused(tmp_path):
+    behind = f"sqlite:///{tmp_path / 'behind.db'}"
+    upgrade(behind, "0010")
+    result = run_cli("export", tmp_path / "out.zip", database_url=behind)
+    assert result.returncode == 2 and "revision 0010" in result.stderr and "migrate" in result.stderr
+    unwritable = run_cli("export", tmp_path / "no-such-folder" / "out.zip",
+                         database_url=f"sqlite:///{tmp_path / 'none.db'}")
+    assert unwritable.returncode == 1 and "no-such-folder" in unwritable.stderr
+    assert "Traceback" not in unwritable.stderr

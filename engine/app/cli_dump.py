@@ -48,6 +48,9 @@ def _dump_command(use_case, path: Path, done: str, where: str) -> int:
     except DumpRefused as refused:
         print(f"{done.removesuffix('ed')} refused: {refused}", file=sys.stderr)
         return 2
+    except OSError as error:   # the dump's folder missing, a full disk, an unreadable attachment
+        print(f"error: {error.filename or path}: {error.strerror or error}", file=sys.stderr)
+        return 1
     for digest in report.missing_files:
         print(f"warning: attachment {digest} is not in {config.attachments_dir}; dumped without it",
               file=sys.stderr)

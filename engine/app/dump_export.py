@@ -29,6 +29,7 @@ from engine.app.dump_format import (
     selected,
     table_file,
 )
+from engine.app.migrations import alembic_config
 from engine.app.schema import metadata
 from engine.core.db import Database
 
@@ -46,7 +47,7 @@ def export_database(database_url: str, attachments_dir: Path, target: Path) -> D
             else:
                 connection = connection.execution_options(readonly=True)  # a deferred BEGIN: never waits
             with connection.begin():
-                revision = current_revision(connection)
+                revision = _revision_of(connection)
                 tables = [_write_table(connection, archive, table, report) for table in metadata.sorted_tables]
                 digests = _attachment_digests(connection)
             files = [_write_file(archive, attachments_dir, digest, report) for digest in digests]
@@ -69,6 +70,22 @@ def current_revision(connection: Connection) -> str:
     if len(revisions) != 1:
         raise DumpRefused("the database has no migration revision: run python -m engine migrate first")
     return revisions[0]
+
+
+def code_revision() -> str:
+    """The newest migration of this code: the schema its tables (engine/app/schema.py) describe."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+def _revision_of(connection: Connection) -> str:
+    # The tables are read as this code describes them, so the database must be at this code's revision.
+    found, head = current_revision(connection), code_revision()
+    if found != head:
+        raise DumpRefused(f"the database is at migration revision {found}, this code at {head}: "
+                          "run python -m engine migrate first")
+    return found
 
 
 def _write_table(connection: Connection, archive: zipfile.ZipFile, table, report: DumpReport) -> dict:

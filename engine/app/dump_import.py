@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, insert, inspect, select, text, update
 
-from engine.app.dump_export import current_revision
+from engine.app.dump_export import code_revision, current_revision
 from engine.app.dump_format import (
     BATCH,
     CHUNK,
@@ -33,7 +33,7 @@ from engine.app.dump_format import (
     decode_row,
     decoders,
 )
-from engine.app.migrations import alembic_config, upgrade
+from engine.app.migrations import upgrade
 from engine.app.schema import metadata
 from engine.core.db import Database
 
@@ -98,17 +98,11 @@ def _manifest(archive: zipfile.ZipFile) -> dict:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise DumpRefused(f"dump format version {manifest.get('format_version')} is not the one this code "
                           f"reads ({FORMAT_VERSION})")
-    head = _head_revision()
+    head = code_revision()
     if manifest.get("alembic_revision") != head:
         raise DumpRefused(f"the dump was written at migration revision {manifest.get('alembic_revision')}, "
                           f"this code is at {head}: import it with the code of its revision, then migrate")
     return manifest
-
-
-def _head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def _tables_of(manifest: dict) -> list[tuple[Table, dict]]:
