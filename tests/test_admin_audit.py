@@ -193,3 +193,20 @@ def test_the_page_filters_pages_and_links_the_export(app, ctx):
     second = client.get(nxt).get_data(as_text=True)
     assert second.count('data-action="complete_task"') == 10 and 'id="audit-next"' not in second
     assert client.get("/admin/audit?from=2025-99-01").status_code == 422
+
+
+def test_the_period_is_typed_dd_mm_yyyy_and_a_wrong_day_is_named_and_kept(app, ctx):
+    # Issue 13, item 11: text inputs like the other forms, no browser date picker (mm/dd/yyyy on English systems).
+    write(ctx, [(BASE, "dm.sotuphap", "complete_task", None)])
+    client = app.test_client()
+    sign_in(client, "cv.hoa")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert 'type="date"' not in page and page.count('placeholder="dd/mm/yyyy"') == 2
+    day = BASE.astimezone(TZ).strftime("%d/%m/%Y")
+    found = client.get(f"/admin/audit?from={day}&to={day}").get_data(as_text=True)
+    assert 'data-action="complete_task"' in found and f'value="{day}"' in found
+    iso = client.get(f"/admin/audit?from={BASE.astimezone(TZ).date().isoformat()}").get_data(as_text=True)
+    assert f'value="{day}"' in iso  # an older link's yyyy-mm-dd is shown dd/mm/yyyy
+    wrong = client.get("/admin/audit?from=31/02/2025")
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "Từ ngày: ngày không hợp lệ" in text and 'value="31/02/2025"' in text

@@ -101,7 +101,7 @@ def test_applying_moves_those_that_can_and_they_finish_on_the_new_version(three)
     # The moved instance reaches the step v2 added, then ends.
     complete_step(ctx, waiting, "review_receipt", {"decision": "accept"}, actor="dm.sotuphap")
     complete_step(ctx, waiting, "report_completion", {"result": "Xong", "report_document": "1/BC-STP",
-                                                      "completed_on": "2025-04-28"}, actor="dm.sotuphap")
+                                                      "completed_on": "2025-04-25"}, actor="dm.sotuphap")
     assert set(ready_tasks(ctx, waiting)) == {"office_approval"}
     assert ready_tasks(ctx, waiting)["office_approval"].lane == "office_leader"
     complete_step(ctx, waiting, "office_approval", {"approved": True}, actor="ld.vanphong")

@@ -53,6 +53,9 @@ def _task(content, unit, deadline=None):
 
 
 def _complete(ctx, instance_id, done_on, confirm_at):
+    done = date.fromisoformat(done_on)
+    if ctx.now().astimezone(TZ).date() < done:  # the unit reports the day it is done, never before
+        _at(ctx, done.year, done.month, done.day, 16)
     _do(ctx, instance_id, "report_completion", {"result": "Đã hoàn thành", "report_document": "12/BC-SXD",
                                                 "completed_on": done_on})
     _at(ctx, *confirm_at)

@@ -160,10 +160,12 @@ def test_completion_on_time_after_a_send_back(province):
     instance, task_id = registered.instance_ids[0], registered.task_ids[0]
     _do(province, instance, "review_receipt", {"decision": "accept"})
     report = {"result": "Xong", "report_document": "80/BC-SGTVT", "completed_on": "2025-04-25"}
+    province.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))  # reported on the day it was done, not before
     _do(province, instance, "report_completion", report)
     _do(province, instance, "confirm_completion", {"decision": "send_back", "reason": "Thiếu phụ lục số liệu"})
     assert _task(province, task_id).status is TaskStatus.IN_PROGRESS
     assert ("so-giao-thong-van-tai", "unit_focal_point") in _notes(province, "sent_back")
+    province.clock.set(datetime(2025, 4, 29, 16, 0, tzinfo=TZ))
     _do(province, instance, "report_completion", dict(report, completed_on="2025-04-29"))
     _do(province, instance, "confirm_completion", {"decision": "confirm"})
     assert _task(province, task_id).status is TaskStatus.COMPLETED_ON_TIME
@@ -190,6 +192,7 @@ def test_a_report_sent_back_after_the_deadline_gets_no_late_reminder(province):
     registered = _register(province, WITH_DEADLINE)
     instance = registered.instance_ids[0]
     _do(province, instance, "review_receipt", {"decision": "accept"})
+    province.clock.set(datetime(2025, 4, 22, 16, 0, tzinfo=TZ))
     _do(province, instance, "report_completion", {"result": "Xong", "report_document": "91/BC-SGTVT",
                                                   "completed_on": "2025-04-22"})   # before any reminder
     province.clock.set(datetime(2025, 5, 6, 9, 0, tzinfo=TZ))   # the deadline (30 Apr, a holiday) ended with 5 May
@@ -233,6 +236,7 @@ def test_art_8_1_b_a_task_without_deadline_is_updated_monthly_and_on_request(pro
     with province.unit_of_work(readonly=True) as session:
         keys = list(session.scalars(select(ProgressUpdate.period_key).order_by(ProgressUpdate.id)))
     assert keys == ["2025-M04", None]
+    province.clock.set(datetime(2025, 5, 5, 9, 0, tzinfo=TZ))  # reported after the holidays, done on 2 May
     _do(province, instance, "report_completion_open", {"result": "Đã giải ngân", "report_document": "1/BC-SKHDT",
                                                        "completed_on": "2025-05-02"})
     _do(province, instance, "confirm_completion", {"decision": "confirm"})
@@ -348,6 +352,7 @@ def test_a_district_delegates_parts_to_its_communes_and_follows_them(province):
     mine = notifications.for_actor(province, access.actor_named(province, commune.username))
     assert [n.kind for n in mine] == ["task_ready"]
     _do(province, child_instance, "review_receipt", {"decision": "accept"})
+    province.clock.set(datetime(2025, 6, 10, 16, 0, tzinfo=TZ))
     _do(province, child_instance, "report_completion",
         {"result": "Đã rà soát 120 hộ", "report_document": "15/BC-UBND", "completed_on": "2025-06-10"})
     confirm = _ready(province, child_instance)["confirm_completion"]

@@ -18,7 +18,7 @@ from engine.regulation import access
 from engine.worktime.calendar import TZ
 
 from .errors import status_of
-from .i18n import current_language, error_text
+from .i18n import current_language, error_text, parse_date, translate
 from .security import allowed_if
 
 bp = Blueprint("admin_audit", __name__)
@@ -31,9 +31,12 @@ def _ctx():
 
 
 def filter_from(args) -> AuditFilter:
-    """The filter a query string asks for (actor, unit, process, action, from, to); InvalidInput if it does not fit."""
+    """The filter a query string asks for (actor, unit, process, action, from, to); InvalidInput if it does not fit.
+    Days are typed dd/mm/yyyy (yyyy-mm-dd too, for API clients and older links); a wrong one names its field."""
+    days = [parse_date(args[name], translate(f"admin_audit.{name}")).isoformat() if (args.get(name) or "").strip()
+            else None for name in ("from", "to")]
     return audit_queries.make_filter(args.get("actor"), args.get("unit"), args.get("process"), args.get("action"),
-                                     args.get("from"), args.get("to"))
+                                     *days)
 
 
 def action_label(code: str, lang: str) -> str:

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,15 +139,34 @@ def coerce(form: Form, raw: Mapping[str, str | list[str]]) -> dict:
     return out
 
 
-def validate(form: Form, data: dict, lang: str = "vi") -> dict:
-    """Check data against the form: the cleaned data, or FormInvalid with one message per field."""
+def validate(form: Form, data: dict, lang: str = "vi", today: date | None = None) -> dict:
+    """Check data against the form: the cleaned data, or FormInvalid with one message per field.
+    `today` (the caller's clock, in the province's time zone) checks the dates marked "x-not-after": "today"."""
     try:
         problems, cleaned = _check(form, data)
     except Exception as exc:  # noqa: BLE001 - hostile input (e.g. nesting too deep to repr) is a form error
         raise FormInvalid({"_form": _msg("invalid")}, lang) from exc
+    if not problems and today is not None:
+        problems = _after_today(form, cleaned, today)
     if problems:
         raise FormInvalid(problems, lang)
     return cleaned
+
+
+def _after_today(form: Form, cleaned: dict, today: date) -> dict:
+    # A day that has not come yet cannot be the day something was done (a completion date, Art. 8):
+    # JSON Schema compares no dates, so the form marks such a field and the engine's clock decides.
+    problems = {}
+    for name, prop in form.schema.get("properties", {}).items():
+        if prop.get("x-not-after") == "today" and isinstance(cleaned.get(name), str) \
+                and cleaned[name] > today.isoformat():
+            problems[name] = {lang: i18n.text("form.not_after_today", lang, field=_title(prop, lang),
+                                              day=today.strftime("%d/%m/%Y")) for lang in i18n.LANGUAGES}
+    return problems
+
+
+def _title(prop: dict, lang: str) -> str:
+    return str(prop.get("x-title-en") or prop.get("title")) if lang == "en" else str(prop.get("title"))
 
 
 def check_json(schema: dict, data: Any, lang: str = "vi") -> None:
@@ -287,5 +306,8 @@ def _structure_problems(schema: Any) -> list[str]:
     problems = [] if schema.get("additionalProperties") is False else ['"additionalProperties" must be false']
     problems += [] if props else ['"properties" must name at least one field']
     problems += ['"_form" is reserved for errors not tied to a field'] if "_form" in props else []
+    problems += [f'field "{name}": "x-not-after" takes "today", on a field of "format": "date"'
+                 for name, prop in props.items() if isinstance(prop, dict) and "x-not-after" in prop
+                 and (prop["x-not-after"] != "today" or prop.get("format") != "date")]
     return problems + [f'field "{name}" needs a Vietnamese "title"' for name, prop in props.items()
                        if not isinstance(prop, dict) or not str(prop.get("title") or "").strip()]

@@ -43,6 +43,7 @@ from engine.process.steps import (
     workflow_for_step,
 )
 from engine.process.tables import DefinitionVersion, InstanceStatus, ProcessInstance, ReadyTask
+from engine.worktime.calendar import TZ
 
 
 @retried
@@ -364,6 +365,7 @@ def _validated(ctx: EngineContext, session: Session, row: store.InstanceRow, wor
     form = specs.forms.get(filename)
     if form is None:
         raise DiagramError(f"form '{filename}' was not deployed with this version")
-    return forms.validate(form, data)  # FormInvalid carries per-field messages in vi and en
+    # FormInvalid carries per-field messages in vi and en; "today" is the province's, by the engine clock.
+    return forms.validate(form, data, today=ctx.now().astimezone(TZ).date())
 
 

@@ -32,7 +32,15 @@ def test_a_focal_point_corrects_an_invalid_form_and_the_office_sees_the_result(p
     assert page.input_value("#f-result") == "Đã rà soát 152 thủ tục"  # nothing typed is lost
     shot(page, "unit-form-errors")
     page.fill("#f-report_document", "45/BC-STP")
-    page.fill("#f-completed_on", "28/04/2025")
+    page.fill("#f-completed_on", "28/04/2025")  # a day that has not come yet (the live app's today: 21/04/2025)
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".field[data-field=completed_on] .error")
+    assert page.inner_text(".field[data-field=completed_on] .error") == (
+        "Ngày hoàn thành không được sau ngày hôm nay (21/04/2025).")
+    assert page.input_value("#f-result") == "Đã rà soát 152 thủ tục"
+    assert page.input_value("#f-completed_on") == "28/04/2025"  # as typed
+    shot(page, "unit-completion-date-in-the-future-refused")
+    page.fill("#f-completed_on", "21/04/2025")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Đã hoàn thành: Thực hiện, báo cáo kết quả")
     page.wait_for_selector("text=Không có công việc nào.")  # the unit's inbox is empty now
