@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from engine.process import instances
 from engine.process.steps import TaskView
 from engine.regulation import tracking
+from engine.regulation.records import Notification
 from engine.regulation.tracking import DocumentInput, TaskInput
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -84,6 +85,13 @@ def complete_step(ctx, instance_id: int, bpmn_id: str, data: dict, actor: str = 
                                    actor=actor)
 
 
+def notice_recipients(ctx, kind: str) -> list[tuple]:
+    """Whom the notifications of a kind went to, (unit code, role), oldest first."""
+    with ctx.unit_of_work(readonly=True) as session:
+        return [(n.unit_code, n.role) for n in session.scalars(
+            select(Notification).where(Notification.kind == kind).order_by(Notification.id))]
+
+
 def count_rows(ctx, model) -> int:
     """How many rows a table holds."""
     with ctx.unit_of_work(readonly=True) as session:
@@ -101,15 +109,17 @@ def register_tasks(ctx, n: int = 1) -> list[int]:
 
 
 def failing_after_date(ctx, make_error, times: int = 1_000):
-    """Make the diagram function `after_date` (reached when a task is accepted) raise its first `times`
-    calls, and while switched on."""
+    """Make the diagram function `after_date` raise its first `times` calls once switched on, and while on.
+    Installed before the script engine is built; switched on (`switch["on"] = True`) once the task is
+    registered, whose review timers call it too, so that accepting the task (its work step's timers) fails."""
     real = ctx.functions["after_date"]
-    switch = {"on": True, "calls": 0}
+    switch = {"on": False, "calls": 0}
 
     def after_date(*args):
-        switch["calls"] += 1
-        if switch["on"] and switch["calls"] <= times:
-            raise make_error()
+        if switch["on"]:
+            switch["calls"] += 1
+            if switch["calls"] <= times:
+                raise make_error()
         return real(*args)
 
     ctx.functions = {**ctx.functions, "after_date": after_date}  # before the script engine is built

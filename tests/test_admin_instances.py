@@ -44,8 +44,9 @@ def api(app, shipped):
 def in_error(shipped):
     """A task_followup instance put in error when its acceptance armed a timer whose expression failed
     (after_date raising); `bug["on"] = False` is the fix. Returns (instance id, bug switch, tracked task id)."""
-    bug = failing_after_date(shipped, lambda: ValueError("lịch không đọc được"))
+    bug = failing_after_date(shipped, lambda: ValueError("lịch không đọc được"), times=1)  # the acceptance
     registered = register_task(shipped, number_symbol="81/QĐ-UBND", lead_unit="so-tai-chinh")
+    bug["on"] = True
     with pytest.raises(DiagramError, match="lịch không đọc được"):
         complete_step(shipped, registered.instance_id, registered.step.bpmn_id, {"decision": "accept"},
                       actor="dm.sotaichinh")

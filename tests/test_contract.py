@@ -59,7 +59,7 @@ def test_a_lane_removed_leaves_its_user_tasks_with_nobody_and_is_refused_naming_
     end = FOLLOWUP.index(b"</bpmn:lane>", start) + len(b"</bpmn:lane>")
     problems = refused(shipped, FOLLOWUP[:start] + FOLLOWUP[end:])
     assert {p.split("]")[0].split("[")[1] for p in problems} == {
-        "review_receipt", "report_completion", "report_completion_open"}
+        "review_receipt", "review_receipt_open", "report_completion", "report_completion_open"}
     assert all("in no lane with a role: nobody would receive it" in p for p in problems)
 
 
@@ -105,9 +105,9 @@ def test_a_field_set_by_a_script_before_the_action_counts_as_provided(shipped):
     scripted = FOLLOWUP.replace(b'<bpmn:exclusiveGateway id="receipt_decision"', (
         b'<bpmn:scriptTask id="copy_reason"><bpmn:script>return_reason = reason_for_return</bpmn:script>'
         b'</bpmn:scriptTask><bpmn:exclusiveGateway id="receipt_decision"'), 1)
-    # Routed through the script: review_receipt -> copy_reason -> receipt_decision.
-    scripted = scripted.replace(b'sourceRef="review_receipt" targetRef="receipt_decision"',
-                                b'sourceRef="review_receipt" targetRef="copy_reason"', 1)
+    # Routed through the script: review_receipt -> reviewed_merge -> copy_reason -> receipt_decision.
+    scripted = scripted.replace(b'sourceRef="reviewed_merge" targetRef="receipt_decision"',
+                                b'sourceRef="reviewed_merge" targetRef="copy_reason"', 1)
     scripted = scripted.replace(b'<bpmn:sequenceFlow id="f_return"', (
         b'<bpmn:sequenceFlow id="f_copy" sourceRef="copy_reason" targetRef="receipt_decision" />'
         b'<bpmn:sequenceFlow id="f_return"'), 1)
@@ -214,10 +214,11 @@ def test_an_option_renamed_in_a_form_that_a_condition_expects_is_refused(shipped
 def test_a_timer_or_due_date_reading_missing_data_is_refused(shipped):
     timer = refused(shipped, FOLLOWUP.replace(b'before_date("deadline_reminder", due_date)',
                                               b'before_date("deadline_reminder", due_day)'))
-    assert timer == ["task_followup.bpmn:78: [remind_deadline] timer reads 'due_day', which no form, script or "
-                     "start data before it provides"]
-    vi = check_draft(shipped, FOLLOWUP.replace(b'deadline("task_review", assigned_at)',
-                                               b'deadline("task_review", assigned_on)'), FORMS, lang="vi")
+    assert timer == [f"task_followup.bpmn:{line}: [{element}] timer reads 'due_day', which no form, script or "
+                     "start data before it provides" for line, element in ((68, "review_remind_deadline"),
+                                                                            (149, "remind_deadline"))]
+    vi = check_draft(shipped, FOLLOWUP.replace(b'deadline("task_review", assigned_at)',  # review_receipt's dueDate
+                                               b'deadline("task_review", assigned_on)', 1), FORMS, lang="vi")
     assert [p.message for p in vi if p.severity == "error"] == [
         "thuộc tính thời hạn (dueDate) dùng trường 'assigned_on', nhưng không biểu mẫu, đoạn mã hay dữ liệu "
         "khởi tạo nào trước đó cung cấp"]

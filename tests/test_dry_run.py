@@ -64,8 +64,8 @@ def test_a_dry_run_follows_the_real_calendar_logs_actions_and_never_writes_the_r
     assert {t.bpmn_id: _local(t.due_at) for t in run.timers} == {
         "remind_deadline": datetime(2025, 9, 25, 0, 0),   # 3 working days before the deadline (Sun 28 Sep)
         "update_overdue": datetime(2025, 10, 1, 0, 0)}    # 1 working day after it: end of Tue 30 Sep
-    assert [s.bpmn_id for s in run.path] == ["assigned", "review_receipt", "receipt_decision", "accepted",
-                                             "has_deadline_gw"]
+    assert [s.bpmn_id for s in run.path] == ["assigned", "review_deadline_gw", "review_receipt", "reviewed_merge",
+                                             "receipt_decision", "accepted", "has_deadline_gw"]
     assert ("task_accepted", "accepted") in [(e.details.get("action"), e.bpmn_id) for e in run.log]
 
     run = dry_run.advance_dry_run_clock(real, run.run_id, "next_timer", analyst)

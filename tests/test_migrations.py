@@ -52,12 +52,17 @@ def scratch_url(request, tmp_path):
     admin.dispose()
 
 
-def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scratch_url):
-    command.upgrade(alembic_config(scratch_url), "0005")
-    engine = create_engine(scratch_url)
+def _tables_at(url: str, revision: str):
+    """The database migrated up to `revision`, and its tables as they are there (reflected)."""
+    command.upgrade(alembic_config(url), revision)
+    engine = create_engine(url)
     tables = MetaData()
     tables.reflect(engine)
-    t = tables.tables
+    return engine, tables.tables
+
+
+def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scratch_url):
+    engine, t = _tables_at(scratch_url, "0005")
     opened, done = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 23, 8, tzinfo=UTC)
     due = datetime(2025, 6, 19, 17, tzinfo=UTC)
     with engine.begin() as conn:
@@ -94,11 +99,7 @@ def test_rounds_opened_before_0006_are_backfilled_with_their_consolidation(scrat
 
 
 def test_0008_names_the_unit_of_province_wide_notices_and_keeps_what_was_read_read_for_its_readers(scratch_url):
-    command.upgrade(alembic_config(scratch_url), "0007")
-    engine = create_engine(scratch_url)
-    tables = MetaData()
-    tables.reflect(engine)
-    t = tables.tables
+    engine, t = _tables_at(scratch_url, "0007")
     at, read = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 17, 2, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(insert(t["units"]), [
@@ -125,3 +126,34 @@ def test_0008_names_the_unit_of_province_wide_notices_and_keeps_what_was_read_re
         was_read = dict(conn.execute(text("SELECT id, read_at IS NOT NULL FROM notifications")).all())
     engine.dispose()
     assert {k: bool(v) for k, v in was_read.items()} == {1: True, 2: False, 3: True, 4: False}
+
+
+def test_0015_notes_the_deadline_of_tasks_already_reminded_or_flagged_so_they_are_not_told_again(scratch_url):
+    engine, t = _tables_at(scratch_url, "0014")
+    at, deadline = datetime(2025, 6, 16, 2, tzinfo=UTC), datetime(2025, 6, 30).date()
+    with engine.begin() as conn:
+        conn.execute(insert(t["units"]), dict(id=1, code="so-tu-phap", name="Sở Tư pháp", kind="department",
+                                              active=True))
+        conn.execute(insert(t["documents"]), dict(id=1, number_symbol="1/QĐ-UBND", issued_on=deadline,
+                                                  doc_type="quyet_dinh", issuer="UBND", signer="CT", summary="s",
+                                                  registered_by="cv.hoa", registered_at=at))
+        conn.execute(insert(t["definition_versions"]), dict(
+            id=1, process_id="task_followup", version=1, content_hash="x" * 64, source_file="t.bpmn",
+            bpmn_xml=b"<x/>", spec_json="{}", deployed_at=at, deployed_by="seed"))
+        conn.execute(insert(t["process_instances"]), [dict(
+            id=i, definition_id=1, process_id="task_followup", status="running", state_json="{}",
+            started_by="cv.hoa", created_at=at, updated_at=at, row_version=1) for i in (1, 2, 3)])
+        conn.execute(insert(t["tracked_tasks"]), [dict(
+            id=i, document_id=1, content="c", lead_unit_id=1, deadline=deadline if i < 3 else None,
+            expected_output="o", status="in_progress", urge_count=0, assigned_at=at, instance_id=i)
+            for i in (1, 2, 3)])
+        conn.execute(insert(t["notifications"]), [dict(kind=kind, title="t", body="", created_at=at, instance_id=i)
+                                                  for i, kind in ((1, "deadline_reminder"), (1, "overdue"),
+                                                                  (2, "deadline_reminder"), (3, "overdue"))])
+    command.upgrade(alembic_config(scratch_url), "0015")
+    with engine.connect() as conn:
+        noted = {r.id: tuple(str(d) if d else None for d in r[1:]) for r in conn.execute(text(
+            "SELECT id, deadline_reminded_for, overdue_flagged_for FROM tracked_tasks"))}
+    command.downgrade(alembic_config(scratch_url), "0014")
+    engine.dispose()
+    assert noted == {1: ("2025-06-30", "2025-06-30"), 2: ("2025-06-30", None), 3: (None, None)}

@@ -80,6 +80,7 @@ def test_a_retry_after_the_cause_was_fixed_gives_the_task_back(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
     bug = failing_after_date(ctx, lambda: ValueError("bad date"))  # a bug in a diagram function
     instance_id = register_tasks(ctx)[0]
+    bug["on"] = True
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(DiagramError, match="bad date"):
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"})

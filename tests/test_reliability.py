@@ -81,6 +81,7 @@ def test_a_database_failure_inside_an_expression_never_marks_the_instance(ctx, m
     deploy_files(ctx, default_bpmn_files(ctx.config))
     switch = failing_after_date(ctx, make_error)
     instance_id = register_tasks(ctx)[0]
+    switch["on"] = True
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(Unavailable) as raised:
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
@@ -98,6 +99,7 @@ def test_a_blip_is_retried_transparently(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
     switch = failing_after_date(ctx, _lost_connection, times=1)
     instance_id = register_tasks(ctx)[0]
+    switch["on"] = True
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     view = instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
     assert switch["calls"] >= 2 and [t.bpmn_id for t in view.next_tasks] == ["report_completion"]
@@ -106,8 +108,9 @@ def test_a_blip_is_retried_transparently(ctx):
 
 def test_a_diagram_fault_still_marks_the_instance(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
-    failing_after_date(ctx, lambda: ZeroDivisionError("division by zero"))
+    switch = failing_after_date(ctx, lambda: ZeroDivisionError("division by zero"))
     instance_id = register_tasks(ctx)[0]
+    switch["on"] = True
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     with pytest.raises(DiagramError, match="ZeroDivisionError"):
         instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
@@ -121,6 +124,7 @@ def failing_app(ctx):
     deploy_files(ctx, default_bpmn_files(ctx.config))
     switch = failing_after_date(ctx, _lost_connection)
     instance_id = register_tasks(ctx)[0]
+    switch["on"] = True
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     app = create_app(ctx, {"TESTING": True, "SECRET_KEY": "test"})
     return app, instance_id, task, switch

@@ -22,7 +22,6 @@ from engine.regulation.records import (
     Direction,
     Document,
     Feedback,
-    Notification,
     ProgressUpdate,
     TaskStatus,
     TrackedTask,
@@ -32,6 +31,7 @@ from engine.regulation.tracking import ClassifiedDocumentRefused, DocumentInput,
 from tests.helpers import TZ
 from tests.helpers import complete_step as _do
 from tests.helpers import count_rows as _count
+from tests.helpers import notice_recipients as _notes
 from tests.helpers import ready_tasks as _ready
 
 DOC = DocumentInput(number_symbol="215/QĐ-UBND", issued_on=date(2025, 4, 18), doc_type="quyet_dinh",
@@ -52,12 +52,6 @@ def _register(ctx, *tasks, document=DOC):
 def _task(ctx, task_id):
     with ctx.unit_of_work(readonly=True) as session:
         return session.get(TrackedTask, task_id)
-
-
-def _notes(ctx, kind):
-    with ctx.unit_of_work(readonly=True) as session:
-        return [(n.unit_code, n.role) for n in session.scalars(
-            select(Notification).where(Notification.kind == kind).order_by(Notification.id))]
 
 
 def _audit(ctx, instance_id):
@@ -220,7 +214,7 @@ def test_art_10_2_b_coordinating_units_supply_information_to_the_lead_unit(provi
 def test_art_8_1_b_a_task_without_deadline_is_updated_monthly_and_on_request(province):
     registered = _register(province, NO_DEADLINE)
     instance, task_id = registered.instance_ids[0], registered.task_ids[0]
-    _do(province, instance, "review_receipt", {"decision": "accept"})
+    _do(province, instance, "review_receipt_open", {"decision": "accept"})
     started = fire_due_schedules(province)  # April's period has begun
     assert [v.next_tasks[0].bpmn_id for _, v in started] == ["update_progress"]
     april = started[0][1]

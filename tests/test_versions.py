@@ -127,7 +127,7 @@ def test_the_diff_lists_what_was_added_removed_and_changed_by_id(api):
     assert (renamed["changes"], renamed["name"], renamed["old_name"]) == (
         ["name", "incoming"], "Kiểm tra, xác nhận kết quả hoàn thành", "Kiểm tra, xác nhận hoàn thành")
     assert {i: e["changes"] for i, e in by["changed"].items()} == {
-        "confirm_completion": ["name", "incoming"], "review_receipt": ["incoming"], "cancelled": ["incoming"],
+        "confirm_completion": ["name", "incoming"], "review_deadline_gw": ["incoming"], "cancelled": ["incoming"],
         "f_to_handle": ["targetRef"], "f_confirm_task": ["targetRef"], "Lane_specialist": ["flowNodeRef"]}
     assert set(by["moved"]) == {"Pool_task_followup"}  # redrawn only: not a change
     back = api("GET", "/api/processes/task_followup/versions/2/diff/1").get_json()
@@ -139,14 +139,14 @@ def test_a_property_a_timer_and_layout_alone_are_told_apart():
 
     old = (ROOT / "processes" / "task_followup.bpmn").read_bytes()
     new = (old.replace(b'value="lead_unit" />\n        <spiffworkflow:property name="dueDate" value=\'deadline',
-                       b'value="follower_unit" />\n        <spiffworkflow:property name="dueDate" value=\'deadline')
-           .replace(b'before_date("deadline_reminder", due_date)', b'before_date("deadline_reminder",  due_date )')
-           .replace(b'<dc:Bounds x="250" y="380"', b'<dc:Bounds x="260" y="390"'))
+                       b'value="follower_unit" />\n        <spiffworkflow:property name="dueDate" value=\'deadline', 1)
+           .replace(b'before_date("deadline_reminder", due_date)', b'before_date("deadline_reminder",  due_date )', 1)
+           .replace(b'<dc:Bounds x="300" y="380"', b'<dc:Bounds x="310" y="390"'))
     found = diff_bpmn(old, new)
     assert {e.id: e.changes for e in found.changed} == {"review_receipt": ("property:assignee",),
-                                                       "remind_deadline": ("timerEventDefinition",)}
+                                                       "review_remind_deadline": ("timerEventDefinition",)}
     assert not found.added and not found.removed and found.moved == ()
-    moved_only = diff_bpmn(old, old.replace(b'<dc:Bounds x="680" y="570"', b'<dc:Bounds x="700" y="570"'))
+    moved_only = diff_bpmn(old, old.replace(b'<dc:Bounds x="800" y="570"', b'<dc:Bounds x="820" y="570"'))
     assert [e.id for e in moved_only.moved] == ["report_completion_open"] and not moved_only.changed
 
 

@@ -35,11 +35,18 @@ def open_context(config: Config | None = None, clock: Clock | None = None) -> En
     """A ready-to-use engine context for the configured database."""
     from engine.bpmn.contract import Contract
     from engine.process.actions import declared_reads
-    from engine.regulation import notifications, organisation, process_inputs, reporting, task_actions
+    from engine.regulation import (
+        deadline_actions,
+        notifications,
+        organisation,
+        process_inputs,
+        reporting,
+        task_actions,
+    )
 
     ctx = build_context(config, clock)
     ctx.functions = diagram_functions(ctx)
-    ctx.actions = {**task_actions.ACTIONS, **reporting.ACTIONS}
+    ctx.actions = {**task_actions.ACTIONS, **deadline_actions.ACTIONS, **reporting.ACTIONS}
     ctx.contract = Contract(roles=frozenset(role.value for role in organisation.LANE_ROLES),
                             actions=declared_reads(ctx.actions), start_data=process_inputs.START_DATA,
                             functions=frozenset(ctx.functions))

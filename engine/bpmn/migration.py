@@ -8,7 +8,9 @@ Its alignment by position can pair an element with a renamed one, which an analy
 so whether an instance may move is decided here, strictly by element id:
 
 - every active element (a ready user task, a waiting timer or event, a started subprocess) must exist
-  in the new version with the same kind of spec (a user task stays a user task);
+  in the new version with the same kind of spec (a user task stays a user task) and the same boundary
+  events attached (a task that gains or loses them is entered through a split it never reached: completing
+  it would fail);
 - every element its history went through must still be known to the new version (a state naming a
   removed element cannot be restored later; docs/workbench.md, "Versions and migration").
 
@@ -22,6 +24,7 @@ import threading
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -47,12 +50,12 @@ class ActiveElement:
 
 @dataclass(frozen=True)
 class Obstacle:
-    """Why a workflow cannot move: `reason` is "removed", "kind_changed" or "history_removed"."""
+    """Why a workflow cannot move: `reason` is "removed", "kind_changed", "boundary_changed" or "history_removed"."""
 
     element_id: str
     name: str | None
     reason: str
-    detail: str = ""   # for kind_changed: "UserTask -> ScriptTask"
+    detail: str = ""   # for kind_changed: "UserTask -> ScriptTask"; for boundary_changed: the events added or removed
 
 
 class MigrationRefused(Exception):
@@ -86,6 +89,9 @@ def obstacles(workflow, specs: ProcessSpecs) -> list[Obstacle]:
         elif type(new) is not type(spec):
             found.setdefault(spec.name, Obstacle(_shown_id(spec), spec.bpmn_name, "kind_changed",
                                                  f"{type(spec).__name__} -> {type(new).__name__}"))
+        elif _attached(new) != _attached(spec):
+            found.setdefault(spec.name, Obstacle(_shown_id(spec), spec.bpmn_name, "boundary_changed",
+                                                 ", ".join(sorted(_attached(new) ^ _attached(spec)))))
     top, subs = diff_workflow(_serializer_registry(), workflow, specs.spec, specs.subprocess_specs)
     for diff in (top, *subs.values()):
         for task in (diff.removed if diff is not None else ()):
@@ -134,6 +140,12 @@ def _known_specs(specs: ProcessSpecs) -> dict:
     for sub in specs.subprocess_specs.values():
         known.update(sub.task_specs)
     return known
+
+
+def _attached(spec) -> frozenset[str]:
+    # The boundary events of an activity hang with it on the split SpiffWorkflow puts before it.
+    split = next((i for i in spec.inputs if isinstance(i, BoundaryEventSplit)), None)
+    return frozenset(o.bpmn_id or o.name for o in split.outputs if o is not spec) if split else frozenset()
 
 
 def _shown_id(spec) -> str:

@@ -38,6 +38,7 @@ class NotificationKind(str, enum.Enum):
     TASK_RETURNED = "task_returned"
     DEADLINE_REMINDER = "deadline_reminder"
     OVERDUE = "overdue"
+    RECEIPT_LATE = "receipt_late"
     SENT_BACK = "sent_back"
     URGING = "urging"
     URGING_COPY = "urging_copy"
@@ -67,7 +68,8 @@ class NotificationKind(str, enum.Enum):
         return f"notification.{self.value}.body" if self in _TEMPLATED_BODIES else None
 
 
-_TEMPLATED_BODIES = frozenset({NotificationKind.DEADLINE_REMINDER, NotificationKind.REPORT_LATE})
+_TEMPLATED_BODIES = frozenset({NotificationKind.DEADLINE_REMINDER, NotificationKind.REPORT_LATE,
+                               NotificationKind.RECEIPT_LATE})
 
 
 @dataclass(frozen=True)

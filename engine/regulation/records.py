@@ -135,6 +135,10 @@ class TrackedTask(Base):
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The deadline the unit was last reminded of, and flagged overdue for: the timers that send these
+    # hang on every step the unit holds (engine/regulation/deadline_actions.py), each notice goes out once.
+    deadline_reminded_for: Mapped[date | None] = mapped_column(Date)
+    overdue_flagged_for: Mapped[date | None] = mapped_column(Date)
     # The content folded for accent-insensitive search, as Document.search_text.
     search_text: Mapped[str] = mapped_column(Text, default=lambda c: fold(c.get_current_parameters()['content']))
 

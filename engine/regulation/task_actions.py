@@ -108,33 +108,6 @@ def task_cancelled(a: ActionContext) -> None:
     _stop_schedules(a, task)
 
 
-@reads(tracked_task_id="integer", lead_unit="unit", content="string", due_date="date")
-def deadline_reminder(a: ActionContext) -> None:
-    """Remind the lead unit that the deadline is near, once per task."""
-    # A completion report sent back re-arms the timers of the work task; the deadline has not
-    # moved, so the unit is not reminded of it again.
-    if notifications.already_sent(a.session, a.instance_id, Kind.DEADLINE_REMINDER) or _deadline_over(a):
-        return
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.DEADLINE_REMINDER,
-                 {**_content(a), "due_date": a.data.get("due_date")})
-
-
-def _deadline_over(a: ActionContext) -> bool:
-    # A report sent back after the deadline re-arms a reminder that never fired: "deadline near"
-    # would then arrive after the deadline, next to the overdue notice.
-    due = a.data.get("due_date")
-    return bool(due) and a.now >= a.ctx.calendars.get(a.session).deadline_end(date.fromisoformat(str(due)))
-
-
-@reads(tracked_task_id="integer", lead_unit="unit", content="string")
-def task_overdue(a: ActionContext) -> None:
-    """The update was not in by the deadline plus the grace (Art. 8.1.a): tell the unit and the Office, once."""
-    if notifications.already_sent(a.session, a.instance_id, Kind.OVERDUE):  # re-armed by a send-back
-        return
-    _notify_unit(a, a.data["lead_unit"], Role.UNIT_FOCAL_POINT, Kind.OVERDUE, _content(a))
-    _notify_office(a, Kind.OVERDUE, _content(a))
-
-
 @reads(tracked_task_id="integer", result="string", report_document="string")
 def completion_reported(a: ActionContext) -> None:
     """The unit reported completion: the Office must confirm (awaiting confirmation)."""
@@ -272,8 +245,8 @@ def coordinator_input_given(a: ActionContext) -> None:
 
 
 ACTIONS = {f.__name__: f for f in (
-    task_accepted, task_returned, task_rerouted, task_corrected, task_cancelled, deadline_reminder,
-    task_overdue, completion_reported, completion_sent_back, completion_confirmed, progress_recorded,
+    task_accepted, task_returned, task_rerouted, task_corrected, task_cancelled, completion_reported,
+    completion_sent_back, completion_confirmed, progress_recorded,
     feedback_urged, direction_given, direction_recorded, direction_notified, feedback_unfounded, feedback_reminder,
     feedback_overdue,
     coordinator_input_given)}

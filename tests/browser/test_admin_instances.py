@@ -17,6 +17,7 @@ def test_an_admin_retries_an_instance_in_error_then_suspends_and_resumes_another
     bug = failing_after_date(ctx, lambda: ValueError("không đọc được lịch làm việc năm 2025"), times=1)
     failed = register_task(ctx, number_symbol="901/QĐ-UBND", content="Báo cáo tình hình giải ngân vốn đầu tư công",
                            lead_unit="so-tai-chinh")
+    bug["on"] = True
     with pytest.raises(DiagramError):
         complete_step(ctx, failed.instance_id, "review_receipt", {"decision": "accept"}, actor="dm.sotaichinh")
     other = register_task(ctx, number_symbol="902/QĐ-UBND", content="Rà soát thủ tục hành chính cấp tỉnh",

@@ -2,12 +2,13 @@
 which task and opens it, the list pages, and "mark all read" marks every page."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from engine.process.timers import fire_due_timers
 from engine.regulation import notifications
 from engine.regulation.notifications import NotificationKind
 from tests.browser.helpers import shot, sign_in
-from tests.helpers import register_task
+from tests.helpers import TZ, register_task
 
 CONTENT = "Rà soát thủ tục hành chính cấp tỉnh"
 
@@ -43,3 +44,21 @@ def test_a_focal_point_opens_a_task_from_its_notice_and_marks_every_page_read(pa
     page.wait_for_selector("text=Trang 2/2")
     assert page.query_selector("tr.unread") is None   # the page not shown was marked too
     shot(page, "notices-all-read")
+
+
+def test_the_office_is_told_a_unit_has_not_reviewed_a_task_in_time_and_opens_it(page, live_app):
+    base, ctx = live_app
+    registered = register_task(ctx, number_symbol="302/QĐ-UBND", issued_on=date(2025, 4, 18), content=CONTENT)
+    ctx.clock.set(datetime(2025, 4, 24, 8, 0, tzinfo=TZ))   # the 2 working days to review ended with 23 Apr
+    assert fire_due_timers(ctx).fired == [(registered.instance_id, "receipt_late")]
+    sign_in(page, base, "cv.hoa")
+    page.click("a[href='/notifications']")
+    row = page.wait_for_selector("tr.unread:has-text('chưa rà soát, tiếp nhận nhiệm vụ đúng hạn')")
+    text = row.inner_text()
+    assert "Sở Tư pháp chưa rà soát, tiếp nhận nhiệm vụ đúng hạn" in text and CONTENT in text
+    assert "Hạn rà soát, tiếp nhận: hết ngày 23/04/2025" in text and "Chậm rà soát, tiếp nhận" in text
+    shot(page, "notices-receipt-late-office")
+    row.query_selector("a.notice-title").click()
+    page.wait_for_selector(f"text={CONTENT}")
+    assert page.url.endswith(f"/office/tasks/{registered.task_id}")   # the tracked task: the review is the unit's
+    shot(page, "notices-receipt-late-opened")

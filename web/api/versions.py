@@ -27,7 +27,8 @@ VERSIONS = obj(("process_id", "items"), process_id=STRING, items={"type": "array
 DIFF = schema_of(VersionDiff)
 INSTANCES = obj(("items",), items={"type": "array", "items": schema_of(RunningInstance)})
 OBSTACLE = obj(("element_id", "name", "reason", "detail", "message"), element_id=STRING, name=nullable(STRING),
-               reason={"type": "string", "enum": ["removed", "kind_changed", "history_removed", "not_on_version"]},
+               reason={"type": "string", "enum": ["removed", "kind_changed", "boundary_changed",
+                                                  "history_removed", "not_on_version"]},
                detail=STRING, message=STRING)
 CANDIDATE = obj(("instance_id", "at", "can_move", "obstacles"), instance_id=ID,
                 at=schema_of(MigrationCandidate)["properties"]["at"], can_move={"type": "boolean"},
