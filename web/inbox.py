@@ -8,11 +8,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from engine.bpmn import forms
 from engine.core.errors import Conflict
 from engine.process import definitions, instances
+from engine.read import due_reasons
 from engine.read import inbox as inbox_queries
 from engine.regulation import access
 
 from .headers import diagram_response
-from .i18n import error_text
+from .i18n import current_language, error_text
 from .i18n import translate as _
 from .inputs import int_arg, parse_int
 from .security import login_required
@@ -34,7 +35,13 @@ def index():
                                mine=args.get("mine") == "1", period=args.get("period") or None,
                                page=int_arg("page", 1))
     names = {d.process_id: d.name for d in reversed(definitions.list_definitions(ctx))}
-    return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args, process_names=names)
+    return render_template("inbox.html", page=page, categories=CATEGORIES, filters=args, process_names=names,
+                           due_reasons=_due_reasons(ctx, {(i.instance_id, i.bpmn_id) for i in page.items}))
+
+
+def _due_reasons(ctx, steps: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    # Why a step is due when it is, when that is not simply the task's deadline (engine/read/due_reasons.py).
+    return {step: reason.text(current_language()) for step, reason in due_reasons.for_steps(ctx, steps).items()}
 
 
 @bp.route("/tasks/<id:instance_id>/<task_id>", methods=["GET", "POST"])
@@ -45,7 +52,9 @@ def task(instance_id: int, task_id: str):
     if request.method == "GET":  # a finished step is shown read-only; submitting it again is refused (409)
         details = inbox_queries.task_for(ctx, g.actor, instance_id, task_id)
         return render_template("task.html", details=details, values=details.data, errors={},
-                               history=instances.history(ctx, instance_id))
+                               history=instances.history(ctx, instance_id),
+                               due_reason=_due_reasons(ctx, {(instance_id, details.task.bpmn_id)}).get(
+                                   (instance_id, details.task.bpmn_id)))
     details = inbox_queries.task_to_complete(ctx, g.actor, instance_id, task_id)
     data = forms.coerce(details.form, request.form) if details.form else {}
     try:
