@@ -155,13 +155,16 @@ def step_tasks(ctx, process_id: str, bpmn_id: str, period: Period, unit_code: st
         calendar = ctx.calendars.get(session)
         w = StepWait
         finished_in_window = and_(w.ended == DONE, w.done_at >= window_start, w.done_at < window_end)
+        still_then = or_(w.done_at.is_(None), w.done_at >= as_of)
         waiting_then = and_(w.ready_at < as_of, or_(w.done_at.is_(None), and_(w.done_at >= as_of, w.ended == DONE)))
+        # The longest waits first, in seconds (to as_of for those still waiting then), so the limit keeps them.
+        waited = case((still_then, epoch(as_of)), else_=w.done_epoch) - w.ready_epoch
         rows = session.execute(_scoped(
             select(w.instance_id, w.task_id, w.assignee, Unit.name, w.ready_at, w.due_at, w.done_at,
                    TrackedTask.content, TrackedTask.id)
             .outerjoin(Unit, Unit.code == w.assignee).outerjoin(TrackedTask, TrackedTask.instance_id == w.instance_id)
             .where(w.process_id == process_id, w.bpmn_id == bpmn_id, or_(finished_in_window, waiting_then))
-            .order_by(w.ready_at, w.id).limit(TASK_LIMIT * 5), units)).all()
+            .order_by(waited.desc(), w.id).limit(TASK_LIMIT), units)).all()
     tasks = []
     for instance_id, task_id, assignee, unit_name, ready_at, due_at, done_at, content, tracked_id in rows:
         still = done_at is None or done_at >= as_of
