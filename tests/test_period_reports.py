@@ -117,6 +117,7 @@ def test_the_report_on_screen_names_units_and_dates(client, q1_rows):
     page = client.get("/reports/period?period=2025-Q1&unit=so-tu-phap").get_data(as_text=True)
     assert "Quý I/2025 (số liệu từ ngày 15/12/2024 đến ngày 14/03/2025)" in page
     assert "Sở Tư pháp" in page and "Kết quả tự kiểm tra (Điều 17 khoản 1)" in page and "50,0%" in page
+    assert "Số liệu tính đến hết ngày 14/03/2025" in page  # the cut-off, not 15/03/2025 00:00
     assert "@media print" in client.get("/static/reports.css").get_data(as_text=True)
 
 
@@ -141,7 +142,7 @@ def test_the_report_as_xlsx_reads_back_in_an_offices_layout(client, q1_rows):
     total = next(row for row in rows if row[1] == "Tổng cộng")
     assert total[2] == 8 and total[-1] == "66,7%"
     assert "THỦ TRƯỞNG ĐƠN VỊ" in cells and "NGƯỜI LẬP BIỂU" in cells
-    assert "Bến Tre, ngày 15 tháng 03 năm 2025" in cells
+    assert "Bến Tre, ngày 25 tháng 04 năm 2025" in cells  # made today
     assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 and sheet.page_setup.orientation == "landscape"
 
 

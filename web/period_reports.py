@@ -5,14 +5,17 @@ units' below it (`access.report_unit`, which the JSON API asks too). docs/report
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, g, render_template, request
 
 from engine.read import overdue_list, period_reports
 from engine.read.period_reports import COLUMNS
 from engine.read.unit_choices import unit_choices
 from engine.regulation import access
+from engine.worktime.calendar import TZ
 
-from .i18n import current_language
+from .i18n import current_language, translate
 from .report_files import download, overdue_xlsx, period_report_xlsx
 from .security import allowed_if
 from .unit_picks import unit_filter
@@ -39,12 +42,17 @@ def chosen_report():
     return period_reports.period_report(ctx, unit, period)
 
 
+def _today():
+    """Today in Vietnam, the day a report is made on (its signature line)."""
+    return current_app.extensions["engine"].now().astimezone(TZ).date()
+
+
 @bp.get("/reports/period")
 @allowed_if(access.may_see_reports)
 def period_report():
     """The periodic report of the province or of a unit for a period, with the unit's Art. 17.1 draft."""
     report = chosen_report()
-    return render_template("period_report.html", report=report, columns=COLUMNS,
+    return render_template("period_report.html", report=report, columns=COLUMNS, today=_today(),
                            choices=period_reports.period_choices(current_app.extensions["engine"].now().date()),
                            filters={"unit": report.unit_code or ""})
 
@@ -54,7 +62,7 @@ def period_report():
 def period_report_file():
     """The same report as an XLSX file."""
     report = chosen_report()
-    return download(period_report_xlsx(report, current_language()),
+    return download(period_report_xlsx(report, current_language(), _today()),
                     f"bao-cao-{report.period_key}-{report.unit_code or 'tinh'}.xlsx")
 
 
@@ -79,3 +87,13 @@ def overdue_file():
 def rate(value: float | None) -> str:
     """An on-time rate as people write it: 87,5% (a dash when no task with a deadline was completed)."""
     return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+
+
+@bp.app_template_filter("figures_as_of")
+def figures_as_of(value) -> str:
+    """When the figures stand: "to the end of 14/03/2025" for a window's cut-off (24:00, stored as 00:00 of the
+    next day), else the moment (now, while the window is open)."""
+    local = value.astimezone(TZ)
+    if local.hour == local.minute == local.second == 0:
+        return translate("report_as_of_day", day=f"{local - timedelta(days=1):%d/%m/%Y}")
+    return translate("report_as_of", at=f"{local:%d/%m/%Y %H:%M}")

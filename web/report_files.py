@@ -28,8 +28,8 @@ _BOLD = Font(name="Times New Roman", bold=True, size=12)
 _PLAIN = Font(name="Times New Roman", size=12)
 
 
-def period_report_xlsx(report: PeriodReport, lang: str) -> bytes:
-    """The periodic report as an XLSX file's bytes."""
+def period_report_xlsx(report: PeriodReport, lang: str, today: date) -> bytes:
+    """The periodic report as an XLSX file's bytes, made on `today` (its signature line)."""
     t = _texts(lang)
     head = [t("xlsx_no"), t("unit"), *[t(f"report_col.{name}") for name in COLUMNS], t("report_col.on_time_rate")]
     book, sheet = _sheet(t("report_sheet"))
@@ -48,7 +48,7 @@ def period_report_xlsx(report: PeriodReport, lang: str) -> bytes:
     _row(sheet, row, ["", t("report_total"), *[report.totals[c] for c in COLUMNS],
                       _rate(report.totals["on_time_rate"])], bold=True)
     _widths(sheet, [6, 42] + [12] * (len(head) - 2))
-    _signatures(sheet, row + 2, len(head), report.as_of.date(), t)
+    _signatures(sheet, row + 2, len(head), today, t)
     return _bytes(book)
 
 
