@@ -63,3 +63,17 @@ def test_the_api_answers_422_naming_the_field(app, ctx, registered_task):
             "result": "Xong", "report_document": "45/BC-STP", "completed_on": "2030-01-01"}})
     assert answer.status_code == 422
     assert "Ngày hoàn thành không được sau ngày hôm nay" in answer.get_json()["error"]["fields"]["completed_on"]
+    assert answer.get_json()["error"]["message"].startswith("Ngày hoàn thành không được sau")  # no "completed_on:"
+
+
+def test_a_form_error_names_fields_by_their_titles_not_their_codes():
+    # Issue 13, item 10: the API's message (and any page showing the whole text) says "Kết quả thực hiện: ...".
+    form = _form({**SCHEMA, "required": ["result"], "properties": {**SCHEMA["properties"], "result": {
+        "type": "string", "title": "Kết quả thực hiện", "x-title-en": "Result"}}})
+    with pytest.raises(FormInvalid) as refused:
+        forms.validate(form, {"completed_on": "22/04/2025"}, today=date(2025, 4, 21))
+    assert refused.value.text("vi") == "Kết quả thực hiện: Trường này là bắt buộc."
+    assert refused.value.text("en") == "Result: This field is required."
+    with pytest.raises(FormInvalid) as late:
+        forms.validate(form, {"result": "x", "completed_on": "22/04/2025"}, today=date(2025, 4, 21))
+    assert late.value.text("vi") == "Ngày hoàn thành không được sau ngày hôm nay (21/04/2025)."

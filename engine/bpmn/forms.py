@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.core import i18n
-from engine.core.errors import InvalidInput
+from engine.core.errors import InvalidInput, field_label
 
 # The HTML input each kind renders as; a property's "x-widget" overrides it.
 WIDGETS = {"string": "text", "text": "textarea", "integer": "number", "number": "number",
@@ -76,10 +76,12 @@ class FormInvalid(InvalidInput):
 
     code = "form_invalid"
 
-    def __init__(self, problems: Mapping[str, Mapping[str, str] | str], lang: str = "vi"):
+    def __init__(self, problems: Mapping[str, Mapping[str, str] | str], lang: str = "vi",
+                 labels: Mapping[str, Mapping[str, str]] | None = None):
         # Each problem keeps both languages so the caller can re-render in the user's language.
         self._problems = {str(k): {"vi": v, "en": v} if isinstance(v, str) else dict(v)
                           for k, v in problems.items()}
+        self._labels = dict(labels or {})  # a form's fields by their titles, in each language
         self.errors = self.messages(lang)
         super().__init__("form_invalid")
 
@@ -88,8 +90,12 @@ class FormInvalid(InvalidInput):
         return {k: m.get(lang) or m["vi"] for k, m in self._problems.items()}
 
     def text(self, lang: str = "vi") -> str:
-        """Every field's message in `lang`, "field: message; ..."."""
-        return "; ".join(f"{k}: {v}" for k, v in self.messages(lang).items())
+        """Every field's message in `lang`, "field: message; ...", the field named by its title (a form's) or
+        its catalog label (an API body's, engine.core.errors.field_label); a message naming it stands alone."""
+        def line(name: str, message: str) -> str:
+            label = (self._labels.get(name) or {}).get(lang) or field_label(name, lang)
+            return message if name == "_form" or message.startswith(label) else f"{label}: {message}"
+        return "; ".join(line(k, v) for k, v in self.messages(lang).items())
 
 
 def load_form(path: Path) -> Form:
@@ -149,7 +155,8 @@ def validate(form: Form, data: dict, lang: str = "vi", today: date | None = None
     if not problems and today is not None:
         problems = _after_today(form, cleaned, today)
     if problems:
-        raise FormInvalid(problems, lang)
+        raise FormInvalid(problems, lang, {name: {code: _title(prop, code) for code in i18n.LANGUAGES}
+                                           for name, prop in form.schema.get("properties", {}).items()})
     return cleaned
 
 
