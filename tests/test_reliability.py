@@ -209,16 +209,19 @@ def _terminate(url: str, where: str) -> int:
 def test_a_backend_terminated_while_an_expression_reads_a_setting(ctx, database_url):
     deploy_files(ctx, default_bpmn_files(ctx.config))
     real = ctx.functions["after_date"]
-    killed = []
+    killed, accepting = [], []
 
     def after_date(*args):
-        if not killed:  # the first time: the connection dies under the expression, as in production
+        # The first time while accepting (registering arms the review's timers with it too): the
+        # connection dies under the expression, as in production.
+        if accepting and not killed:
             pid = current_session().execute(text("SELECT pg_backend_pid()")).scalar_one()
             killed.append(_terminate(database_url, f"pid = {pid}"))
         return real(*args)
 
     ctx.functions = {**ctx.functions, "after_date": after_date}
     instance_id = register_tasks(ctx)[0]
+    accepting.append(True)
     task = instances.list_ready_tasks(ctx, instance_id=instance_id)[0]
     view = instances.complete_task(ctx, instance_id, task.task_id, {"decision": "accept"}, actor="dm.sotuphap")
     assert killed == [1]
@@ -233,6 +236,9 @@ def test_completions_and_timers_while_the_apps_backends_are_terminated(ctx, data
     from engine.app import worker
 
     deploy_files(ctx, default_bpmn_files(ctx.config))
+    # Registered on Fri 9 May: their review is due by the end of Tue 13 May, so on 12 May only the
+    # feedback timers are due and the clients' acceptances do not race the worker on the same instances.
+    ctx.clock.set(datetime(2025, 5, 9, 9, 0, tzinfo=TZ))
     task_instances = register_tasks(ctx, 60)
     ctx.clock.set(datetime(2025, 4, 25, 16, 0, tzinfo=TZ))
     feedback = [instances.start_instance(ctx, "feedback_followup", {"received_at": ctx.clock.now().isoformat()}).id
