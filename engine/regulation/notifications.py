@@ -125,12 +125,6 @@ def rendered(kind: NotificationKind | str, title: str, body: str, params: dict |
             i18n.text(kind.body_key, lang, **values) if kind.body_key else body)
 
 
-def already_sent(session: Session, instance_id: int, kind: NotificationKind) -> bool:
-    """Whether an instance has already notified anyone of this kind."""
-    return session.connection().execute(select(_N.c.id).where(
-        _N.c.instance_id == instance_id, _N.c.kind == NotificationKind(kind).value).limit(1)).first() is not None
-
-
 def after_step(session: Session, view) -> None:
     """Step hook: tell the holders of the tasks a step made ready that they are theirs."""
     tasks_ready(session, view.id, view.next_tasks, view.updated_at)
