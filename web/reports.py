@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from engine.core.errors import Conflict, InvalidInput
 from engine.read import report_queries
-from engine.regulation import access, reporting, reporting_plan
+from engine.regulation import access, reporting, reporting_plan, working_time
 from engine.worktime.periods import Cadence
 
 from .errors import status_of
@@ -57,8 +57,10 @@ def plan():
 @allowed_if(access.may_follow_province)
 def show(period_key: str):
     """One round: each unit's report, in or not, on time or late, with its figures."""
-    round_view, reports = report_queries.round_reports(current_app.extensions["engine"], period_key)
-    return render_template("report_round.html", round=round_view, reports=reports)
+    ctx = current_app.extensions["engine"]
+    round_view, reports = report_queries.round_reports(ctx, period_key)
+    people = working_time.full_names(ctx, {round_view.opened_by, round_view.consolidated_by} - {None})
+    return render_template("report_round.html", round=round_view, reports=reports, people=people)
 
 
 def _index_page(form: dict, error: str | None = None) -> str:
