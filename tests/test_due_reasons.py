@@ -41,3 +41,15 @@ def test_the_reason_follows_the_setting_as_the_admin_changed_it(app, ctx, regist
     reason = due_reasons.for_steps(ctx, {(registered.instance_id, "review_receipt")})
     assert reason[(registered.instance_id, "review_receipt")].text("vi").startswith("3 ngày làm việc kể từ")
     assert due_reasons.for_steps(ctx, {(registered.instance_id, "no_such_step"), (999999, "review_receipt")}) == {}
+
+
+def test_the_api_says_it_too_in_the_language_asked(app, ctx, registered_task):
+    from engine.regulation import api_tokens
+
+    registered = registered_task()
+    headers = {"Authorization": f"Bearer {api_tokens.issue(ctx, 'dm.sotuphap', 'test', 'admin').token}"}
+    client = app.test_client()
+    item = client.get("/api/tasks", headers=headers).get_json()["items"][0]
+    assert item["due_reason"].startswith("2 ngày làm việc kể từ ngày giao nhiệm vụ")
+    one = client.get(f"/api/tasks/{registered.instance_id}/{item['task_id']}?lang=en", headers=headers).get_json()
+    assert one["due_reason"].startswith("2 working days from the day the task was assigned")

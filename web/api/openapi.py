@@ -111,7 +111,8 @@ INBOX_ITEM = obj(("instance_id", "task_id", "bpmn_id", "name", "process_id", "la
                  subject=obj(("tracked_task_id", "content", "document", "lead_unit_name", "reporter", "period"),
                              tracked_task_id=nullable({"type": "integer"}), content=nullable(STRING),
                              document=nullable(STRING), lead_unit_name=nullable(STRING), reporter=nullable(STRING),
-                             period=nullable(STRING)))
+                             period=nullable(STRING)),
+                 due_reason=nullable(STRING))  # why it is due then, when not the task's deadline (due_reasons)
 INBOX = obj(("total", "counts", "page", "per_page", "items"), total={"type": "integer"},
             counts={"type": "object", "propertyNames": enum_of(InboxCategory), "additionalProperties": {
                 "type": "integer"}}, page={"type": "integer"}, per_page={"type": "integer"},
@@ -127,6 +128,7 @@ TASK_DETAILS = obj(("task", "process_id", "row_version", "form", "data", "state"
                    # What it is about (as an inbox item's) and, on a feedback's steps, the PPC's direction
                    # once given, in or outside the system (engine/read/feedback_directions.py).
                    subject={"oneOf": [INBOX_ITEM["properties"]["subject"], {"type": "null"}]},
+                   due_reason=nullable(STRING),
                    direction={"oneOf": [obj(("content", "given_by", "given_on", "given_at", "outside_system"),
                                             content=STRING, given_by=STRING, given_on=nullable(DATE),
                                             given_at=DATE_TIME, outside_system={"type": "boolean"},

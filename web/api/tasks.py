@@ -6,11 +6,12 @@ from functools import partial
 from flask import g, jsonify, request
 
 from engine.process import instances
+from engine.read import due_reasons
 from engine.read import inbox as inbox_queries
 from engine.regulation import access
 
 from ..inputs import int_arg
-from . import body_matching, bp, ctx, openapi
+from . import body_matching, bp, ctx, language, openapi
 
 
 @bp.get("/tasks")
@@ -21,8 +22,9 @@ def list_tasks():
                                text=args.get("q"), category=args.get("category"), mine=args.get("mine") == "1",
                                period=args.get("period"), page=int_arg("page", 1),
                                per_page=int_arg("per_page", 50, high=200))
+    why = _due_reasons({(i.instance_id, i.bpmn_id) for i in page.items})
     return jsonify(total=page.total, counts={c.value: n for c, n in page.counts.items()}, page=page.page,
-                   per_page=page.per_page, items=[_item(i) for i in page.items])
+                   per_page=page.per_page, items=[_item(i, why) for i in page.items])
 
 
 @bp.get("/tasks/<id:instance_id>/<task_id>")
@@ -37,7 +39,9 @@ def get_task(instance_id: int, task_id: str):
                    completed=_step(done, details.people) if done else None,
                    earlier_steps=[_step(s, details.people) for s in details.earlier],
                    subject=_subject(details.subject) if details.subject else None,
-                   direction=_direction(details.direction, details.people) if details.direction else None)
+                   direction=_direction(details.direction, details.people) if details.direction else None,
+                   due_reason=None if done else _due_reasons({(instance_id, details.task.bpmn_id)}).get(
+                       (instance_id, details.task.bpmn_id)))
 
 
 @bp.get("/tasks/<id:instance_id>/<task_id>/history")
@@ -73,11 +77,17 @@ def claim(instance_id: int, task_id: str):
     return jsonify(ok=True)
 
 
-def _item(i) -> dict:
+def _item(i, why: dict) -> dict:
     return {"instance_id": i.instance_id, "task_id": i.task_id, "bpmn_id": i.bpmn_id, "name": i.name,
             "process_id": i.process_id, "lane": i.lane, "assignee": i.assignee, "category": i.category.value,
             "due_at": i.due_at.isoformat() if i.due_at else None, "created_at": i.created_at.isoformat(),
-            "claimed_by": i.claimed_by, "assignee_name": i.assignee_name, "subject": _subject(i.subject)}
+            "claimed_by": i.claimed_by, "assignee_name": i.assignee_name, "subject": _subject(i.subject),
+            "due_reason": why.get((i.instance_id, i.bpmn_id))}
+
+
+def _due_reasons(steps: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    # Why each step is due when it is, in the asked language, as the inbox and the task page say it.
+    return {step: reason.text(language()) for step, reason in due_reasons.for_steps(ctx(), steps).items()}
 
 
 def _subject(s) -> dict:
