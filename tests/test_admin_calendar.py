@@ -245,3 +245,21 @@ def test_pages_office_reads_admin_changes_department_refused(app, shipped):
     settings = office.get("/admin/settings/feedback_office_action").get_data(as_text=True)
     assert "15.5" in settings and 'id="preview-setting"' not in settings
     assert department.get("/admin/settings").status_code == 403
+
+
+def test_the_day_of_an_override_is_typed_dd_mm_yyyy_and_a_wrong_one_comes_back_as_typed(app, shipped):
+    # Issue 13, item 11: a text input, no browser date picker; "31/02/2026" refused naming the field.
+    from tests.helpers import csrf_token
+
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = admin.get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert 'name="day" required placeholder="dd/mm/yyyy"' in page and 'type="date"' not in page
+    sent = {"csrf_token": csrf_token(admin, "/admin/calendar?year=2026"), "year": "2026", "day": "31/02/2026",
+            "kind": "day_off", "reason": "Nghỉ đột xuất", "source": "Thông báo 5/TB-UBND"}
+    refused = admin.post("/admin/calendar/overrides/preview", data=sent)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Ngày: ngày không hợp lệ" in text
+    assert 'value="31/02/2026"' in text and 'value="Nghỉ đột xuất"' in text and 'value="Thông báo 5/TB-UBND"' in text
+    previewed = admin.post("/admin/calendar/overrides/preview", data={**sent, "day": "24/11/2026"})
+    assert previewed.status_code == 200 and "24/11/2026" in previewed.get_data(as_text=True)

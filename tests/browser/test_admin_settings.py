@@ -51,7 +51,7 @@ def test_an_admin_shortens_the_feedback_limit_then_adds_a_day_off(page, browser,
 
     # A day off on Thu 24 Apr 2025, inside the window: the limit ends one working day later, Mon 28 Apr.
     page.goto(f"{base}/admin/calendar?year=2025")
-    page.fill("#add-override input[name=day]", "2025-04-24")
+    page.fill("#add-override input[name=day]", "24/04/2025")  # typed dd/mm/yyyy (issue 13, item 11)
     page.select_option("#add-override select[name=kind]", "day_off")
     page.fill("#add-override input[name=reason]", "Nghỉ đột xuất (thử nghiệm)")
     page.fill("#add-override input[name=source]", "Thông báo số 01/TB-UBND")
