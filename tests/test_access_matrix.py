@@ -77,7 +77,7 @@ QUESTIONS = {
                                    [f, f, f, o, o, f, f, f]),
     "the deployed processes": (("GET", "/processes", None), ("GET", "/api/processes", None),
                                [o, f, f, f, f, o, f, o]),
-    # Periodic reports, overdue lists and the heatmap (web/period_reports.py, web/heatmap.py, web/api/period_reports.py):
+    # Periodic reports, overdue lists and the heatmap (web/period_reports.py, web/heatmap.py, web/api/...):
     # the Office, the PPC and admins see the province and every unit, a unit's people their subtree.
     "the periodic report": (("GET", "/reports/period", None), ("GET", "/api/reports/period", None),
                             [o, o, o, o, o, f, o, o]),

@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from engine.app import readiness
@@ -142,9 +141,10 @@ def _get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def _wait_ready(url: str, seconds: float) -> dict:
+def _wait_ready(url: str, seconds: float, server: subprocess.Popen | None = None) -> dict:
     deadline = time.monotonic() + seconds
     while True:
+        assert server is None or server.poll() is None, f"the server stopped with {server.returncode}"
         try:
             status, body = _get(url)
             if status == 200:
@@ -169,7 +169,7 @@ def test_serve_runs_gunicorn_and_timer_workers_and_restarts_a_killed_timer_worke
                               "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        body = _wait_ready(f"http://127.0.0.1:{port}/ready", 150)
+        body = _wait_ready(f"http://127.0.0.1:{port}/ready", 150, serve)
         assert body["timer_workers"] == 1 and body["migrations_current"]
         [first] = _timer_workers(serve.pid)
         os.kill(first, signal.SIGKILL)

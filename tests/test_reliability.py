@@ -3,6 +3,7 @@ rolls the use case back (retried once or twice from scratch), the API answers 50
 a page says to try again, the timer worker backs off; only a diagram's own fault marks an instance."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -130,14 +131,17 @@ def failing_app(ctx):
     return app, instance_id, task, switch
 
 
-def test_the_api_answers_503_with_retry_after(ctx, failing_app):
+def test_the_api_answers_503_with_retry_after(ctx, failing_app, caplog):
     app, instance_id, task, switch = failing_app
     token = api_tokens.issue(ctx, "dm.sotuphap", "test", "admin").token
     url = f"/api/tasks/{instance_id}/{task.task_id}/complete"
     headers = {"Authorization": f"Bearer {token}"}
+    caplog.set_level(logging.INFO)
     response = app.test_client().post(url, json={"data": {"decision": "accept"}}, headers=headers)
     assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
     assert response.get_json()["error"]["code"] == "unavailable"
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "engine_error"]  # operations see it too
+    assert logged.code == "unavailable" and logged.request_id == response.headers["X-Request-Id"]
     assert instances.get_instance(ctx, instance_id).status is InstanceStatus.RUNNING
     switch["on"] = False
     assert app.test_client().post(url, json={"data": {"decision": "accept"}}, headers=headers).status_code == 200

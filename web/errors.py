@@ -1,7 +1,9 @@
 """Domain errors to HTTP, in one place: JSON for API clients, a page for people."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine.core import i18n
@@ -18,6 +20,8 @@ from engine.core.errors import (
 
 from .i18n import current_language
 
+log = logging.getLogger(__name__)
+
 STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (InvalidInput, 422), (DeployRefused, 422),
           (DiagramError, 500), (Unavailable, 503))
 
@@ -25,6 +29,13 @@ STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (InvalidInput, 422
 def status_of(error: EngineError) -> int:
     """The HTTP status for a domain error."""
     return next((code for kind, code in STATUS if isinstance(error, kind)), 400)
+
+
+def note_fault(error: EngineError, status: int) -> None:
+    """Log an error answered 5xx (a diagram fault, the database away): operations must see it, not only the user."""
+    if status >= 500:
+        log.warning("%s: %s", error.code, error.text("en"), extra={"event": "engine_error", "code": error.code,
+                                                                 "request_id": getattr(g, "request_id", None)})
 
 
 def details_of(error: EngineError) -> dict:
@@ -46,6 +57,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def _engine_error(error: EngineError):
         status, message = status_of(error), error.text(message_language())
+        note_fault(error, status)
         body = {"error": {"code": error.code, "message": message, **details_of(error)}}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(body), status, headers_of(error)

@@ -183,8 +183,6 @@ class TaskDetails:
     unit_name: str | None = None               # the assignee unit's name (engine.read)
     subject: Any = None                        # what it is about (engine.read.inbox_subjects.Subject)
     direction: Any = None                      # a feedback's direction (engine.read.feedback_directions)
-    subject: Any = None                        # what it is about (engine.read.inbox_subjects.Subject)
-    direction: Any = None                      # a feedback's direction (engine.read.feedback_directions)
 
 
 @retried

@@ -20,7 +20,7 @@ from engine.core import i18n
 from engine.core.errors import EngineError, Forbidden, InvalidInput
 from engine.regulation import access
 
-from ..errors import details_of, headers_of, http_error, status_of
+from ..errors import details_of, headers_of, http_error, note_fault, status_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -57,6 +57,7 @@ def _form(failure: FormInvalid):
 
 @bp.errorhandler(EngineError)
 def _engine(failure: EngineError):
+    note_fault(failure, status_of(failure))
     body, status = error(status_of(failure), failure.code, failure.text(language()), **details_of(failure))
     return body, status, headers_of(failure)
 

@@ -26,7 +26,8 @@ budget is kept from inside the diagram code, which the sandbox compiles through 
   as the serializer would write it: at most 10 x `max_items` values, `memory_bytes` of text, 100
   levels.
 
-The time is wall-clock: diagram functions (trusted code, reading the calendar and settings) count.
+The time is the thread's CPU time (limits.py, `_cpu`): diagram functions' computing counts, waiting
+(for the GIL, a busy machine, the database) does not, so a slow moment is not a fault of the diagram.
 Not bounded (docs/spiffworkflow.md, trap 9 lists them): SpiffWorkflow's own work between texts, a
 single C operation that is slow on inputs that passed these checks (sorting 100,000 values takes a
 few ms), hashing inside `update()`/`union()`, and memory is counted process-wide (another thread
