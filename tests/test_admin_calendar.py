@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 import pytest
@@ -263,3 +264,16 @@ def test_the_day_of_an_override_is_typed_dd_mm_yyyy_and_a_wrong_one_comes_back_a
     assert 'value="31/02/2026"' in text and 'value="Nghỉ đột xuất"' in text and 'value="Thông báo 5/TB-UBND"' in text
     previewed = admin.post("/admin/calendar/overrides/preview", data={**sent, "day": "24/11/2026"})
     assert previewed.status_code == 200 and "24/11/2026" in previewed.get_data(as_text=True)
+
+
+def test_the_tester_takes_its_instant_typed_dd_mm_yyyy_hh_mm(app, shipped):
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = admin.get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert 'type="datetime-local"' not in page and 'placeholder="dd/mm/yyyy HH:MM"' in page
+    typed = admin.get("/admin/calendar?year=2026&since=13/02/2026 16:00&n=3").get_data(as_text=True)
+    iso = admin.get("/admin/calendar?year=2026&since=2026-02-13T16:00&n=3").get_data(as_text=True)
+    result = re.search(r'<p id="tester-result">(.*?)</p>', typed, re.S).group(1)
+    assert "13/02/2026 16:00" in result and result in iso  # an older link's ISO instant reads the same
+    wrong = admin.get("/admin/calendar?year=2026&since=31/02/2026 16:00&n=3").get_data(as_text=True)
+    assert "ngày không hợp lệ" in wrong and 'value="31/02/2026 16:00"' in wrong

@@ -4,7 +4,7 @@ import a year's announcement from CSV. Each action calls the same use case as it
 (web/api/admin_calendar.py)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -15,7 +15,7 @@ from engine.worktime.calendar import TZ, OverrideKind
 
 from .admin_settings import process_names
 from .errors import status_of
-from .i18n import error_text, parse_date
+from .i18n import error_text, parse_date, parse_datetime
 from .i18n import translate as _
 from .security import allowed_if
 
@@ -34,7 +34,7 @@ def index():
     tester, tester_error = None, None
     if request.args.get("since"):
         try:
-            since = datetime.fromisoformat(request.args["since"]).replace(tzinfo=TZ)
+            since = parse_datetime(request.args["since"], _("admin_calendar.tester_since")).replace(tzinfo=TZ)
             n = request.args.get("n", "")
             if not n.isdigit() or len(n) > 5:
                 raise InvalidInput("tester_days_invalid", max=calendar_admin.MAX_TESTER_DAYS)

@@ -4,7 +4,7 @@ cookie); and what templates use to show text in it. The texts are in the one cat
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
@@ -28,6 +28,23 @@ def parse_date(text: str | None, field: str) -> date:
             return date(int(year), int(month), int(day))
         return date.fromisoformat(value)
     except (ValueError, OverflowError):  # OverflowError: a year no date holds (1/1/99999999999999999999)
+        raise InvalidInput("date_invalid", field=field) from None
+
+
+def parse_datetime(text: str | None, field: str) -> datetime:
+    """An instant typed as "dd/mm/yyyy HH:MM" (the time may be left out: 00:00), or ISO (older links); naive,
+    in Vietnam's time as people type it."""
+    value = (text or "").strip()
+    if "/" not in value:
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=None)
+        except ValueError:
+            raise InvalidInput("date_invalid", field=field) from None
+    day, _, clock = value.partition(" ")
+    try:
+        hours, minutes = (int(part) for part in clock.strip().split(":")) if clock.strip() else (0, 0)
+        return datetime.combine(parse_date(day, field), time(hours, minutes))
+    except (ValueError, TypeError):
         raise InvalidInput("date_invalid", field=field) from None
 
 

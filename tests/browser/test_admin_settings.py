@@ -68,7 +68,7 @@ def test_an_admin_shortens_the_feedback_limit_then_adds_a_day_off(page, browser,
     assert due.startswith("28/04/2025")
     office.close()
 
-    page.goto(f"{base}/admin/calendar?year=2026&since=2026-02-13T16:00&n=3")
+    page.goto(f"{base}/admin/calendar?year=2026&since=13/02/2026 16:00&n=3")  # typed dd/mm/yyyy HH:MM
     assert "25/02/2026" in page.inner_text("#tester-result")
     assert "holiday" in page.get_attribute("td[data-day='2026-09-02']", "class")
     assert "makeup" in page.get_attribute("td[data-day='2026-01-10']", "class")
