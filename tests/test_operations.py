@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from engine.app import readiness
 from engine.app.bootstrap import open_context
+from engine.app.migrations import head_revision
 from engine.app.worker import run_worker
 from engine.core import logs
 from engine.core.config import ROOT, Config
@@ -100,7 +101,7 @@ def test_not_ready_when_the_schema_is_behind_the_code(client, app):
     body = client.get("/ready").get_json()
     assert client.get("/ready").status_code == 503
     assert body["migrations_current"] is False and body["schema_revision"] == "0019"
-    assert body["code_revision"] == readiness.code_revision(ctx.config.database_url)
+    assert body["code_revision"] == head_revision()
 
 
 def test_not_ready_when_the_database_does_not_answer():

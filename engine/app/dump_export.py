@@ -12,7 +12,8 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, inspect, select
+from sqlalchemy import text as sql
 
 from engine.app.dump_format import (
     BATCH,
@@ -29,7 +30,7 @@ from engine.app.dump_format import (
     selected,
     table_file,
 )
-from engine.app.migrations import alembic_config
+from engine.app.migrations import head_revision
 from engine.app.schema import metadata
 from engine.core.db import Database
 
@@ -66,22 +67,15 @@ def current_revision(connection: Connection) -> str:
     """The Alembic revision the database is at; DumpRefused when it was never migrated."""
     revisions = []
     if inspect(connection).has_table("alembic_version"):
-        revisions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        revisions = connection.execute(sql("SELECT version_num FROM alembic_version")).scalars().all()
     if len(revisions) != 1:
         raise DumpRefused("the database has no migration revision: run python -m engine migrate first")
     return revisions[0]
 
 
-def code_revision() -> str:
-    """The newest migration of this code: the schema its tables (engine/app/schema.py) describe."""
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
-
-
 def _revision_of(connection: Connection) -> str:
     # The tables are read as this code describes them, so the database must be at this code's revision.
-    found, head = current_revision(connection), code_revision()
+    found, head = current_revision(connection), head_revision()
     if found != head:
         raise DumpRefused(f"the database is at migration revision {found}, this code at {head}: "
                           "run python -m engine migrate first")

@@ -18,9 +18,10 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, func, insert, inspect, select, text, update
+from sqlalchemy import Connection, Table, func, insert, inspect, select, update
+from sqlalchemy import text as sql
 
-from engine.app.dump_export import code_revision, current_revision
+from engine.app.dump_export import current_revision
 from engine.app.dump_format import (
     BATCH,
     CHUNK,
@@ -33,7 +34,7 @@ from engine.app.dump_format import (
     decode_row,
     decoders,
 )
-from engine.app.migrations import upgrade
+from engine.app.migrations import head_revision, upgrade
 from engine.app.schema import metadata
 from engine.core.db import Database
 
@@ -98,7 +99,7 @@ def _manifest(archive: zipfile.ZipFile) -> dict:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise DumpRefused(f"dump format version {manifest.get('format_version')} is not the one this code "
                           f"reads ({FORMAT_VERSION})")
-    head = code_revision()
+    head = head_revision()
     if manifest.get("alembic_revision") != head:
         raise DumpRefused(f"the dump was written at migration revision {manifest.get('alembic_revision')}, "
                           f"this code is at {head}: import it with the code of its revision, then migrate")
@@ -193,12 +194,12 @@ def _set_sequences(connection: Connection) -> None:
         keys = list(table.primary_key.columns)
         if len(keys) != 1 or not keys[0].autoincrement or column_kind(keys[0]) != "plain":
             continue
-        sequence = connection.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+        sequence = connection.execute(sql("SELECT pg_get_serial_sequence(:t, :c)"),
                                       {"t": table.name, "c": keys[0].name}).scalar()
         if sequence is None:
             continue
         highest = connection.execute(select(func.max(keys[0]))).scalar()
-        connection.execute(text("SELECT setval(:s, :v, :called)"),
+        connection.execute(sql("SELECT setval(:s, :v, :called)"),
                            {"s": sequence, "v": highest or 1, "called": highest is not None})
 
 

@@ -7,15 +7,13 @@
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import text as sql
 
-from engine.app.migrations import alembic_config
+from engine.app.migrations import head_revision
 from engine.core.errors import Unavailable
 from engine.process import heartbeats
 from engine.process.context import EngineContext
@@ -45,18 +43,12 @@ class Readiness:
                 "timer_workers": self.workers, "last_heartbeat": self.last_beat}
 
 
-@functools.cache
-def code_revision(database_url: str) -> str:
-    """The newest migration this code ships (read from migrations/ once per process)."""
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-
-
 def check(ctx: EngineContext) -> Readiness:
     """Run the three checks; a database that does not answer fails them all without raising."""
-    code = code_revision(ctx.config.database_url)
+    code = head_revision()
     try:
         with ctx.db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            connection.execute(sql("SELECT 1"))
             schema = MigrationContext.configure(connection).get_current_revision()
         beats = heartbeats.read(ctx, ctx.now() - timedelta(seconds=ctx.config.worker_stale_seconds))
     except (Unavailable, Exception):  # noqa: BLE001 - any failure to read means "not ready", said in the reply
