@@ -206,7 +206,7 @@ def test_conditions_and_scripts_are_edited_and_leaving_with_changes_asks_first(w
     click_element(page, "correct")
     script = page.locator("#wb-properties textarea[name=script]")
     script.wait_for()
-    assert script.input_value() == "content = corrected_content"
+    assert script.input_value().startswith("content = corrected_content\nassigned_at = now()")
     shot(page, "modeler-script")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
