@@ -159,7 +159,8 @@ def categorised(unit_ids: Iterable[int], window_from: date, window_to: date, now
     A drill-down lists exactly the tasks behind a figure by filtering this on `category` (and the units); the
     deadline and urge count come along from the same index (no second read of the table to order or sum them).
     """
-    counted, label = _window_rule(window_from, window_to, now, calendar, nearly_due_days)
+    bounds = _bounds(window_from, window_to, now, calendar, nearly_due_days)
+    counted, label = _window_rule(_TaskColumns(), bounds)
     t = TrackedTask
     unit = _unit().label("unit_id")
     return (select(t.id.label("id"), unit, label.label("category"), t.deadline.label("deadline"),
@@ -171,47 +172,131 @@ def count_by_window(session: Session, unit_ids: Iterable[int], windows: Sequence
                     calendar: WorkingCalendar, nearly_due_days: int, names: Sequence[str] = CATEGORIES) -> list[dict]:
     """For each data window, the units' tasks in each category of `names`, summed over the units: what
     `count_by_unit` gives for that window, added up (the same rule builds both), for many windows (a trend)
-    in one read of the tasks any of them counts instead of one read per window."""
+    in one read of the tasks any of them counts instead of one read per window.
+
+    The rule compares a task's instants only with the windows' starts and cut-offs and its deadline only
+    with their threshold dates, so the read first reduces each task to its status and the position of its
+    assigned_at, completed_at and deadline among those few values (the same comparisons, exact), groups
+    the tasks on them (about a thousand groups for a year of a province), and the rule then labels the groups
+    instead of every task."""
     ids = sorted(set(unit_ids))
     if not ids or not windows:
         return [dict.fromkeys(names, 0) for _ in windows]
+    all_bounds = [_bounds(window_from, window_to, now, calendar, nearly_due_days) for window_from, window_to in windows]
     t = TrackedTask
-    labels, first, last = [], None, None
-    for i, (window_from, window_to) in enumerate(windows):
-        counted, label = _window_rule(window_from, window_to, now, calendar, nearly_due_days)
+    instants = sorted({b.start for b in all_bounds} | {b.as_of for b in all_bounds})
+    days = sorted({day for b in all_bounds for day in (b.limits.overdue_through, b.limits.nearly_due_through)
+                   if day is not None})
+    # Every task some window counts (assigned before the last cut-off, open or closed after the first start).
+    rows = (select(t.status.label("status"), _position(t.assigned_at, instants, strict=True).label("assigned"),
+                   _position(t.completed_at, instants, strict=True).label("completed"),
+                   _position(t.deadline, days, strict=False).label("deadline"))
+            .where(_unit().in_(ids), t.assigned_at < instants[-1],
+                   or_(t.completed_at.is_(None), t.completed_at >= instants[0]))
+            .subquery())
+    groups = (select(rows.c.status, rows.c.assigned, rows.c.completed, rows.c.deadline, func.count().label("n"))
+              .group_by(rows.c.status, rows.c.assigned, rows.c.completed, rows.c.deadline).subquery())
+    columns = _GroupColumns(groups, instants, days)
+    labels = []
+    for i, bounds in enumerate(all_bounds):
+        counted, label = _window_rule(columns, bounds)
         labels.append(case((counted, label), else_=None).label(f"w{i}"))
-        start, end = window_instants(window_from, window_to)
-        first, last = min(first or start, start), max(last or end, end)
-    # Every task some window counts (assigned before the last one's end, open or closed after the first's
-    # start), labelled once per window (NULL where that window does not count it); grouped on the labels,
-    # few combinations, then added up here per window. The LIMIT keeps the subquery from being inlined.
-    rows = (select(*labels).where(_unit().in_(ids), t.assigned_at < min(now, last),
-                                  or_(t.completed_at.is_(None), t.completed_at >= first))
-            .limit(1_000_000_000).subquery())
     result = [dict.fromkeys(names, 0) for _ in windows]
-    for *row_labels, count in session.execute(select(*rows.c, func.count()).group_by(*rows.c)):
+    for *row_labels, count in session.execute(select(*labels, groups.c.n)):
         for figures, label in zip(result, row_labels, strict=True):
             if label in figures:
                 figures[label] += count
     return result
 
 
-def _window_rule(window_from: date, window_to: date, now: datetime, calendar: WorkingCalendar, nearly_due_days: int):
-    # The one place the rule of `count_by_unit` is written: whether a task counts for the window (as a condition)
-    # and its category then (a CASE), both in SQL.
+@dataclass(frozen=True)
+class _Bounds:
+    """What the rule compares a task with for one window: the window's start, its cut-off and thresholds."""
+
+    start: datetime
+    as_of: datetime
+    limits: Thresholds
+
+
+def _bounds(window_from: date, window_to: date, now: datetime, calendar: WorkingCalendar,
+            nearly_due_days: int) -> _Bounds:
     window_start, window_end = window_instants(window_from, window_to)
     as_of = min(now, window_end)
-    limits = thresholds(calendar, as_of, nearly_due_days)
-    t = TrackedTask
-    closed_by_then = and_(t.status.in_(CLOSED), or_(t.completed_at.is_(None), t.completed_at < as_of))
-    by_deadline = [(t.deadline.is_(None), literal("no_deadline", String)),
-                   (t.deadline <= limits.overdue_through, literal("overdue", String))]
+    return _Bounds(window_start, as_of, thresholds(calendar, as_of, nearly_due_days))
+
+
+class _TaskColumns:
+    """The comparisons the rule makes, on the columns of tracked_tasks."""
+
+    def __init__(self):
+        self.status = TrackedTask.status
+        self.no_deadline = TrackedTask.deadline.is_(None)
+        self.still_open = TrackedTask.completed_at.is_(None)
+
+    def assigned_before(self, instant: datetime):
+        return TrackedTask.assigned_at < instant
+
+    def completed_before(self, instant: datetime):
+        return TrackedTask.completed_at < instant
+
+    def completed_since(self, instant: datetime):
+        return TrackedTask.completed_at >= instant
+
+    def deadline_through(self, day: date):
+        return TrackedTask.deadline <= day
+
+
+class _GroupColumns:
+    """The same comparisons on `count_by_window`'s groups, which hold positions among `instants` and `days`
+    (see `_position`): x < instants[j] is position <= j, x >= instants[j] is position > j, and
+    deadline <= days[j] is position <= j. NULL stays NULL, so the rule's NULL tests read the same."""
+
+    def __init__(self, groups, instants: list[datetime], days: list[date]):
+        self._c, self._instants, self._days = groups.c, instants, days
+        self.status = groups.c.status
+        self.no_deadline = groups.c.deadline.is_(None)
+        self.still_open = groups.c.completed.is_(None)
+
+    def assigned_before(self, instant: datetime):
+        return self._c.assigned <= self._instants.index(instant)
+
+    def completed_before(self, instant: datetime):
+        return self._c.completed <= self._instants.index(instant)
+
+    def completed_since(self, instant: datetime):
+        return self._c.completed > self._instants.index(instant)
+
+    def deadline_through(self, day: date):
+        return self._c.deadline <= self._days.index(day)
+
+
+def _position(column, values: list, strict: bool):
+    # How many of the sorted `values` are below the column's value (strict: x < values[j] holds exactly when the
+    # position is <= j; else x <= values[j] does), NULL for NULL: a binary search in nested CASEs, a handful of
+    # comparisons a row however many windows there are.
+    def search(lo: int, hi: int):
+        if lo == hi:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        below = column < values[mid] if strict else column <= values[mid]
+        return case((below, search(lo, mid)), else_=search(mid + 1, hi))
+    return case((column.is_(None), None), else_=search(0, len(values)))
+
+
+def _window_rule(columns, bounds: _Bounds):
+    # The one place the rule of `count_by_unit` is written: whether a task counts for the window (as a condition)
+    # and its category then (a CASE), both in SQL, on the task's columns or on count_by_window's groups.
+    limits = bounds.limits
+    closed_by_then = and_(columns.status.in_(CLOSED), or_(columns.still_open, columns.completed_before(bounds.as_of)))
+    by_deadline = [(columns.no_deadline, literal("no_deadline", String)),
+                   (columns.deadline_through(limits.overdue_through), literal("overdue", String))]
     if limits.nearly_due_through is not None:
-        by_deadline.append((t.deadline <= limits.nearly_due_through, literal("nearly_due", String)))
-    status_text = type_coerce(t.status, String)  # the stored value, not converted back to the enum
-    label = case((closed_by_then, status_text), (t.status.in_(AS_SUCH), status_text), *by_deadline,
+        by_deadline.append((columns.deadline_through(limits.nearly_due_through), literal("nearly_due", String)))
+    status_text = type_coerce(columns.status, String)  # the stored value, not converted back to the enum
+    label = case((closed_by_then, status_text), (columns.status.in_(AS_SUCH), status_text), *by_deadline,
                  else_=literal("within_deadline", String))
-    counted = and_(t.assigned_at < as_of, or_(t.completed_at.is_(None), t.completed_at >= window_start))
+    counted = and_(columns.assigned_before(bounds.as_of),
+                   or_(columns.still_open, columns.completed_since(bounds.start)))
     return counted, label
 
 
