@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 RETRIES = 4
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 # What a person in the step's role answers, by the step's BPMN id (the shipped forms' fields).
 ANSWERS = {
@@ -147,8 +148,10 @@ class Staff:
         """One request, retried after a 503 or a dropped connection; every attempt is recorded."""
         payload = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        stale_retried = False
         for attempt in range(RETRIES + 1):
             began = time.perf_counter()
+            reused = self.connection is not None
             try:
                 if self.connection is None:
                     self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -158,6 +161,11 @@ class Staff:
                 status, wait = response.status, float(response.headers.get("Retry-After") or 0.5)
             except (OSError, http.client.HTTPException) as error:
                 self.connection, status, raw, wait = None, 0, b"", 0.5
+                if reused and not stale_retried and isinstance(error, _STALE):
+                    # A kept-alive connection the server had closed while idle (after gunicorn's --keep-alive):
+                    # sent again on a new connection at once, as browsers do. Not counted as an attempt.
+                    stale_retried = True
+                    continue
                 # A write whose connection dropped after it was sent may have been done: not sent again
                 # (a person would look first). One that never reached the server, or a read, is retried.
                 unsent = isinstance(error, ConnectionRefusedError)

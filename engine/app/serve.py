@@ -38,6 +38,9 @@ def web_command(layout: Layout) -> list[str]:
     """gunicorn with the app factory; its own access log is off, web/request_log.py writes one line per request."""
     return [sys.executable, "-m", "gunicorn", "--workers", str(layout.web_workers), "--worker-class", "gthread",
             "--threads", str(layout.web_threads), "--bind", layout.bind, "--graceful-timeout", "20",
+            # Idle keep-alive connections are kept 30 s (gunicorn's default is 2 s): a person reading a page
+            # for a few seconds would otherwise find the connection closed under their next request.
+            "--keep-alive", "30",
             "--timeout", "60", "--log-level", "warning", "web.wsgi:app()"]
 
 
