@@ -5,9 +5,9 @@ postgres@127.0.0.1:5432, and emptied first): the demo province (about 200 tasks 
 --extra-tasks tasks registered for the units' focal points, a quarter of them with a deadline already
 past so that their timers are due from the start. Then `engine serve` with --web gunicorn workers and
 --timers timer workers on 127.0.0.1, and --users simulated staff (bench/load_staff.py: closed loop,
-think time up to --think seconds) for --seconds: inbox, open a task, complete it, record progress, file
-feedback, register documents whose timers fall due, read notifications. Localhost only; bounded in
-count and time.
+think time up to --think seconds, threads in --client-processes processes) for --seconds: inbox, open a
+task, complete it, record progress, file feedback, register documents whose timers fall due, read
+notifications. Localhost only; bounded in count and time.
 
 With --faults, during the run: a timer worker is killed (kill -9) at a quarter of the time, a gunicorn
 worker at half, and at three quarters every connection of the database is terminated by PostgreSQL
@@ -17,14 +17,16 @@ Afterwards, in the database: no step completed twice (audit log), no acknowledge
 update, feedback or document missing (`lost_updates`), no armed timer fired twice (`double_fired`,
 from the timer ids each firing records), and `python -m engine check` finds no instance whose query
 tables disagree with its workflow (`consistency_problems`). Latency is what the clients measured (HTTP
-included), over every attempt; `errors` are attempts answered 5xx, 4xx other than 409 (a colleague was
-first) or not at all, after the retries the API allows. Last line: JSON.
+included), over every attempt, and `server_*` what the server's request lines say (time in the app);
+`errors` are attempts answered 5xx, 4xx other than 409 (a colleague was first) or not at all, after the
+retries the API allows. Last line: JSON.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -36,6 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -75,18 +78,14 @@ def main() -> None:
     server, log_path = _start(url, files, port, args)
     try:
         _wait_ready(port, 180)
-        outcome = Outcome()
-        staff = [Staff("127.0.0.1", port, token, role, outcome, seed, args.think, UNITS)
-                 for seed, (token, role) in enumerate(tokens)]
         started = time.monotonic()
         until = started + args.seconds
-        threads = [threading.Thread(target=s.run, args=(until,)) for s in staff]
-        if args.faults:
-            threads.append(threading.Thread(target=_faults, args=(server.pid, url, started, args)))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        faults = threading.Thread(target=_faults, args=(server.pid, url, started, args)) if args.faults else None
+        if faults:
+            faults.start()
+        outcome = _run_staff(port, tokens, until, args)
+        if faults:
+            faults.join()
         elapsed = time.monotonic() - started
         _settle(url, 30)
     finally:
@@ -95,11 +94,38 @@ def main() -> None:
     _report(url, outcome, elapsed, log_path, args)
 
 
+def _run_staff(port: int, tokens: list[tuple[str, str]], until: float, args) -> Outcome:
+    """The staff in --client-processes processes (threads in each), so that the clients' own interpreter lock
+    does not queue their requests and inflate the latency they measure; their outcomes merged."""
+    groups = [[(seed, *tokens[seed]) for seed in range(i, len(tokens), args.client_processes)]
+              for i in range(args.client_processes)]
+    with ProcessPoolExecutor(args.client_processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_staff_process, [(port, group, args.think, until) for group in groups]))
+    merged = Outcome()
+    for part in parts:
+        for name, values in part.items():
+            getattr(merged, name).extend(values)
+    return merged
+
+
+def _staff_process(job) -> dict:
+    port, group, think, until = job
+    outcome = Outcome()
+    threads = [threading.Thread(target=Staff("127.0.0.1", port, token, role, outcome, seed, think, UNITS).run,
+                                args=(until,)) for seed, token, role in group]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {name: getattr(outcome, name) for name in ("requests", "completions", "progress", "feedback", "documents")}
+
+
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--think", type=float, default=0.5, help="most seconds a staff member waits between requests")
+    parser.add_argument("--client-processes", type=int, default=5, help="processes the staff threads run in")
     parser.add_argument("--web", type=int, default=4)
     parser.add_argument("--timers", type=int, default=2)
     parser.add_argument("--extra-tasks", type=int, default=400)
@@ -196,6 +222,7 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
     for what, _, ms in outcome.requests:
         by_route[what].append(ms)
     invariants = _invariants(url, outcome)
+    served = sorted(_server_times(log_path))
     check = _consistency(url)
     for what, values in sorted(by_route.items()):
         values.sort()
@@ -210,8 +237,21 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
         "faults": args.faults, "requests": len(times), "errors": errors, "conflicts": statuses.get(409, 0),
         "rps": round(len(times) / elapsed, 1), "p50_ms": round(_pct(times, 50), 1),
         "p95_ms": round(_pct(times, 95), 1), "p99_ms": round(_pct(times, 99), 1),
+        "server_p50_ms": round(_pct(served, 50), 1), "server_p95_ms": round(_pct(served, 95), 1),
+        "server_p99_ms": round(_pct(served, 99), 1),
         "lost_updates": invariants["lost_updates"], "double_fired": invariants["double_fired"],
         "completed_twice": invariants["completed_twice"], "consistency_problems": check}))
+
+
+def _server_times(log_path: Path) -> list[float]:
+    """Each request's time inside the app, from the server's JSON request lines (web/request_log.py): without
+    the clients' own waiting (they share the machine and one interpreter) nor gunicorn's queue."""
+    times = []
+    with open(log_path) as log:
+        for line in log:
+            if line.startswith("{") and '"event": "request"' in line:
+                times.append(json.loads(line)["duration_ms"])
+    return times
 
 
 def _invariants(url: str, outcome: Outcome) -> dict:
