@@ -27,7 +27,6 @@ _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 ANSWERS = {
     "review_receipt": lambda today: {"decision": "accept"},
     "review_receipt_open": lambda today: {"decision": "accept"},
-    "review_receipt_open": lambda today: {"decision": "accept"},
     "report_completion": lambda today: {"result": "Đã hoàn thành nhiệm vụ", "report_document": "12/BC",
                                         "completed_on": today.isoformat()},
     "report_completion_open": lambda today: {"result": "Đã hoàn thành nhiệm vụ", "report_document": "12/BC",
