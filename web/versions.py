@@ -71,8 +71,9 @@ def diff(process_id: str, a: int, b: int):
     found = versions.diff_versions(_ctx(), process_id, a, b)
     marks = {"added": [e.id for e in found.added], "changed": [e.id for e in found.changed],
              "removed": [e.id for e in found.removed]}
-    return render_template("versions_diff.html", process_id=process_id, diff=found, marks=json.dumps(marks),
-                           aspect=_aspect)
+    name = versions.list_versions(_ctx(), process_id)[0].name or process_id  # the newest version's name
+    return render_template("versions_diff.html", process_id=process_id, process_name=name, diff=found,
+                           marks=json.dumps(marks), aspect=_aspect)
 
 
 @bp.get("/processes/<process_id>/versions/compare")

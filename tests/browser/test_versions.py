@@ -58,6 +58,7 @@ def test_an_analyst_deploys_compares_migrates_and_rolls_back(page, live_app, tmp
     shot(page, "versions-migrate-preview")
     page.click("#migrate button[type=submit]")
     page.wait_for_selector("text=Đã chuyển 1 hồ sơ sang v2.")
+    page.wait_for_load_state()  # the notice is parsed before the table below it
     assert page.query_selector(f"tr[data-instance='{returned}']")  # still on v1, still said why
     assert not page.query_selector(f"tr[data-instance='{waiting}']")
     shot(page, "versions-migrated")
