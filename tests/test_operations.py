@@ -5,13 +5,10 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -23,6 +20,7 @@ from engine.app.worker import run_worker
 from engine.core import logs
 from engine.core.config import ROOT, Config
 from engine.process import heartbeats
+from tests.processes import free_port, get_json, timer_workers, wait_ready
 
 
 def test_a_json_log_line_carries_the_extra_fields_and_the_exception():
@@ -128,57 +126,24 @@ def test_a_worker_beats_after_each_pass_and_forgets_itself_when_stopped(shipped)
     assert heartbeats.read(ctx, ctx.now() - timedelta(days=1)).latest is None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _wait_ready(url: str, seconds: float, server: subprocess.Popen | None = None) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        assert server is None or server.poll() is None, f"the server stopped with {server.returncode}"
-        try:
-            status, body = _get(url)
-            if status == 200:
-                return body
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        assert time.monotonic() < deadline, f"not ready after {seconds} s"
-        time.sleep(0.3)
-
-
-def _timer_workers(parent: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(parent), "-f", "engine worker"], capture_output=True, text=True)
-    return [int(pid) for pid in out.stdout.split()]
-
-
 def test_serve_runs_gunicorn_and_timer_workers_and_restarts_a_killed_timer_worker(database_url, tmp_path):
     """The real supervisor: gunicorn with two web workers and one timer worker on this test's database."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "ATTACHMENTS_DIR": str(tmp_path / "files"),
            "TIMER_POLL_SECONDS": "0.5", "LOG_FORMAT": "json"}
     serve = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--web", "2", "--timers", "1",
                               "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        body = _wait_ready(f"http://127.0.0.1:{port}/ready", 150, serve)
+        body = wait_ready(f"http://127.0.0.1:{port}/ready", 150, serve)
         assert body["timer_workers"] == 1 and body["migrations_current"]
-        [first] = _timer_workers(serve.pid)
+        [first] = timer_workers(serve.pid)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while not (workers := _timer_workers(serve.pid)) or workers == [first]:
+        while not (workers := timer_workers(serve.pid)) or workers == [first]:
             assert time.monotonic() < deadline, "the killed timer worker was not replaced"
             time.sleep(0.3)
-        assert _get(f"http://127.0.0.1:{port}/health")[0] == 200
+        assert get_json(f"http://127.0.0.1:{port}/health")[0] == 200
     finally:
         serve.send_signal(signal.SIGTERM)
         _, errors = serve.communicate(timeout=60)

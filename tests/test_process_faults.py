@@ -28,7 +28,7 @@ from engine.core.config import ROOT
 from engine.process.tables import WaitingTimer
 from engine.regulation import api_tokens
 from tests.helpers import complete_step, ready_tasks, register_tasks
-from tests.test_operations import _free_port, _timer_workers, _wait_ready
+from tests.processes import free_port, timer_workers, wait_ready
 
 
 def _env(database_url: str, tmp_path) -> dict:
@@ -104,13 +104,13 @@ def test_a_web_worker_killed_in_the_middle_of_completions_leaves_no_half_saved_i
     instance_ids = register_tasks(ctx, 60)
     ready = {i: ready_tasks(ctx, i)["review_receipt"].task_id for i in instance_ids}
     token = api_tokens.issue(ctx, "dm.sotuphap", "faults", actor="tester").token
-    port = _free_port()
+    port = free_port()
     serve = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--web", "2", "--timers", "1",
                               "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=_env(database_url, tmp_path),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     answers: dict[int, int] = {}
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/ready", 150, serve)
+        wait_ready(f"http://127.0.0.1:{port}/ready", 150, serve)
         queue = list(instance_ids)
         lock = threading.Lock()
 
@@ -134,7 +134,7 @@ def test_a_web_worker_killed_in_the_middle_of_completions_leaves_no_half_saved_i
         os.kill(int(web_workers[0]), signal.SIGKILL)
         for thread in clients:
             thread.join(120)
-        assert _timer_workers(serve.pid)  # the supervisor kept its timer worker; gunicorn replaced its web worker
+        assert timer_workers(serve.pid)  # the supervisor kept its timer worker; gunicorn replaced its web worker
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(60)
