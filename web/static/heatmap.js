@@ -7,7 +7,6 @@
   if (!element || !dataBlock || !window.BpmnJS) { return; }
   var data = JSON.parse(dataBlock.textContent);
   var words = data.words;
-  var viewer = new window.BpmnJS({ container: element });
   var decimal = function (value) { return String(value).replace('.', ','); };
 
   function label(step) {
@@ -39,27 +38,21 @@
       });
   }
 
-  fetch(element.dataset.src, { credentials: 'same-origin' })
-    .then(function (response) { return response.text(); })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      var canvas = viewer.get('canvas');
-      var registry = viewer.get('elementRegistry');
-      var overlays = viewer.get('overlays');
-      canvas.zoom('fit-viewport');
-      data.steps.forEach(function (step, i) {
-        if (!registry.get(step.bpmn_id)) { return; }
-        canvas.addMarker(step.bpmn_id, 'heat-' + data.levels[i]);
-        canvas.addMarker(step.bpmn_id, 'heat-step');
-        overlays.add(step.bpmn_id, { position: { bottom: -4, left: -10 }, html: label(step) });
-      });
-      viewer.get('eventBus').on('element.click', function (event) {
-        var id = event.element && event.element.id;
-        if (data.steps.some(function (step) { return step.bpmn_id === id; })) { showTasks(id); }
-      });
-      element.dataset.loaded = 'true';
-    })
-    .catch(function (error) { element.textContent = String(error); element.dataset.loaded = 'error'; });
+  window.cddhShowDiagram(element, function (viewer) {
+    var canvas = viewer.get('canvas');
+    var registry = viewer.get('elementRegistry');
+    var overlays = viewer.get('overlays');
+    data.steps.forEach(function (step, i) {
+      if (!registry.get(step.bpmn_id)) { return; }
+      canvas.addMarker(step.bpmn_id, 'heat-' + data.levels[i]);
+      canvas.addMarker(step.bpmn_id, 'heat-step');
+      overlays.add(step.bpmn_id, { position: { bottom: -4, left: -10 }, html: label(step) });
+    });
+    viewer.get('eventBus').on('element.click', function (event) {
+      var id = event.element && event.element.id;
+      if (data.steps.some(function (step) { return step.bpmn_id === id; })) { showTasks(id); }
+    });
+  });
 
   document.querySelectorAll('[data-step-link]').forEach(function (link) {
     link.addEventListener('click', function (event) {

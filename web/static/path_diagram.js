@@ -7,7 +7,6 @@
   if (!element || !dataBlock || !window.BpmnJS) { return; }
   var state = JSON.parse(dataBlock.textContent);
   var prefix = element.dataset.prefix;
-  var viewer = new window.BpmnJS({ container: element });
 
   function mark(canvas, registry, id, marker) {
     if (id && registry.get(id)) { canvas.addMarker(id, prefix + '-' + marker); }
@@ -34,20 +33,14 @@
     });
   }
 
-  fetch(element.dataset.src, { credentials: 'same-origin' })
-    .then(function (response) { return response.text(); })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      var canvas = viewer.get('canvas');
-      var registry = viewer.get('elementRegistry');
-      canvas.zoom('fit-viewport');
-      state.path.forEach(function (step) { mark(canvas, registry, step[0], 'passed'); });
-      markFlows(canvas, registry);
-      state.current.forEach(function (id) { mark(canvas, registry, id, state.suspended ? 'held' : 'current'); });
-      state.due.forEach(function (due) { if (due.kind === 'timer') { mark(canvas, registry, due.id, 'waiting'); } });
-      (state.failed || []).forEach(function (id) { mark(canvas, registry, id, 'failed'); });
-      addDueDates(viewer.get('overlays'), registry);
-      element.dataset.loaded = 'true';
-    })
-    .catch(function (error) { element.textContent = String(error); element.dataset.loaded = 'error'; });
+  window.cddhShowDiagram(element, function (viewer) {
+    var canvas = viewer.get('canvas');
+    var registry = viewer.get('elementRegistry');
+    state.path.forEach(function (step) { mark(canvas, registry, step[0], 'passed'); });
+    markFlows(canvas, registry);
+    state.current.forEach(function (id) { mark(canvas, registry, id, state.suspended ? 'held' : 'current'); });
+    state.due.forEach(function (due) { if (due.kind === 'timer') { mark(canvas, registry, due.id, 'waiting'); } });
+    (state.failed || []).forEach(function (id) { mark(canvas, registry, id, 'failed'); });
+    addDueDates(viewer.get('overlays'), registry);
+  });
 }());

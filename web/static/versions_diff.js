@@ -5,28 +5,21 @@
   document.querySelectorAll('.diff-diagram').forEach(function (element) {
     var marks = JSON.parse(element.dataset.marks || '{}');
     var show = (element.dataset.show || '').split(' ');
-    var viewer = new window.BpmnJS({ container: element });
-    fetch(element.dataset.src, { credentials: 'same-origin' })
-      .then(function (response) { return response.text(); })
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function () {
-        var canvas = viewer.get('canvas');
-        var registry = viewer.get('elementRegistry');
-        canvas.zoom('fit-viewport');
-        var marked = [];
-        show.forEach(function (kind) {
-          (marks[kind] || []).forEach(function (id) {
-            var shape = registry.get(id);
-            if (!shape) { return; }
-            // A lane or pool changes whenever a step moves in or out: outline it, do not fill it.
-            var container = shape.type === 'bpmn:Lane' || shape.type === 'bpmn:Participant';
-            canvas.addMarker(id, 'diff-' + kind + (container ? '-container' : ''));
-            marked.push(kind + ':' + id);
-          });
+    window.cddhShowDiagram(element, function (viewer) {
+      var canvas = viewer.get('canvas');
+      var registry = viewer.get('elementRegistry');
+      var marked = [];
+      show.forEach(function (kind) {
+        (marks[kind] || []).forEach(function (id) {
+          var shape = registry.get(id);
+          if (!shape) { return; }
+          // A lane or pool changes whenever a step moves in or out: outline it, do not fill it.
+          var container = shape.type === 'bpmn:Lane' || shape.type === 'bpmn:Participant';
+          canvas.addMarker(id, 'diff-' + kind + (container ? '-container' : ''));
+          marked.push(kind + ':' + id);
         });
-        element.dataset.marked = marked.join(' ');
-        element.dataset.loaded = 'true';
-      })
-      .catch(function (error) { element.textContent = String(error); element.dataset.loaded = 'error'; });
+      });
+      element.dataset.marked = marked.join(' ');
+    });
   });
 }());
