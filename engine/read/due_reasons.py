@@ -76,9 +76,12 @@ def for_steps(ctx, steps: set[tuple[int, str]]) -> dict[tuple[int, str], DueReas
         versions = dict(session.execute(select(ProcessInstance.id, ProcessInstance.definition_id).where(
             ProcessInstance.id.in_({instance for instance, _ in steps}))).all())
         rules = {definition: _rules(ctx, session, definition) for definition in set(versions.values())}
+        reasons: dict[DueRule, DueReason | None] = {}  # a page's steps share a few rules: a query each
         for instance, bpmn_id in steps:
             rule = rules.get(versions.get(instance), {}).get(bpmn_id)
-            reason = _reason(session, rule) if rule else None
+            if rule is not None and rule not in reasons:
+                reasons[rule] = _reason(session, rule)
+            reason = reasons[rule] if rule else None
             if reason is not None:
                 found[(instance, bpmn_id)] = reason
     return found

@@ -76,10 +76,11 @@ class TrackedTaskAbilities:
 
 def actor_for(session: Session, user: UserView) -> Actor:
     """The Actor of a signed-in or token-bearing user."""
-    office = _office_of(session, user.unit_code)
+    tree = organisation.UnitTree(session)  # one query for what follows; this runs on every request
+    office = _office_of(tree, user.unit_code)
     province_wide = user.unit_kind in _PROVINCE_WIDE_KINDS or office is not None or Role.ADMIN in user.roles
-    own = frozenset(organisation.subtree_codes(session, user.unit_code))
-    unit_name = organisation.unit_by_code(session, user.unit_code).name
+    own = frozenset(tree.subtree(user.unit_code))
+    unit_name = tree.by_code[user.unit_code].name
     return Actor(user.id, user.username, user.full_name, user.unit_code, unit_name, user.unit_kind,
                  frozenset(user.roles),
                  frozenset(organisation.effective_roles(user)), None if province_wide else own,
@@ -218,12 +219,10 @@ def office_unit(session: Session) -> str:
     return code
 
 
-def _office_of(session: Session, unit_code: str) -> str | None:
+def _office_of(tree: organisation.UnitTree, unit_code: str) -> str | None:
     """The Office (unit of kind provincial_office) a unit belongs to, itself or as one of its divisions."""
-    for top in session.scalars(select(Unit.code).where(Unit.kind == UnitKind.PROVINCIAL_OFFICE).order_by(Unit.id)):
-        if unit_code in organisation.subtree_codes(session, top):
-            return top
-    return None
+    offices = sorted((u for u in tree.by_code.values() if u.kind == UnitKind.PROVINCIAL_OFFICE), key=lambda u: u.id)
+    return next((office.code for office in offices if unit_code in tree.subtree(office.code)), None)
 
 
 # --- notifications ---------------------------------------------------------------------------

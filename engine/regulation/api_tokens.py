@@ -67,12 +67,6 @@ def user_for(session, token: str) -> organisation.UserView | None:
     """The active user a presented token acts for, or None."""
     if not token.startswith(PREFIX):
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
-                                                  ApiToken.revoked_at.is_(None))).first()
-    if row is None:
-        return None
-    user = session.get(organisation.User, row.user_id)
-    try:
-        return organisation.user_by_username(session, user.username)
-    except NotFound:
-        return None
+    user_id = session.scalar(select(ApiToken.user_id).where(ApiToken.token_hash == token_hash(token),
+                                                             ApiToken.revoked_at.is_(None)))
+    return organisation.active_user(session, user_id) if user_id is not None else None
