@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from engine.app.bootstrap import open_context
+from engine.app.warm import warm
 from engine.core import logs
 from engine.core.config import Config
 
@@ -17,7 +18,13 @@ from . import create_app
 
 
 def app() -> Flask:
-    """The web app on the database and settings the environment names."""
+    """The web app on the database and settings the environment names, warmed before gunicorn gives it
+    a request (engine/app/warm.py): its caches loaded and its page templates compiled."""
     config = Config.from_env()
     logs.configure(config.log_format, config.log_level)
-    return create_app(open_context(config))
+    ctx = open_context(config)
+    flask_app = create_app(ctx)
+    warm(ctx)
+    for name in flask_app.jinja_env.list_templates(extensions=["html"]):
+        flask_app.jinja_env.get_template(name)
+    return flask_app

@@ -28,20 +28,29 @@ class Layout:
     """How many of each process, and where the web workers listen."""
 
     web_workers: int = 4
-    web_threads: int = 4
+    web_threads: int = 1
     timer_workers: int = 2
     bind: str = "127.0.0.1:8000"
     poll_seconds: float = 2.0
 
 
 def web_command(layout: Layout) -> list[str]:
-    """gunicorn with the app factory; its own access log is off, web/request_log.py writes one line per request."""
-    return [sys.executable, "-m", "gunicorn", "--workers", str(layout.web_workers), "--worker-class", "gthread",
-            "--threads", str(layout.web_threads), "--bind", layout.bind, "--graceful-timeout", "20",
-            # Idle keep-alive connections are kept 30 s (gunicorn's default is 2 s): a person reading a page
-            # for a few seconds would otherwise find the connection closed under their next request.
-            "--keep-alive", "30",
-            "--timeout", "60", "--log-level", "warning", "web.wsgi:app()"]
+    """gunicorn with the app factory; its own access log is off, web/request_log.py writes one line per request.
+
+    One thread per worker (gunicorn's sync workers) unless WEB_THREADS says more. A request here is CPU
+    work in Python more than waiting on the database, so threads of one worker mostly wait for each other's
+    interpreter lock; and a threaded worker keeps each client's connection alive, so the first worker to
+    accept took most of the clients and one core's worth of work while the others idled (bench/load.py:
+    54 s of CPU against 9, 9 and 4). A sync worker accepts only when free: the kernel's queue hands each
+    request to an idle worker. It closes the connection after each answer; the HTTPS proxy in front keeps
+    the browsers' connections and buffers slow clients (docs/operations.md, "Web workers").
+    """
+    threads = (["--worker-class", "gthread", "--threads", str(layout.web_threads),
+                # Idle keep-alive connections kept 30 s (gunicorn's default is 2 s): a person reading a page
+                # for a few seconds would otherwise find the connection closed under their next request.
+                "--keep-alive", "30"] if layout.web_threads > 1 else ["--worker-class", "sync"])
+    return [sys.executable, "-m", "gunicorn", "--workers", str(layout.web_workers), *threads, "--bind", layout.bind,
+            "--graceful-timeout", "20", "--timeout", "60", "--log-level", "warning", "web.wsgi:app()"]
 
 
 def timer_command(layout: Layout) -> list[str]:
