@@ -19,7 +19,8 @@ from the timer ids each firing records), and `python -m engine check` finds no i
 tables disagree with its workflow (`consistency_problems`). Latency is what the clients measured (HTTP
 included), over every attempt, and `server_*` what the server's request lines say (time in the app);
 `errors` are attempts answered 5xx, 4xx other than 409 (a colleague was first) or not at all, after the
-retries the API allows. Last line: JSON.
+retries the API allows. Each attempt carries an X-Request-Id, so the slowest 1 % are split into the time
+before the app started on them (connection, a free worker, a core), in it, and after it. Last line: JSON.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,14 +118,16 @@ def _staff_process(job) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return {name: getattr(outcome, name) for name in ("requests", "completions", "progress", "feedback", "documents")}
+    return {name: getattr(outcome, name)
+            for name in ("requests", "traces", "completions", "progress", "feedback", "documents")}
 
 
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--think", type=float, default=0.5, help="most seconds a staff member waits between requests")
+    parser.add_argument("--think", type=float, default=3.0,
+                        help="most seconds a staff member waits between requests (0.5: saturation)")
     parser.add_argument("--client-processes", type=int, default=5, help="processes the staff threads run in")
     parser.add_argument("--web", type=int, default=4)
     parser.add_argument("--timers", type=int, default=2)
@@ -222,7 +225,8 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
     for what, _, ms in outcome.requests:
         by_route[what].append(ms)
     invariants = _invariants(url, outcome)
-    served = sorted(_server_times(log_path))
+    lines = _server_lines(log_path)
+    served = sorted(duration for _, duration in lines.values())
     check = _consistency(url)
     for what, values in sorted(by_route.items()):
         values.sort()
@@ -232,6 +236,7 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
           f"progress={len(outcome.progress)} feedback={len(outcome.feedback)} documents={len(outcome.documents)}")
     print(f"timers fired during the run: {invariants['timers_fired']}; consistency check: {check}")
     print(f"server log (JSON lines): {log_path}")
+    print(_outside_the_app(outcome.traces, lines))
     print(json.dumps({
         "users": args.users, "seconds": round(elapsed, 1), "web_workers": args.web, "timer_workers": args.timers,
         "faults": args.faults, "requests": len(times), "errors": errors, "conflicts": statuses.get(409, 0),
@@ -243,15 +248,36 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
         "completed_twice": invariants["completed_twice"], "consistency_problems": check}))
 
 
-def _server_times(log_path: Path) -> list[float]:
-    """Each request's time inside the app, from the server's JSON request lines (web/request_log.py): without
-    the clients' own waiting (they share the machine and one interpreter) nor gunicorn's queue."""
-    times = []
+def _server_lines(log_path: Path) -> dict[str, tuple[float, float]]:
+    """Request id -> (wall time the app answered, milliseconds inside the app), from the server's JSON request
+    lines (web/request_log.py): without the clients' own waiting nor gunicorn's queue."""
+    found = {}
     with open(log_path) as log:
         for line in log:
             if line.startswith("{") and '"event": "request"' in line:
-                times.append(json.loads(line)["duration_ms"])
-    return times
+                entry = json.loads(line)
+                answered = datetime.fromisoformat(entry["time"]).timestamp()
+                found[entry["request_id"]] = (answered, entry["duration_ms"])
+    return found
+
+
+def _outside_the_app(traces: list[tuple[str, float, float]], lines: dict[str, tuple[float, float]]) -> str:
+    """Where the slowest 1 % of the requests the server logged spent their time: before the app started on
+    them (connection, gunicorn's queue, a core), in the app, after it (response, the client's own process)."""
+    split = []
+    for request_id, sent, received in traces:
+        if request_id in lines:
+            answered, in_app = lines[request_id]
+            started = answered - in_app / 1000
+            split.append(((received - sent) * 1000, (started - sent) * 1000, in_app, (received - answered) * 1000))
+    if not split:
+        return "no request matched a server line"
+    split.sort()
+    slowest = split[-max(1, len(split) // 100):]
+    before, in_app, after = (statistics.mean(parts[i] for parts in slowest) for i in (1, 2, 3))
+    total = statistics.mean(t for t, *_ in slowest)
+    return (f"slowest 1 % ({len(slowest)} of {len(split)} matched): mean {total:.0f} ms"
+            f" = {before:.0f} ms before the app + {in_app:.0f} ms in it + {after:.0f} ms after it")
 
 
 def _invariants(url: str, outcome: Outcome) -> dict:

@@ -13,7 +13,9 @@ can look for it in the database afterwards.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
+import os
 import random
 import threading
 import time
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 RETRIES = 4
+_ids = itertools.count()
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 # What a person in the step's role answers, by the step's BPMN id (the shipped forms' fields).
@@ -49,14 +52,19 @@ class Outcome:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[tuple[str, int, float]] = field(default_factory=list)   # (what, status or 0, ms)
+    # Each attempt's request id (sent as X-Request-Id, so the server's log line can be found) and wall-clock
+    # send and receive times: bench/load.py splits a slow request into time in the app and time outside it.
+    traces: list[tuple[str, float, float]] = field(default_factory=list)
     completions: list[tuple[int, str]] = field(default_factory=list)        # (instance, task) answered 200
     progress: list[int] = field(default_factory=list)
     feedback: list[int] = field(default_factory=list)
     documents: list[int] = field(default_factory=list)
 
-    def add(self, what: str, status: int, ms: float) -> None:
+    def add(self, what: str, status: int, ms: float, trace: tuple[str, float, float] | None = None) -> None:
         with self.lock:
             self.requests.append((what, status, ms))
+            if trace is not None:
+                self.traces.append(trace)
 
 
 class Staff:
@@ -69,6 +77,9 @@ class Staff:
         self.connection: http.client.HTTPConnection | None = None
 
     def run(self, until: float) -> None:
+        # Everyone starts after a think pause too, as in a working day: the staff are not 50 people
+        # pressing a key in the same millisecond.
+        time.sleep(self.rng.uniform(0, self.think))
         while time.monotonic() < until:
             try:
                 self._one_round()
@@ -150,6 +161,8 @@ class Staff:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         stale_retried = False
         for attempt in range(RETRIES + 1):
+            headers["X-Request-Id"] = request_id = f"load-{os.getpid()}-{next(_ids)}"
+            sent_at = time.time()
             began = time.perf_counter()
             reused = self.connection is not None
             try:
@@ -172,7 +185,7 @@ class Staff:
                 if method != "GET" and not unsent:
                     self.outcome.add(what, status, (time.perf_counter() - began) * 1000)
                     break
-            self.outcome.add(what, status, (time.perf_counter() - began) * 1000)
+            self.outcome.add(what, status, (time.perf_counter() - began) * 1000, (request_id, sent_at, time.time()))
             if status not in (0, 503) or attempt == RETRIES:
                 break
             time.sleep(min(wait, 2.0) * self.rng.uniform(0.5, 1.5))
