@@ -55,6 +55,7 @@ class Outcome:
     # Each attempt's request id (sent as X-Request-Id, so the server's log line can be found) and wall-clock
     # send and receive times: bench/load.py splits a slow request into time in the app and time outside it.
     traces: list[tuple[str, float, float]] = field(default_factory=list)
+    calls: list[tuple[str, int]] = field(default_factory=list)               # (what, last attempt's status)
     completions: list[tuple[int, str]] = field(default_factory=list)        # (instance, task) answered 200
     progress: list[int] = field(default_factory=list)
     feedback: list[int] = field(default_factory=list)
@@ -189,6 +190,8 @@ class Staff:
             if status not in (0, 503) or attempt == RETRIES:
                 break
             time.sleep(min(wait, 2.0) * self.rng.uniform(0.5, 1.5))
+        with self.outcome.lock:
+            self.outcome.calls.append((what, status))
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:
