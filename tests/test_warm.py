@@ -63,6 +63,17 @@ def test_a_suspended_instance_s_version_is_warmed_a_finished_one_s_is_not(shippe
         fresh.db.dispose()
 
 
+def test_a_worker_starting_while_the_database_is_away_still_starts(caplog):
+    # Nothing listens on port 1: the connection is refused at once.
+    away = open_context(Config(database_url="postgresql+psycopg://postgres@127.0.0.1:1/away", deploy_on_start=False))
+    try:
+        warmed = warm(away)
+    finally:
+        away.db.dispose()
+    assert warmed["definitions"] == 0
+    assert any(r.getMessage().startswith("warm-up skipped") for r in caplog.records)
+
+
 def test_web_workers_run_one_request_at_a_time_unless_threads_are_asked_for():
     command = web_command(Layout(web_workers=3))
     assert command[command.index("--worker-class") + 1] == "sync" and "--keep-alive" not in command

@@ -23,8 +23,20 @@ log = logging.getLogger(__name__)
 
 def warm(ctx: EngineContext) -> dict[str, int]:
     """Load the diagrams in use (the newest version of each process, and every version an unfinished
-    instance runs on), the calendar of last, this and next year, and the script engine."""
+    instance runs on), the calendar of last, this and next year, and the script engine.
+
+    Never raises: warming only saves time. A worker that gunicorn starts while the database is away (a
+    restart, a replaced worker) must still start: a worker failing to boot makes gunicorn stop them all.
+    The caches then fill on first use, and /ready says whether the database answers."""
     began = time.perf_counter()
+    try:
+        return _warm(ctx, began)
+    except Exception as error:  # noqa: BLE001  (any failure here only means colder first requests)
+        log.warning("warm-up skipped: %s", error, extra={"event": "warm_up", "failed": type(error).__name__})
+        return {"definitions": 0, "ms": round((time.perf_counter() - began) * 1000)}
+
+
+def _warm(ctx: EngineContext, began: float) -> dict[str, int]:
     with ctx.unit_of_work(readonly=True) as session:
         top = (select(DefinitionVersion.process_id, func.max(DefinitionVersion.version).label("version"))
                .group_by(DefinitionVersion.process_id).subquery())
