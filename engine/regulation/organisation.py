@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Row, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -310,15 +310,15 @@ def add_unit(ctx, code: str, name: str, kind: UnitKind | str, parent_code: str |
         return _unit_view(unit, parent_code)
 
 
-def _children(session: Session) -> dict[int | None, list[Unit]]:
+def _children(session: Session) -> dict[int | None, list[Row]]:
     """Units by parent id, each list by code: plain rows (read-only), cheaper than loading entities."""
-    children: dict[int | None, list[Unit]] = defaultdict(list)
+    children: dict[int | None, list[Row]] = defaultdict(list)
     for unit in session.execute(select(*Unit.__table__.columns).order_by(Unit.code)):
         children[unit.parent_id].append(unit)
     return children
 
 
-def _walk(children: dict[int | None, list[Unit]], tops: list[Unit]) -> Iterator[Unit]:
+def _walk(children: dict[int | None, list[Row]], tops: list) -> Iterator[Row]:
     stack, seen = list(reversed(tops)), set()
     while stack:
         unit = stack.pop()
