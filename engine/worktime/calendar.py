@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from engine.bpmn import budget
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUTORY_SOURCE = "Bộ luật Lao động 2019, Điều 112"
 
@@ -201,7 +203,8 @@ class WorkingCalendar:
         # Built on first use and kept: building costs a `holidays` run and a pass over 365 days.
         cached = self._years.get(year)
         if cached is None:
-            cached = self._years[year] = self._build_year(year)
+            with budget.uncharged():  # a cache: the first diagram step to need the year does not pay
+                cached = self._years[year] = self._build_year(year)
         return cached
 
     def _build_year(self, year: int) -> _Year:

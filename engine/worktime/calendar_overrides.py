@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from engine.bpmn import budget
 from engine.core import audit
 from engine.core.errors import Conflict, InvalidInput, NotFound
 from engine.worktime import what_if
@@ -54,8 +55,9 @@ class CalendarCache:
             select(func.count(CalendarOverrideRow.id), func.max(CalendarOverrideRow.id))).one())
         with self._lock:
             if revision != self._revision or self._calendar is None:
-                rows = session.scalars(select(CalendarOverrideRow)).all()
-                self._calendar = WorkingCalendar(_override(row) for row in rows)
+                with budget.uncharged():  # a cache filled for every step after (engine/bpmn/budget)
+                    rows = session.scalars(select(CalendarOverrideRow)).all()
+                    self._calendar = WorkingCalendar(_override(row) for row in rows)
                 self._revision = revision
             return self._calendar
 

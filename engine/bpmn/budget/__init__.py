@@ -28,6 +28,8 @@ budget is kept from inside the diagram code, which the sandbox compiles through 
 
 The time is the thread's CPU time (limits.py, `_cpu`): diagram functions' computing counts, waiting
 (for the GIL, a busy machine, the database) does not, so a slow moment is not a fault of the diagram.
+Nor does work the diagram sets off without owning it (`uncharged`): a full garbage collection, which
+walks the whole process's heap, and a cache filled on first use (a calendar year).
 Not bounded (docs/spiffworkflow.md, trap 9 lists them): SpiffWorkflow's own work between texts, a
 single C operation that is slow on inputs that passed these checks (sorting 100,000 values takes a
 few ms), hashing inside `update()`/`union()`, and memory is counted process-wide (another thread
@@ -36,8 +38,17 @@ allocating at the same moment counts too).
 from __future__ import annotations
 
 from engine.bpmn.budget.calls import GUARDS, REPLACED_BUILTINS
-from engine.bpmn.budget.limits import NAMESPACE, BudgetExceeded, Limits, begin, check_data, end, scope
+from engine.bpmn.budget.limits import (
+    NAMESPACE,
+    BudgetExceeded,
+    Limits,
+    begin,
+    check_data,
+    end,
+    scope,
+    uncharged,
+)
 from engine.bpmn.budget.rewrite import Refused, guarded, instrument
 
 __all__ = ["GUARDS", "NAMESPACE", "REPLACED_BUILTINS", "BudgetExceeded", "Limits", "Refused", "begin",
-           "check_data", "end", "guarded", "instrument", "scope"]
+           "check_data", "end", "guarded", "instrument", "scope", "uncharged"]

@@ -2,6 +2,8 @@
 walk that measures values and task data. See the package's doc."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import threading
 import time
@@ -49,6 +51,9 @@ class BudgetExceeded(Exception):
 class _State(threading.local):
     run: _Run | None = None      # the expression or script running in this thread
     scope: _Scope | None = None  # the step it is charged to
+    uncharged: float = 0.0       # CPU seconds this thread spent on work that was not the diagram's
+    exempt_since: float | None = None  # CPU clock when such work began, while it runs
+    gc_owner: bool = False       # the running full collection began the exemption
 
 
 _state = _State()
@@ -59,6 +64,62 @@ _state = _State()
 # the deadline moves by what is left. A runaway burns CPU, so it is still stopped.
 _now = time.monotonic
 _cpu = time.thread_time
+
+
+def _charged() -> float:
+    """CPU seconds this thread has run, less the work that is never the diagram's (`uncharged`)."""
+    return _cpu() - _state.uncharged
+
+
+@contextlib.contextmanager
+def uncharged():
+    """Engine work that diagram code sets off but does not own is not charged to it: a cache filled
+    on first use (a calendar year built from the `holidays` package) costs the first step that needs
+    it, on a slow machine enough to fail it, and nothing to the steps after."""
+    owner = _exempt()
+    try:
+        yield
+    finally:
+        if owner:
+            _charge_again()
+
+
+def _exempt() -> bool:
+    # True if this call starts the exemption; inside one already (a collection during a cache fill),
+    # the outer one counts the time, so it is not taken off twice.
+    if _state.exempt_since is not None:
+        return False
+    _state.exempt_since = _cpu()
+    return True
+
+
+def _charge_again() -> None:
+    _state.uncharged += _cpu() - _state.exempt_since
+    _state.exempt_since = None
+
+
+def _watch_full_collections(phase: str, info: dict) -> None:
+    # A full collection (generation 2) walks every object of the process, which the diagram did not
+    # make: in a worker with a large heap it takes hundreds of ms, whichever code happened to trigger
+    # it. Younger generations hold mostly what the running code just allocated, and stay charged.
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _state.gc_owner = _exempt()
+    elif _state.gc_owner:
+        _state.gc_owner = False
+        _charge_again()
+
+
+_watching = threading.Lock()
+
+
+def _watch() -> None:
+    # Installed on first use rather than at import (no code at import time), once per process.
+    if _watch_full_collections not in gc.callbacks:
+        with _watching:
+            if _watch_full_collections not in gc.callbacks:
+                gc.callbacks.append(_watch_full_collections)
 
 
 class _Scope:
@@ -95,7 +156,7 @@ class _Run:
     def __init__(self, limits: Limits, outer: _Run | None):
         now = _now()
         budget = _state.scope
-        self.limits, self.started, self.cpu_started, self.outer = limits, now, _cpu(), outer
+        self.limits, self.started, self.cpu_started, self.outer = limits, now, _charged(), outer
         self.seconds = limits.seconds if budget is None else min(limits.seconds, budget.seconds)
         self.allowed = left = limits.seconds if budget is None else min(limits.seconds, budget.remaining)
         self.deadline = now + left
@@ -125,8 +186,8 @@ class _Run:
         return True
 
     def spent(self) -> float:
-        """CPU seconds this thread has run since the code began (see `_cpu`)."""
-        return _cpu() - self.cpu_started
+        """CPU seconds this thread has run for the code since it began (see `_cpu`, `uncharged`)."""
+        return _charged() - self.cpu_started
 
     def fail(self, message: str):
         """Remember the failure and raise it."""
@@ -137,6 +198,7 @@ class _Run:
 
 def begin(limits: Limits) -> _Run:
     """Start the budget of one expression or script in this thread; pair with `end`."""
+    _watch()
     run = _Run(limits, _state.run)
     if run.deadline <= run.started:
         raise BudgetExceeded(f"diagram code ran over its time budget ({run.seconds:g} s, DIAGRAM_TIME_LIMIT): "
