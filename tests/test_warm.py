@@ -2,6 +2,8 @@
 request per worker unless threads are asked for (engine/app/serve.py)."""
 from __future__ import annotations
 
+import gc
+
 from sqlalchemy import select, update
 
 from engine.app.bootstrap import open_context
@@ -93,3 +95,18 @@ def _copy_of(session, definition_id: int) -> dict:
     row = session.get(DefinitionVersion, definition_id)
     return {column: getattr(row, column) for column in ("process_id", "name", "content_hash", "source_file",
                                                         "bpmn_xml", "spec_json", "deployed_at", "deployed_by")}
+
+
+def test_a_warmed_web_worker_is_frozen_out_of_the_collectors_full_walks(shipped, monkeypatch):
+    from web import wsgi
+
+    monkeypatch.setenv("DATABASE_URL", shipped.config.database_url)
+    monkeypatch.setenv("DEPLOY_ON_START", "0")
+    monkeypatch.setattr(wsgi.logs, "configure", lambda *_: None)  # keep this test process's logging as it is
+    gc.unfreeze()
+    try:
+        flask_app = wsgi.app()
+        assert gc.get_freeze_count() > 10_000  # modules, diagrams, calendar, templates: none walked again
+    finally:
+        gc.unfreeze()  # this test process's objects go back to the collector
+        flask_app.extensions["engine"].db.dispose()
