@@ -20,8 +20,10 @@ tables disagree with its workflow (`consistency_problems`). Latency is what the 
 included), over every attempt, and `server_*` what the server's request lines say (time in the app);
 `errors` are requests whose last attempt, after the retries the API allows (a 503 with Retry-After), was
 answered 5xx, 4xx other than 409 (a colleague was first) or not at all; `retried` are attempts answered 503
-and tried again. Each attempt carries an X-Request-Id, so the slowest 1 % are split into the time
-before the app started on them (connection, a free worker, a core), in it, and after it. Last line: JSON.
+or not at all and tried again (a write with the same Idempotency-Key); `replayed`, writes that were done
+but whose answer was lost, answered again from the key instead of done twice. Each attempt carries an
+X-Request-Id, so the slowest 1 % are split into the time before the app started on them (connection, a
+free worker, a core), in it, and after it. Last line: JSON.
 """
 from __future__ import annotations
 
@@ -222,7 +224,8 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
     times = sorted(ms for _, _, ms in outcome.requests)
     statuses = collections.Counter(status for _, status, _ in outcome.requests)
     errors = sum(1 for _, status in outcome.calls if status not in (200, 201, 409))
-    retried = statuses.get(503, 0) - sum(1 for _, status in outcome.calls if status == 503)
+    retried = (statuses.get(503, 0) + statuses.get(0, 0)
+               - sum(1 for _, status in outcome.calls if status in (0, 503)))
     by_route = collections.defaultdict(list)
     for what, _, ms in outcome.requests:
         by_route[what].append(ms)
@@ -242,7 +245,7 @@ def _report(url: str, outcome: Outcome, elapsed: float, log_path: Path, args) ->
     print(json.dumps({
         "users": args.users, "seconds": round(elapsed, 1), "web_workers": args.web, "timer_workers": args.timers,
         "faults": args.faults, "requests": len(times), "errors": errors, "retried": retried,
-        "conflicts": statuses.get(409, 0),
+        "replayed": outcome.replayed, "conflicts": statuses.get(409, 0),
         "rps": round(len(times) / elapsed, 1), "p50_ms": round(_pct(times, 50), 1),
         "p95_ms": round(_pct(times, 95), 1), "p99_ms": round(_pct(times, 99), 1),
         "server_p50_ms": round(_pct(served, 50), 1), "server_p95_ms": round(_pct(served, 95), 1),

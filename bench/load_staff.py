@@ -5,8 +5,9 @@ faster: open the inbox, open a task, complete it with what a person in that role
 it already done by a colleague: 409); a unit's focal point records progress on its tasks; a district
 files feedback on a late department; the Office registers new documents, some with a deadline already
 past so that their reminder and overdue timers fall due during the run; everyone reads notifications.
-A 503 is retried as the API asks (Retry-After), at most `RETRIES` times, and so is a read whose
-connection dropped; a write whose connection dropped after sending is not (it may have been done).
+A 503 is retried as the API asks (Retry-After), at most `RETRIES` times, and so is a request whose
+connection dropped: every write carries an `Idempotency-Key`, the same on each attempt, so a write that
+was done before its answer was lost is answered again (or 409, done) and not done twice.
 Every answer is kept (`Outcome`), and what the server acknowledged is kept by id so that bench/load.py
 can look for it in the database afterwards.
 """
@@ -19,6 +20,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -60,6 +62,7 @@ class Outcome:
     progress: list[int] = field(default_factory=list)
     feedback: list[int] = field(default_factory=list)
     documents: list[int] = field(default_factory=list)
+    replayed: int = 0    # writes answered from their Idempotency-Key: done before, their answer lost
 
     def add(self, what: str, status: int, ms: float, trace: tuple[str, float, float] | None = None) -> None:
         with self.lock:
@@ -160,6 +163,8 @@ class Staff:
         """One request, retried after a 503 or a dropped connection; every attempt is recorded."""
         payload = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        if method != "GET":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
         stale_retried = False
         for attempt in range(RETRIES + 1):
             headers["X-Request-Id"] = request_id = f"load-{os.getpid()}-{next(_ids)}"
@@ -173,6 +178,9 @@ class Staff:
                 response = self.connection.getresponse()
                 raw = response.read()
                 status, wait = response.status, float(response.headers.get("Retry-After") or 0.5)
+                if response.headers.get("Idempotent-Replayed"):
+                    with self.outcome.lock:
+                        self.outcome.replayed += 1
             except (OSError, http.client.HTTPException) as error:
                 self.connection, status, raw, wait = None, 0, b"", 0.5
                 if reused and not stale_retried and isinstance(error, _STALE):
@@ -180,12 +188,6 @@ class Staff:
                     # sent again on a new connection at once, as browsers do. Not counted as an attempt.
                     stale_retried = True
                     continue
-                # A write whose connection dropped after it was sent may have been done: not sent again
-                # (a person would look first). One that never reached the server, or a read, is retried.
-                unsent = isinstance(error, ConnectionRefusedError)
-                if method != "GET" and not unsent:
-                    self.outcome.add(what, status, (time.perf_counter() - began) * 1000)
-                    break
             self.outcome.add(what, status, (time.perf_counter() - began) * 1000, (request_id, sent_at, time.time()))
             if status not in (0, 503) or attempt == RETRIES:
                 break

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 # Importing a package's tables registers them on Base; each package owns its own.
-from engine.core import audit  # noqa: F401
+from engine.core import audit, idempotency  # noqa: F401
 from engine.core.tables import Base
 from engine.process import step_waits  # noqa: F401
 from engine.process import tables as process_tables  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.core import idempotency
 from engine.core.errors import Unavailable
 from engine.core.transient import is_transient
 
@@ -36,12 +37,17 @@ class Database:
         itself failed (then `safe_to_retry` is False).
         """
         session = (self._read if readonly else self._write)()
+        claim = None if readonly else idempotency.pending()
         committing = False
         try:
             with session.begin():
+                if claim is not None:  # the write of a request sent with an Idempotency-Key
+                    idempotency.take(session, claim)
                 yield session
                 committing = True
             _commits.set(_commits.get() + 1)
+            if claim is not None:
+                claim.taken = True
             for callback in session.info.pop(_AFTER_COMMIT, ()):
                 callback()
         except Unavailable:

@@ -20,6 +20,7 @@ from engine.core import i18n
 from engine.core.errors import EngineError, Forbidden, InvalidInput
 from engine.regulation import access
 
+from .. import idempotency
 from ..errors import details_of, headers_of, http_error, note_fault, status_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -35,6 +36,9 @@ def _authenticate():
     if g.actor is None:
         return error(401, "unauthorized", i18n.text("error.token_required", language()))
     return None
+
+
+idempotency.init_api(bp)  # after _authenticate: a key is the user's
 
 
 def language() -> str:

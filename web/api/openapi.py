@@ -26,6 +26,7 @@ from engine.regulation.records import DocumentType, ProgressState, TaskStatus
 from engine.regulation.reporting import REPORTING_KINDS
 from engine.worktime.periods import Cadence
 
+from ..idempotency import HEADER, REPLAYED, WRITES
 from ..inputs import ID_MAX
 from . import area_modules
 
@@ -198,6 +199,21 @@ def _operation(summary: str, ok: tuple[int, dict], *codes: int, parameters: list
     return operation
 
 
+IDEMPOTENCY_KEY = {"name": HEADER, "in": "header", "description": (
+    "Optional. The same request sent again with the same key (per user, kept 24 hours) gets the first answer, "
+    f"with the header {REPLAYED}: true, and is not carried out twice; the key with another request is 422; "
+    "409 when the request was carried out but its answer was lost (read the result)"),
+    "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"}}
+
+
+def _idempotent(operation: dict) -> None:
+    # Every write takes an Idempotency-Key (web/idempotency.py): the header, and its 409 and 422.
+    operation["parameters"] = [*operation.get("parameters", ()), IDEMPOTENCY_KEY]
+    for code in (409, 422):
+        operation["responses"].setdefault(str(code), {"description": WHEN[code], "content": _json(
+            {"$ref": "#/components/schemas/Error"})})
+
+
 def _with_files(operation: dict) -> dict:
     # The same body as form fields (a form sends no null: a field is left out), plus the files, as a
     # page's form sends them.
@@ -308,6 +324,10 @@ def document() -> dict:
     }
     for module in area_modules():  # an area may describe its own routes beside them: openapi_paths()
         paths.update(getattr(importlib.import_module(module), "openapi_paths", dict)())
+    for methods in paths.values():
+        for method, operation in methods.items():
+            if method.upper() in WRITES:
+                _idempotent(operation)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{i18n.text('app_title')} — API", "version": "1"},
