@@ -23,7 +23,7 @@ from engine.process.tables import InstanceStatus
 from tests.helpers import BPMN, csrf_token
 
 TIME_LIMIT = 1.0
-MARGIN = 2.5  # scheduling noise on a loaded CI machine; a runaway without a budget never ends
+MARGIN = 2.5  # scheduling and a full garbage collection on a loaded CI machine; a runaway never ends
 
 
 def _context(database_url, clock, **env):
@@ -211,7 +211,7 @@ def test_an_operation_that_would_build_too_much_is_refused_before_it_runs(source
     began = time.monotonic()
     with pytest.raises(_budget_error()):
         _env().evaluate(source, {"n": n})
-    assert time.monotonic() - began < 0.5
+    assert time.monotonic() - began < MARGIN  # refused at once: run, it would take hours
 
 
 _SHARED = "a = [0] * 10\n" + "".join(f"{x} = [{y}] * 10\n" for y, x in zip("abcdefgh", "bcdefghi", strict=True))
@@ -230,7 +230,7 @@ def test_a_small_value_that_is_huge_to_walk_is_not_compared_printed_or_hashed(us
     began = time.monotonic()
     with pytest.raises(_budget_error(), match="items"):
         _env().execute(_SHARED + use, {})
-    assert time.monotonic() - began < 0.5
+    assert time.monotonic() - began < MARGIN  # refused at once: run, it would take hours
 
 
 @pytest.mark.parametrize("source", [
@@ -403,5 +403,5 @@ def test_a_multi_instance_cardinality_over_the_limit_is_refused_before_its_tasks
     began = time.monotonic()
     with pytest.raises(DiagramError) as info:
         runtime.new_workflow(specs, engine, {"n": 10**7})  # ten million user tasks
-    assert time.monotonic() - began < 1
+    assert time.monotonic() - began < MARGIN  # ten million tasks would take hours to make
     assert info.value.bpmn_id == "each" and "cardinality of 10000000" in str(info.value)
