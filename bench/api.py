@@ -9,7 +9,9 @@ boundary timer, no forms. The API has no "start instance" endpoint: each instanc
 process (engine.instances.start_instance with {"unit": "so-tu-phap"}, not timed), then each of its
 3 tasks is found with GET /api/tasks?process=three_step_api (a lookup) and completed with
 POST /api/tasks/{instance}/{task}/complete {"data": ..., "row_version": n} (a completion).
-`task_complete_p50_ms` / `_p95_ms`: one POST, request sent to response read; `lookup_p50_ms`: one
+`task_complete_p50_ms` / `_p95_ms`: one POST, request sent to response read (every other instance sends
+its completions with an Idempotency-Key instead: `keyed_complete_p50_ms`, and `key_cost_ratio` the two
+medians' ratio); `lookup_p50_ms`: one
 GET; `instance_ms`: median per instance of its 3 lookups + 3 completions over HTTP (start
 excluded). SQLite in a temporary file; PostgreSQL (keys prefixed `postgres_`) in its own database
 `bench_api`, created next to the one TEST_DATABASE_URL names, when that is set. For comparison,
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,8 +72,8 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        headers = dict(self.headers)
+    def call(self, method: str, path: str, body: dict | None = None, key: str | None = None) -> dict:
+        headers = dict(self.headers, **({"Idempotency-Key": key} if key else {}))
         data = None
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
@@ -82,8 +85,9 @@ class Client:
         return payload
 
 
-def run_instance(ctx, client: Client, complete_ms: list, lookup_ms: list) -> float:
-    """Start one instance in process, then find and complete its 3 tasks over HTTP; ms over HTTP."""
+def run_instance(ctx, client: Client, complete_ms: list, lookup_ms: list, keyed: bool = False) -> float:
+    """Start one instance in process, then find and complete its 3 tasks over HTTP; ms over HTTP. `keyed`:
+    each completion carries an Idempotency-Key (a lookup of the key, its row, the answer kept)."""
     view = instances.start_instance(ctx, PROCESS, {"unit": "so-tu-phap"}, actor="dm.sotuphap")
     version, body, started = view.row_version, None, time.perf_counter()
     for data in STEPS:
@@ -92,7 +96,7 @@ def run_instance(ctx, client: Client, complete_ms: list, lookup_ms: list) -> flo
         t1 = time.perf_counter()
         task = next(i for i in page["items"] if i["instance_id"] == view.id)
         body = client.call("POST", f"/api/tasks/{view.id}/{task['task_id']}/complete",
-                           {"data": data, "row_version": version})
+                           {"data": data, "row_version": version}, key=uuid.uuid4().hex if keyed else None)
         t2 = time.perf_counter()
         lookup_ms.append((t1 - t0) * 1000)
         complete_ms.append((t2 - t1) * 1000)
@@ -117,8 +121,10 @@ def run_backend(url: str, n: int, warmup: int) -> dict:
     try:
         for _ in range(warmup):
             run_instance(ctx, client, [], [])
-        complete_ms, lookup_ms = [], []
-        per_instance = [run_instance(ctx, client, complete_ms, lookup_ms) for _ in range(n)]
+        complete_ms, keyed_ms, lookup_ms = [], [], []
+        # Every other instance with keys, so that both kinds share the run's moments of noise.
+        per_instance = [run_instance(ctx, client, keyed_ms if i % 2 else complete_ms, lookup_ms, keyed=bool(i % 2))
+                        for i in range(n)]
     finally:
         client.conn.close()  # the single-threaded server serves one connection until it closes
         server.shutdown()
@@ -128,6 +134,8 @@ def run_backend(url: str, n: int, warmup: int) -> dict:
     return {
         "task_complete_p50_ms": round(statistics.median(complete_ms), 2),
         "task_complete_p95_ms": round(statistics.quantiles(complete_ms, n=100)[94], 2),
+        "keyed_complete_p50_ms": round(statistics.median(keyed_ms), 2),
+        "key_cost_ratio": round(statistics.median(keyed_ms) / statistics.median(complete_ms), 2),
         "instance_ms": round(statistics.median(per_instance), 2),
         "lookup_p50_ms": round(statistics.median(lookup_ms), 2),
     }
@@ -140,6 +148,7 @@ def bench_url(test_url: str) -> str:
 
 def report(backend: str, r: dict) -> None:
     print(f"{backend}: complete p50 {r['task_complete_p50_ms']} ms, p95 {r['task_complete_p95_ms']} ms; "
+          f"with an Idempotency-Key p50 {r['keyed_complete_p50_ms']} ms (x{r['key_cost_ratio']}); "
           f"lookup p50 {r['lookup_p50_ms']} ms; 3 lookups + 3 completions {r['instance_ms']} ms per instance")
 
 

@@ -1,8 +1,8 @@
 """The worker loop: everything that happens because time passed, one pass every few seconds.
 
-Each pass fires due timers, starts due schedule periods, opens due reporting rounds and sends
-pending e-mail; each of those is its own use case with its own transactions, so the loop is the
-only place that knows them all.
+Each pass fires due timers, starts due schedule periods, opens due reporting rounds, sends pending
+e-mail and forgets expired idempotency keys; each of those is its own use case with its own
+transactions, so the loop is the only place that knows them all.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import random
 import threading
 import time
 
+from engine.core import idempotency
 from engine.core.errors import Unavailable
 from engine.process import heartbeats
 from engine.process.context import EngineContext
@@ -54,6 +55,7 @@ def _one_pass(ctx: EngineContext) -> None:
     started = fire_due_schedules(ctx)
     rounds = open_due_rounds(ctx)
     deliver_pending(ctx)  # off unless SMTP_HOST is set
+    idempotency.forget_old(ctx)
     if report.fired or report.failed or started or rounds:
         log.info("timers fired=%d failed=%d; periods started=%d; reporting rounds opened=%s",
                  len(report.fired), len(report.failed), len(started), [r.period_key for r in rounds],
