@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, exc, insert, select, text, update
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, exc, insert, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.core.errors import Conflict, InvalidInput
@@ -120,7 +121,7 @@ def keep_answer(session: Session, claim: Claim, status: int, body: str) -> None:
     """Keep the answer to a request whose write committed, for the same request sent again."""
     if session.get_bind().dialect.name == "postgresql":
         # Not worth waiting for the disk: lost in a crash, the answer only turns a replay into a 409.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
     session.execute(update(IdempotencyKey).where(IdempotencyKey.actor == claim.actor, IdempotencyKey.key == claim.key)
                     .values(status=status, body=body))
 
