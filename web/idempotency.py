@@ -46,7 +46,7 @@ def _replay_or_claim():
         return current_app.response_class(earlier.body, earlier.status, mimetype="application/json",
                                           headers={REPLAYED: "true"})
     claim = idempotency.Claim(actor.username, key, sent, ctx.now())
-    g.idempotency = (claim, idempotency.serving(claim))
+    g.idempotency_claim, g.idempotency_token = claim, idempotency.serving(claim)
     return None
 
 
@@ -63,7 +63,7 @@ def _body() -> bytes:
 
 
 def _keep_answer(response):
-    claim = g.get("idempotency", (None,))[0]
+    claim = g.get("idempotency_claim")
     if claim is not None and claim.taken and response.status_code < 500:
         try:
             idempotency.answered(current_app.extensions["engine"], claim, response.status_code,
@@ -75,6 +75,6 @@ def _keep_answer(response):
 
 
 def _release(_error=None):
-    served = g.pop("idempotency", None)
-    if served is not None:
-        idempotency.served(served[1])
+    token = g.pop("idempotency_token", None)
+    if token is not None:
+        idempotency.served(token)

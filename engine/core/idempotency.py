@@ -7,7 +7,7 @@ gets the first answer instead of a second write: one progress report, one feedba
 The key is claimed inside the request's first write transaction (`Database.transaction` calls `take`):
 if that transaction commits, the key is taken together with the write; if it rolls back, so does the
 claim, and the request sent again runs afresh. The answer is kept afterwards, in a small transaction of
-its own (`keep_answer`). A worker killed between the two leaves a key without an answer: the request sent
+its own (`answered`). A worker killed between the two leaves a key without an answer: the request sent
 again gets 409 `request_already_applied`, which tells the truth (the write happened, once) and asks the
 client to read the result. Two copies of a request running at once: the second waits on the key's unique
 index and gets the same 409. Keys are per user, kept for KEEP (the timer worker forgets older ones).
@@ -84,13 +84,6 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def earlier(session: Session, actor: str, key: str) -> Earlier | None:
-    """The request this user sent earlier with this key (kept at least KEEP), if any."""
-    row = session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.status, IdempotencyKey.body)
-                          .where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)).one_or_none()
-    return None if row is None else Earlier(*row)
-
-
 def serving(claim: Claim) -> contextvars.Token:
     """Serve the current request under `claim`; pair with `served`."""
     return _claim.set(claim)
@@ -117,25 +110,22 @@ def take(session: Session, claim: Claim) -> None:
         raise Conflict("request_already_applied") from error
 
 
-def keep_answer(session: Session, claim: Claim, status: int, body: str) -> None:
-    """Keep the answer to a request whose write committed, for the same request sent again."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Not worth waiting for the disk: lost in a crash, the answer only turns a replay into a 409.
-        session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.actor == claim.actor, IdempotencyKey.key == claim.key)
-                    .values(status=status, body=body))
-
-
 def recorded(ctx, actor: str, key: str) -> Earlier | None:
-    """`earlier`, in a unit of work of its own."""
+    """The request this user sent earlier with this key (kept at least KEEP), if any."""
     with ctx.unit_of_work(readonly=True) as session:
-        return earlier(session, actor, key)
+        row = session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.status, IdempotencyKey.body)
+                              .where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)).one_or_none()
+    return None if row is None else Earlier(*row)
 
 
 def answered(ctx, claim: Claim, status: int, body: str) -> None:
-    """`keep_answer`, in a unit of work of its own."""
+    """Keep the answer to a request whose write committed, for the same request sent again."""
     with ctx.unit_of_work() as session:
-        keep_answer(session, claim, status, body)
+        if session.get_bind().dialect.name == "postgresql":
+            # Not worth waiting for the disk: lost in a crash, the answer only turns a replay into a 409.
+            session.execute(sql("SET LOCAL synchronous_commit TO OFF"))
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.actor == claim.actor,
+                                                     IdempotencyKey.key == claim.key).values(status=status, body=body))
 
 
 def forget_old(ctx) -> int:

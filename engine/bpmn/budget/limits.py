@@ -111,15 +111,17 @@ def _watch_full_collections(phase: str, info: dict) -> None:
         _charge_again()
 
 
-_watching = threading.Lock()
+_watching = {"lock": threading.Lock(), "installed": False}
 
 
 def _watch() -> None:
-    # Installed on first use rather than at import (no code at import time), once per process.
-    if _watch_full_collections not in gc.callbacks:
-        with _watching:
-            if _watch_full_collections not in gc.callbacks:
+    # Installed on first use rather than at import (no code at import time), once per process; the
+    # flag keeps the check off the list on every expression.
+    if not _watching["installed"]:
+        with _watching["lock"]:
+            if not _watching["installed"]:
                 gc.callbacks.append(_watch_full_collections)
+                _watching["installed"] = True
 
 
 class _Scope:
